@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memtrace.h - the types shared by the BPF programs and userspace.
+ *
+ * Only fixed-size types, enums and bounds live here: both memtrace.bpf.c
+ * (through vmlinux.h) and the userspace modules (through <linux/types.h>)
+ * include it.
+ */
+#ifndef MEMTRACE_H
+#define MEMTRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Bounds. Map sizes are defaults; userspace resizes before load. */
+#define MAX_STACK_DEPTH		127	/* frames kept per stack */
+#define ALLOCS_MAX_ENTRIES	(1 << 20) /* live allocations tracked */
+#define STACKS_MAX_ENTRIES	(1 << 16) /* distinct stacks */
+#define AGGS_MAX_ENTRIES	(1 << 16) /* distinct (stack, kind) pairs */
+#define MMAPS_MAX_ENTRIES	(1 << 14) /* live anonymous mappings */
+#define ENTRIES_MAX_ENTRIES	(1 << 14) /* calls in flight (entry -> return) */
+#define MUNMAP_MAX_HITS		16	/* regions one munmap may touch */
+#define LIFE_BUCKETS		32	/* log2(us) lifetime histogram */
+#define SAMPLE_DRAWS		4096	/* exponential draws table for sampling */
+
+/* Unwinding (issue 4): rows and modules the DWARF walker may use. */
+#define UNWIND_MAX_MODULES	64	/* executable mappings per process */
+#define UNWIND_MAX_TABLES	256	/* distinct binaries with tables */
+#define UNWIND_ROWS_MAX		(1 << 21) /* rows over all tables */
+
+/* Allocation kinds: the order is the public JSON "kind" order, keep it. */
+enum alloc_kind {
+	KIND_MALLOC = 0,
+	KIND_CALLOC,
+	KIND_REALLOC,
+	KIND_REALLOCARRAY,
+	KIND_POSIX_MEMALIGN,
+	KIND_ALIGNED_ALLOC,
+	KIND_MEMALIGN,
+	KIND_VALLOC,
+	KIND_PVALLOC,
+	KIND_MMAP,
+	KIND_MREMAP,
+	KIND_MAX,
+};
+
+/* Why an event was not accounted: indexes of the per-CPU drop counters. */
+enum drop_reason {
+	DROP_ALLOCS_FULL = 0,	/* allocs map full: a live allocation untracked */
+	DROP_STACKS_FULL,	/* stacks map full: stack id not stored */
+	DROP_AGGS_FULL,		/* aggs map full: stack aggregate not updated */
+	DROP_MMAPS_FULL,	/* mmaps map full */
+	DROP_ENTRIES_FULL,	/* entry state could not be saved */
+	DROP_MISSED_ENTRY,	/* return seen without its entry */
+	DROP_MUNMAP_OVERFLOW,	/* munmap touched more than MUNMAP_MAX_HITS regions */
+	DROP_NOTIFY_FULL,	/* ring buffer full: a notification lost */
+	DROP_MAX,
+};
+
+/* Other per-CPU counters, all shown in reports. */
+enum counter {
+	CNT_ALLOC_CALLS = 0,	/* successful allocations accounted */
+	CNT_FREE_CALLS,		/* frees (and munmaps) that released tracked memory */
+	CNT_UNMATCHED_FREES,	/* free(p) with p not tracked (allocated before attach) */
+	CNT_UNWIND_FAILED,	/* stacks whose walk stopped on an error */
+	CNT_UNWIND_TRUNCATED,	/* stacks cut at MAX_STACK_DEPTH */
+	CNT_UNWIND_FP_FALLBACK,	/* frames unwound by frame pointer in dwarf mode */
+	CNT_PROBE_HITS,		/* every BPF program invocation for the target */
+	CNT_SAMPLED_OUT,	/* allocations skipped by byte sampling */
+	CNT_MAX,
+};
+
+/* Flags of a stack. */
+#define STACK_F_TRUNCATED	(1u << 0) /* deeper than MAX_STACK_DEPTH */
+#define STACK_F_UNWIND_ERROR	(1u << 1) /* walk stopped early on an error */
+#define STACK_F_FP_FALLBACK	(1u << 2) /* some frames came from the fp chain */
+
+/* Unwinding modes (rodata unwind_mode). */
+enum unwind_mode {
+	UNWIND_FP = 0,
+	UNWIND_DWARF = 1,
+};
+
+/* A stack, as stored in the stacks map, keyed by a 64-bit hash of ip[]. */
+struct stack_trace {
+	__u32 nr;		/* valid entries in ip[] */
+	__u32 flags;		/* STACK_F_* */
+	__u64 ip[MAX_STACK_DEPTH];	/* ip[0] is the caller of the allocator */
+};
+
+/* Key of the per-stack aggregate map. */
+struct agg_key {
+	__u64 stack_id;		/* key into the stacks map */
+	__u32 kind;		/* enum alloc_kind */
+	__u32 pad;
+};
+
+/*
+ * Per-stack aggregate. Byte and count fields are estimates after unbiasing
+ * when sampling (issue 6); exact in full-tracing mode.
+ */
+struct agg_val {
+	__s64 outstanding_bytes;
+	__s64 outstanding_allocs;
+	__u64 alloc_calls;	/* allocations made at this stack */
+	__u64 alloc_bytes;	/* bytes allocated at this stack */
+	__u64 free_calls;	/* frees of allocations from this stack */
+	__u64 free_bytes;
+	__u64 sum_alloc_ts;	/* sum of timestamps (ns) of outstanding allocations */
+	__s64 peak_bytes;	/* highest outstanding_bytes seen (best effort) */
+	__u64 temp_allocs;	/* freed within temp_ns of allocation */
+	__u64 life_hist[LIFE_BUCKETS]; /* freed: lifetime in [2^b, 2^(b+1)) us; b=0: < 2us */
+};
+
+/* One live allocation, keyed by its address in the allocs map. */
+struct alloc_info {
+	__u64 size;		/* requested bytes (mapping length for mmap) */
+	__u64 ts;		/* bpf_ktime_get_ns() at allocation */
+	__u64 stack_id;
+	__u32 kind;		/* enum alloc_kind */
+	__u32 flags;
+	__u64 est_bytes;	/* bytes this record stands for (== size unless sampled) */
+	__u64 est_count;	/* allocations it stands for, x WEIGHT_ONE */
+};
+
+/* Fixed point for sampled counts: est_count of an exact record. */
+#define WEIGHT_ONE		1024
+
+/* A live anonymous mapping, keyed by its start address in the mmaps map. */
+struct mmap_info {
+	__u64 len;
+	__u64 ts;
+	__u64 stack_id;
+	__u32 kind;		/* KIND_MMAP or KIND_MREMAP */
+	__u32 pad;
+};
+
+/* Notifications to userspace through the ring buffer. */
+enum notify_type {
+	NOTIFY_EXEC_MAP = 1,	/* new executable mapping: refresh modules */
+};
+
+struct notify_event {
+	__u32 type;
+	__u32 pid;
+	__u64 addr;
+	__u64 len;
+};
+
+/* Unwind table row (issue 4). Architecture neutral: "sp" and "fp" are the
+ * stack and frame pointer registers of the architecture. */
+enum cfa_rule {
+	CFA_SP = 0,		/* CFA = sp + cfa_off */
+	CFA_FP = 1,		/* CFA = fp + cfa_off */
+	CFA_PLT = 2,		/* x86_64 PLT: CFA = sp + 8 (+8 if ((pc & 15) >= 11)) */
+	CFA_UNDEFINED = 3,	/* outermost frame: stop */
+	CFA_UNSUPPORTED = 4,	/* expression we do not evaluate: fall back to fp */
+};
+
+enum reg_rule {
+	REG_SAME = 0,		/* unchanged in the caller */
+	REG_AT_CFA = 1,		/* saved at CFA + off */
+	REG_UNDEFINED = 2,
+};
+
+struct unwind_row {
+	__u32 pc;		/* start of the range, relative to the table's base */
+	__u8 cfa_rule;		/* enum cfa_rule */
+	__u8 fp_rule;		/* enum reg_rule for the frame pointer */
+	__s16 cfa_off;
+	__s16 fp_off;		/* with REG_AT_CFA */
+	__s16 ra_off;		/* return address at CFA + ra_off (x86_64: -8) */
+};
+
+/* Where one table lives in the global rows array. */
+struct unwind_table_loc {
+	__u32 first;		/* index of its first row in the rows map */
+	__u32 count;
+};
+
+/* An executable mapping of the target, for the walker's module search. */
+struct unwind_module {
+	__u64 start;		/* mapping start (virtual address) */
+	__u64 end;
+	__u64 bias;		/* pc - bias = address in the table's space */
+	__u32 table;		/* index into the table locations, or -1 */
+	__u32 pad;
+};
+
+struct unwind_modules {
+	__u32 nr;		/* sorted by start */
+	__u32 pad;
+	struct unwind_module mod[UNWIND_MAX_MODULES];
+};
+
+#endif /* MEMTRACE_H */
