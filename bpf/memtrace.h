@@ -27,7 +27,8 @@
 /* Unwinding (issue 4): rows and modules the DWARF walker may use. */
 #define UNWIND_MAX_MODULES	64	/* executable mappings per process */
 #define UNWIND_MAX_TABLES	256	/* distinct binaries with tables */
-#define UNWIND_ROWS_MAX		(1 << 21) /* rows over all tables */
+#define UNWIND_ROWS_MAX		(1 << 21) /* rows over all tables (16 bytes each) */
+#define UNWIND_MAX_PIDS		1024	/* processes with a module list */
 
 /* Allocation kinds: the order is the public JSON "kind" order, keep it. */
 enum alloc_kind {
@@ -149,13 +150,16 @@ struct notify_event {
 };
 
 /* Unwind table row (issue 4). Architecture neutral: "sp" and "fp" are the
- * stack and frame pointer registers of the architecture. */
+ * stack and frame pointer registers of the architecture. A row holds from
+ * its pc up to the next row's pc; the last row of a table ends it. */
 enum cfa_rule {
 	CFA_SP = 0,		/* CFA = sp + cfa_off */
 	CFA_FP = 1,		/* CFA = fp + cfa_off */
-	CFA_PLT = 2,		/* x86_64 PLT: CFA = sp + 8 (+8 if ((pc & 15) >= 11)) */
-	CFA_UNDEFINED = 3,	/* outermost frame: stop */
-	CFA_UNSUPPORTED = 4,	/* expression we do not evaluate: fall back to fp */
+	CFA_PLT = 2,		/* x86_64 PLT: CFA = sp + cfa_off, + 8 when
+				   (pc & 15) >= plt_split (the push is done) */
+	CFA_UNDEFINED = 3,	/* outermost frame (return address undefined): stop */
+	CFA_UNSUPPORTED = 4,	/* no FDE covers pc, or an expression we do not
+				   evaluate: fall back to fp */
 };
 
 enum reg_rule {
@@ -164,11 +168,14 @@ enum reg_rule {
 	REG_UNDEFINED = 2,
 };
 
+/* 16 bytes: an ARRAY map rounds values up to 8 anyway. */
 struct unwind_row {
 	__u32 pc;		/* start of the range, relative to the table's base */
+	__s32 cfa_off;		/* 32 bits: frames above 32 KiB exist (libc, python) */
 	__u8 cfa_rule;		/* enum cfa_rule */
 	__u8 fp_rule;		/* enum reg_rule for the frame pointer */
-	__s16 cfa_off;
+	__u8 plt_split;		/* CFA_PLT only: 11 for .plt, 9 for IBT .plt */
+	__u8 pad;
 	__s16 fp_off;		/* with REG_AT_CFA */
 	__s16 ra_off;		/* return address at CFA + ra_off (x86_64: -8) */
 };
@@ -183,8 +190,8 @@ struct unwind_table_loc {
 struct unwind_module {
 	__u64 start;		/* mapping start (virtual address) */
 	__u64 end;
-	__u64 bias;		/* pc - bias = address in the table's space */
-	__u32 table;		/* index into the table locations, or -1 */
+	__u64 bias;		/* pc - bias = row pc (table base folded in) */
+	__u32 table;		/* index into the table locations, or -1 (none) */
 	__u32 pad;
 };
 
