@@ -44,6 +44,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TARGETS   :=
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all clean test unit e2e demo bench deps sanitize
 
 all: memtrace

@@ -1,0 +1,852 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * memtrace.bpf.c - allocation tracing for one process.
+ *
+ * Uprobes on the allocator's malloc family, syscall tracepoints for
+ * mmap/munmap/mremap. Every live allocation is kept in `allocs` (address ->
+ * size, time, stack) and every stack's totals in `aggs`, so userspace reads
+ * O(stacks) per report. Nothing is dropped silently: every failed map
+ * operation bumps a per-CPU counter that each report shows.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "memtrace.h"
+
+#ifndef BPF_UPROBE		/* libbpf < 1.2 (Debian 12) has only the kprobe names */
+#define BPF_UPROBE(name, args...)	BPF_KPROBE(name, ##args)
+#define BPF_URETPROBE(name, args...)	BPF_KRETPROBE(name, ##args)
+#endif
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Configuration, set by userspace before load. */
+const volatile __u32 target_tgid = 0;
+const volatile __u32 unwind_mode = UNWIND_FP;
+const volatile __u64 sample_bytes = 0;	/* 0: every allocation */
+const volatile __u64 sample_seed = 0;
+const volatile __u64 temp_ns = 1000000;	/* "temporary": freed within 1 ms */
+const volatile __u32 page_size = 4096;
+/* Exponential draws with mean 65536 (fixed point 16.16), for sampling. */
+const volatile __u32 exp_draws[SAMPLE_DRAWS] = {};
+
+#define MAX_NEST	4		/* allocator calls in flight per thread */
+#define NR_COUNTERS	(DROP_MAX + CNT_MAX)
+
+#ifndef MAP_FIXED
+#define MAP_FIXED		0x10
+#define MAP_ANONYMOUS		0x20
+#define MAP_FIXED_NOREPLACE	0x100000
+#define PROT_EXEC		0x4
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ALLOCS_MAX_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct alloc_info);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STACKS_MAX_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct stack_trace);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AGGS_MAX_ENTRIES);
+	__type(key, struct agg_key);
+	__type(value, struct agg_val);
+} aggs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MMAPS_MAX_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct mmap_info);
+} mmaps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NR_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_trace);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} notify SEC(".maps");
+
+/* One allocator (or syscall) call in flight on a thread. */
+struct entry {
+	__u64 sp;		/* stack pointer at function entry */
+	__u64 size;
+	__u64 ptr;		/* realloc: old pointer; posix_memalign: out pointer */
+	__u64 old_ts;		/* realloc: the old block's record, to detect reuse */
+	__u32 kind;
+	__u32 pad;
+};
+
+/* mmap-family syscall in flight (at most one per thread). */
+struct sys_entry {
+	__u64 addr;
+	__u64 len;
+	__u64 new_len;
+	__u64 flags;
+	__u64 prot;
+	__s64 fd;
+	__u32 nr;		/* which syscall: 1 mmap, 2 munmap, 3 mremap */
+	__u32 skip;		/* made from inside the allocator */
+};
+
+struct task_state {
+	__u32 depth;		/* entries in e[] */
+	__u32 lost;		/* entries not saved because e[] was full */
+	__s64 countdown;	/* sampling: bytes until the next sample */
+	__u64 rng;		/* sampling: xorshift state */
+	struct entry e[MAX_NEST];
+	struct sys_entry sys;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} tasks SEC(".maps");
+
+static __always_inline void count(__u32 idx, __u64 n)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += n;
+}
+
+#define drop(reason)	count((reason), 1)
+#define counter(cnt)	count(DROP_MAX + (cnt), 1)
+
+static __always_inline bool is_target(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+}
+
+static __always_inline struct task_state *task_state(void)
+{
+	return bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+/* ---- stacks ---------------------------------------------------------- */
+
+#include "unwind_fp.bpf.h"	/* replaced by unwind.bpf.h (dwarf) when integrated */
+
+static __always_inline __u64 hash_stack(const struct stack_trace *st)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ st->nr;
+
+	for (int i = 0; i < MAX_STACK_DEPTH; i++) {
+		if (i >= st->nr)
+			break;
+		h ^= st->ip[i];
+		h *= 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h ? h : 1;	/* 0 means "no stack" */
+}
+
+/* Walk the user stack from regs, store it, return its id (0 if unknown). */
+static __always_inline __u64 get_stack_id(struct pt_regs *regs)
+{
+	__u32 zero = 0;
+	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 id;
+	long err;
+
+	if (!st)
+		return 0;
+	unwind_user_stack(regs, target_tgid, st, unwind_mode);
+	if (st->flags & STACK_F_TRUNCATED)
+		counter(CNT_UNWIND_TRUNCATED);
+	if (st->flags & STACK_F_UNWIND_ERROR)
+		counter(CNT_UNWIND_FAILED);
+	id = hash_stack(st);
+	err = bpf_map_update_elem(&stacks, &id, st, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST */) {
+		drop(DROP_STACKS_FULL);
+		return 0;
+	}
+	return id;
+}
+
+/* User registers of the current task, for syscall tracepoints. */
+static __always_inline struct pt_regs *user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+/* ---- aggregation ----------------------------------------------------- */
+
+static __always_inline struct agg_val *agg_get(__u64 stack_id, __u32 kind, bool create)
+{
+	struct agg_key key = { .stack_id = stack_id, .kind = kind };
+	struct agg_val *v = bpf_map_lookup_elem(&aggs, &key);
+	static const struct agg_val zero;
+
+	if (v || !create)
+		return v;
+	if (bpf_map_update_elem(&aggs, &key, &zero, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&aggs, &key)) {
+		drop(DROP_AGGS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&aggs, &key);
+}
+
+static __always_inline void agg_add(__u64 stack_id, __u32 kind, __u64 bytes,
+				    __u64 cnt, __u64 ts)
+{
+	struct agg_val *v = agg_get(stack_id, kind, true);
+	__s64 now;
+
+	if (!v)
+		return;
+	now = __sync_fetch_and_add(&v->outstanding_bytes, bytes) + bytes;
+	__sync_fetch_and_add(&v->outstanding_allocs, cnt);
+	__sync_fetch_and_add(&v->alloc_calls, cnt);
+	__sync_fetch_and_add(&v->alloc_bytes, bytes);
+	__sync_fetch_and_add(&v->sum_alloc_ts, ts);
+	if (now > v->peak_bytes)
+		v->peak_bytes = now;	/* best effort under races */
+	counter(CNT_ALLOC_CALLS);
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r;
+}
+
+/*
+ * Release `bytes` of a record of the given stack. `whole` when the record is
+ * gone (a free, a complete munmap): then it counts as a free and its
+ * lifetime is recorded.
+ */
+static __always_inline void agg_release(__u64 stack_id, __u32 kind, __u64 bytes,
+					__u64 cnt, __u64 ts, bool whole)
+{
+	struct agg_val *v = agg_get(stack_id, kind, false);
+	__u64 life, b;
+
+	if (!v)
+		return;
+	__sync_fetch_and_add(&v->outstanding_bytes, -(__s64)bytes);
+	__sync_fetch_and_add(&v->free_bytes, bytes);
+	if (!whole)
+		return;
+	__sync_fetch_and_add(&v->outstanding_allocs, -(__s64)cnt);
+	__sync_fetch_and_add(&v->free_calls, cnt);
+	__sync_fetch_and_add(&v->sum_alloc_ts, -ts);
+	life = bpf_ktime_get_ns() - ts;
+	if (life < temp_ns)
+		__sync_fetch_and_add(&v->temp_allocs, cnt);
+	b = log2_u64(life / 1000);
+	if (b >= LIFE_BUCKETS)
+		b = LIFE_BUCKETS - 1;
+	__sync_fetch_and_add(&v->life_hist[b & (LIFE_BUCKETS - 1)], cnt);
+	counter(CNT_FREE_CALLS);
+}
+
+/* ---- sampling -------------------------------------------------------- */
+
+static __always_inline __u32 next_rand(struct task_state *ts)
+{
+	__u64 x = ts->rng;
+
+	if (!x)
+		x = sample_seed ^ (bpf_get_current_pid_tgid() * 0x9e3779b97f4a7c15ULL) ^ 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	ts->rng = x;
+	return (__u32)(x >> 32);
+}
+
+static __always_inline __s64 draw(struct task_state *ts)
+{
+	__u32 i = next_rand(ts) & (SAMPLE_DRAWS - 1);
+
+	return (__s64)(((__u64)exp_draws[i] * sample_bytes) >> 16) + 1;
+}
+
+/*
+ * Decide whether an allocation of `size` is recorded, and what it stands for.
+ * Returns false when sampled out. Allocations >= sample_bytes are exact.
+ */
+static __always_inline bool sample(struct task_state *ts, __u64 size,
+				   __u64 *est_bytes, __u64 *est_count)
+{
+	__u64 k = 0;
+
+	*est_bytes = size;
+	*est_count = WEIGHT_ONE;
+	if (!sample_bytes || size >= sample_bytes)
+		return true;
+	if (!ts)
+		return true;
+	if (ts->countdown == 0)
+		ts->countdown = draw(ts);
+	ts->countdown -= size;
+	for (int i = 0; i < 16 && ts->countdown <= 0; i++) {
+		k++;
+		ts->countdown += draw(ts);
+	}
+	if (!k) {
+		counter(CNT_SAMPLED_OUT);
+		return false;
+	}
+	/* Each sample point stands for sample_bytes bytes (unbiased). */
+	*est_bytes = k * sample_bytes;
+	*est_count = size ? (k * sample_bytes * WEIGHT_ONE) / size : WEIGHT_ONE;
+	return true;
+}
+
+/* ---- allocations ----------------------------------------------------- */
+
+static __always_inline void release_record(__u64 addr, struct alloc_info *info)
+{
+	agg_release(info->stack_id, info->kind, info->est_bytes, info->est_count,
+		    info->ts, true);
+}
+
+static __always_inline void record_alloc(struct pt_regs *regs, struct task_state *ts,
+					 __u64 addr, __u64 size, __u32 kind)
+{
+	struct alloc_info info = { .size = size, .kind = kind };
+	struct alloc_info *old;
+
+	if (!sample(ts, size, &info.est_bytes, &info.est_count))
+		return;
+	info.ts = bpf_ktime_get_ns();
+	info.stack_id = get_stack_id(regs);
+	if (bpf_map_update_elem(&allocs, &addr, &info, BPF_NOEXIST)) {
+		old = bpf_map_lookup_elem(&allocs, &addr);
+		if (!old) {
+			drop(DROP_ALLOCS_FULL);
+			return;
+		}
+		/* The address is live again: its free was not seen. */
+		release_record(addr, old);
+		if (bpf_map_update_elem(&allocs, &addr, &info, BPF_ANY)) {
+			drop(DROP_ALLOCS_FULL);
+			return;
+		}
+	}
+	agg_add(info.stack_id, kind, info.est_bytes, info.est_count, info.ts);
+}
+
+/* Release the record of addr. Returns false when it is not tracked. */
+static __always_inline bool record_free(__u64 addr)
+{
+	struct alloc_info *p = bpf_map_lookup_elem(&allocs, &addr);
+	struct alloc_info info;
+
+	if (!p)
+		return false;
+	info = *p;
+	if (bpf_map_delete_elem(&allocs, &addr))
+		return true;	/* another CPU released it */
+	release_record(addr, &info);
+	return true;
+}
+
+static __always_inline void push_entry(struct pt_regs *ctx, __u32 kind,
+				       __u64 size, __u64 ptr)
+{
+	struct task_state *ts;
+	struct entry *e;
+	__u32 d;
+
+	counter(CNT_PROBE_HITS);
+	ts = task_state();
+	if (!ts) {
+		drop(DROP_ENTRIES_FULL);
+		return;
+	}
+	d = ts->depth;
+	if (d >= MAX_NEST) {
+		ts->lost++;
+		drop(DROP_ENTRIES_FULL);
+		return;
+	}
+	e = &ts->e[d & (MAX_NEST - 1)];
+	e->sp = PT_REGS_SP(ctx);	/* entry probes with a return probe sit at the entry */
+	e->size = size;
+	e->ptr = ptr;
+	e->kind = kind;
+	e->old_ts = 0;
+	if (kind == KIND_REALLOC || kind == KIND_REALLOCARRAY) {
+		struct alloc_info *old = ptr ? bpf_map_lookup_elem(&allocs, &ptr) : NULL;
+
+		if (old)
+			e->old_ts = old->ts;
+	}
+	ts->depth = d + 1;
+}
+
+/*
+ * Pop the entry that this return belongs to: the one whose entry stack
+ * pointer is sp - 8 (the return address was popped). Entries above it
+ * belong to calls that never returned (longjmp) and are discarded.
+ */
+static __always_inline bool pop_entry(struct pt_regs *ctx, struct task_state **tsp,
+				      struct entry *out)
+{
+	struct task_state *ts;
+	__u64 sp = PT_REGS_SP(ctx) - 8;
+
+	counter(CNT_PROBE_HITS);
+	ts = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
+	*tsp = ts;
+	if (!ts || !ts->depth)
+		goto missed;
+	for (int i = MAX_NEST - 1; i >= 0; i--) {
+		if (i >= ts->depth)
+			continue;
+		if (ts->e[i].sp == sp) {
+			*out = ts->e[i];
+			ts->depth = i;
+			return true;
+		}
+	}
+	if (ts->lost) {		/* this return's entry was never saved */
+		ts->lost--;
+		return false;
+	}
+missed:
+	drop(DROP_MISSED_ENTRY);
+	return false;
+}
+
+static __always_inline int alloc_exit(struct pt_regs *ctx)
+{
+	struct task_state *ts;
+	struct entry e;
+	__u64 ret = PT_REGS_RC(ctx);
+
+	if (!pop_entry(ctx, &ts, &e))
+		return 0;
+
+	switch (e.kind) {
+	case KIND_POSIX_MEMALIGN:
+		if ((int)ret != 0)
+			return 0;
+		if (bpf_probe_read_user(&ret, sizeof(ret), (void *)e.ptr))
+			return 0;
+		break;
+	case KIND_REALLOC:
+	case KIND_REALLOCARRAY:
+		if (!e.ptr)
+			break;			/* realloc(NULL, n) == malloc(n) */
+		if (!ret && e.size)
+			return 0;		/* failed: the old block stays */
+		if (e.old_ts) {		/* release the old block, unless reused */
+			struct alloc_info *old = bpf_map_lookup_elem(&allocs, &e.ptr);
+
+			if (old && old->ts == e.old_ts)
+				record_free(e.ptr);
+		} else if (!sample_bytes) {
+			counter(CNT_UNMATCHED_FREES);
+		}
+		break;
+	default:
+		break;
+	}
+	if (!ret)
+		return 0;
+	record_alloc(ctx, ts, ret, e.size, e.kind);
+	return 0;
+}
+
+static __always_inline __u64 mul_checked(__u64 a, __u64 b)
+{
+	/* Long multiplication on 32-bit halves: BPF has no 128-bit product. */
+	__u64 ah = a >> 32, al = a & 0xffffffff, bh = b >> 32, bl = b & 0xffffffff;
+	__u64 cross, low;
+
+	if (ah && bh)
+		return 0;	/* overflow: the call fails, nothing to record */
+	cross = ah * bl + al * bh;
+	if (cross >> 32)
+		return 0;
+	low = al * bl;
+	if (low + (cross << 32) < low)
+		return 0;
+	return low + (cross << 32);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(malloc_enter, __u64 size)
+{
+	if (is_target())
+		push_entry(ctx, KIND_MALLOC, size, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(calloc_enter, __u64 nmemb, __u64 size)
+{
+	if (is_target())
+		push_entry(ctx, KIND_CALLOC, mul_checked(nmemb, size), 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(realloc_enter, __u64 ptr, __u64 size)
+{
+	if (is_target())
+		push_entry(ctx, KIND_REALLOC, size, ptr);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(reallocarray_enter, __u64 ptr, __u64 nmemb, __u64 size)
+{
+	if (is_target())
+		push_entry(ctx, KIND_REALLOCARRAY,
+			   mul_checked(nmemb, size), ptr);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
+{
+	if (is_target())
+		push_entry(ctx, KIND_POSIX_MEMALIGN, size, memptr);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(aligned_alloc_enter, __u64 align, __u64 size)
+{
+	if (is_target())
+		push_entry(ctx, KIND_ALIGNED_ALLOC, size, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(memalign_enter, __u64 align, __u64 size)
+{
+	if (is_target())
+		push_entry(ctx, KIND_MEMALIGN, size, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(valloc_enter, __u64 size)
+{
+	if (is_target())
+		push_entry(ctx, KIND_VALLOC, size, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(pvalloc_enter, __u64 size)
+{
+	__u64 ps = page_size;
+
+	if (is_target())	/* pvalloc rounds up to a whole page */
+		push_entry(ctx, KIND_PVALLOC,
+			   size ? (size + ps - 1) / ps * ps : ps, 0);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_URETPROBE(alloc_return)
+{
+	if (is_target())
+		alloc_exit(ctx);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(free_enter, __u64 ptr)
+{
+	if (!is_target() || !ptr)
+		return 0;
+	counter(CNT_PROBE_HITS);
+	if (!record_free(ptr) && !sample_bytes)
+		counter(CNT_UNMATCHED_FREES);
+	return 0;
+}
+
+/* ---- mmap, munmap, mremap ----------------------------------------- */
+
+struct range_hits {
+	__u64 lo, hi;		/* range being released */
+	__u32 n;
+	__u32 overflow;
+	__u64 start[MUNMAP_MAX_HITS];
+};
+
+static long collect_overlap(struct bpf_map *map, __u64 *key, struct mmap_info *val,
+			    struct range_hits *h)
+{
+	__u64 s = *key, e = s + val->len;
+
+	if (e <= h->lo || s >= h->hi)
+		return 0;
+	if (h->n >= MUNMAP_MAX_HITS) {
+		h->overflow = 1;
+		return 1;
+	}
+	h->start[h->n & (MUNMAP_MAX_HITS - 1)] = s;
+	h->n++;
+	return 0;
+}
+
+/* Release the part of tracked mapping h->start[i] that [lo, hi) covers. */
+static long release_one(__u32 i, struct range_hits *h)
+{
+	struct mmap_info *p, m;
+	__u64 s, e, cut_lo, cut_hi, lo = h->lo, hi = h->hi;
+
+	if (i >= MUNMAP_MAX_HITS)
+		return 1;
+	s = h->start[i];
+	p = bpf_map_lookup_elem(&mmaps, &s);
+	if (!p)
+		return 0;
+	m = *p;
+	e = s + m.len;
+	cut_lo = s > lo ? s : lo;
+	cut_hi = e < hi ? e : hi;
+	if (cut_lo >= cut_hi)
+		return 0;
+	if (cut_lo == s && cut_hi == e) {		/* whole */
+		if (!bpf_map_delete_elem(&mmaps, &s))
+			agg_release(m.stack_id, m.kind, m.len, WEIGHT_ONE, m.ts, true);
+		return 0;
+	}
+	if (cut_lo == s) {				/* head */
+		struct mmap_info rest = m;
+		__u64 ns = cut_hi;
+
+		rest.len = e - cut_hi;
+		if (bpf_map_delete_elem(&mmaps, &s))
+			return 0;
+		if (bpf_map_update_elem(&mmaps, &ns, &rest, BPF_ANY))
+			drop(DROP_MMAPS_FULL);
+	} else if (cut_hi == e) {			/* tail */
+		p->len = cut_lo - s;
+	} else {					/* middle: split in two */
+		struct mmap_info rest = m;
+		__u64 ns = cut_hi;
+		struct agg_val *v;
+
+		rest.len = e - cut_hi;
+		p->len = cut_lo - s;
+		if (bpf_map_update_elem(&mmaps, &ns, &rest, BPF_ANY)) {
+			drop(DROP_MMAPS_FULL);
+		} else {
+			/* two live pieces now */
+			v = agg_get(m.stack_id, m.kind, false);
+			if (v) {
+				__sync_fetch_and_add(&v->outstanding_allocs, WEIGHT_ONE);
+				__sync_fetch_and_add(&v->sum_alloc_ts, m.ts);
+			}
+		}
+	}
+	agg_release(m.stack_id, m.kind, cut_hi - cut_lo, WEIGHT_ONE, m.ts, false);
+	return 0;
+}
+
+/* Release [lo, hi) from the tracked mappings it overlaps. */
+static __always_inline void release_range(__u64 lo, __u64 hi)
+{
+	struct range_hits h = { .lo = lo, .hi = hi };
+
+	if (lo >= hi)
+		return;
+	bpf_for_each_map_elem(&mmaps, collect_overlap, &h, 0);
+	if (h.overflow)
+		drop(DROP_MUNMAP_OVERFLOW);
+	if (h.n)
+		bpf_loop(h.n, release_one, &h, 0);
+}
+
+static __always_inline __u64 page_round(__u64 len)
+{
+	__u64 ps = page_size;
+
+	return (len + ps - 1) / ps * ps;
+}
+
+static __always_inline void record_mapping(__u64 addr, __u64 len, __u32 kind)
+{
+	struct mmap_info m = { .len = len, .kind = kind };
+	struct pt_regs *regs = user_regs();
+
+	m.ts = bpf_ktime_get_ns();
+	m.stack_id = regs ? get_stack_id(regs) : 0;
+	if (bpf_map_update_elem(&mmaps, &addr, &m, BPF_ANY)) {
+		drop(DROP_MMAPS_FULL);
+		return;
+	}
+	agg_add(m.stack_id, kind, len, WEIGHT_ONE, m.ts);
+}
+
+/* Start of an mmap-family syscall: save the arguments. */
+static __always_inline struct task_state *sys_enter(__u32 nr)
+{
+	struct task_state *ts;
+
+	if (!is_target())
+		return NULL;
+	counter(CNT_PROBE_HITS);
+	ts = task_state();
+	if (!ts) {
+		drop(DROP_ENTRIES_FULL);
+		return NULL;
+	}
+	ts->sys.nr = nr;
+	/* Mappings made by the allocator itself are its business: the
+	 * allocation they serve is already accounted at malloc. */
+	ts->sys.skip = ts->depth > 0;
+	return ts;
+}
+
+static __always_inline struct task_state *sys_exit(__u32 nr)
+{
+	struct task_state *ts;
+
+	if (!is_target())
+		return NULL;
+	counter(CNT_PROBE_HITS);
+	ts = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
+	if (!ts || ts->sys.nr != nr)
+		return NULL;
+	ts->sys.nr = 0;
+	return ts;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int mmap_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_state *ts = sys_enter(1);
+
+	if (!ts)
+		return 0;
+	ts->sys.addr = ctx->args[0];
+	ts->sys.len = ctx->args[1];
+	ts->sys.prot = ctx->args[2];
+	ts->sys.flags = ctx->args[3];
+	ts->sys.fd = (__s64)ctx->args[4];
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int mmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_state *ts = sys_exit(1);
+	__u64 addr = ctx->ret, len;
+
+	if (!ts || ctx->ret < 0)
+		return 0;
+	len = page_round(ts->sys.len);
+	/* A fixed mapping replaces whatever was mapped there. */
+	if (ts->sys.flags & MAP_FIXED)
+		release_range(addr, addr + len);
+	if (!(ts->sys.flags & MAP_ANONYMOUS)) {
+		if (ts->sys.prot & PROT_EXEC) {	/* a new code mapping: dlopen */
+			struct notify_event *ev;
+
+			ev = bpf_ringbuf_reserve(&notify, sizeof(*ev), 0);
+			if (!ev) {
+				drop(DROP_NOTIFY_FULL);
+			} else {
+				ev->type = NOTIFY_EXEC_MAP;
+				ev->pid = target_tgid;
+				ev->addr = addr;
+				ev->len = len;
+				bpf_ringbuf_submit(ev, 0);
+			}
+		}
+		return 0;
+	}
+	if (ts->sys.skip)
+		return 0;
+	record_mapping(addr, len, KIND_MMAP);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int munmap_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_state *ts = sys_enter(2);
+
+	if (!ts)
+		return 0;
+	ts->sys.addr = ctx->args[0];
+	ts->sys.len = ctx->args[1];
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_munmap")
+int munmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_state *ts = sys_exit(2);
+
+	if (!ts || ctx->ret != 0)
+		return 0;
+	/* Even inside the allocator: a range we track is being unmapped. */
+	release_range(ts->sys.addr, ts->sys.addr + page_round(ts->sys.len));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mremap")
+int mremap_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_state *ts = sys_enter(3);
+
+	if (!ts)
+		return 0;
+	ts->sys.addr = ctx->args[0];
+	ts->sys.len = ctx->args[1];
+	ts->sys.new_len = ctx->args[2];
+	ts->sys.flags = ctx->args[3];
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mremap")
+int mremap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_state *ts = sys_exit(3);
+	__u64 naddr = ctx->ret;
+
+	if (!ts || ctx->ret < 0 || ts->sys.skip)
+		return 0;
+	/* Like realloc: the old range is released, the new one is an
+	 * allocation at this caller's stack. */
+	release_range(ts->sys.addr, ts->sys.addr + page_round(ts->sys.len));
+	record_mapping(naddr, page_round(ts->sys.new_len), KIND_MREMAP);
+	return 0;
+}

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: MIT
+/*
+ * main.c - memtrace: attach to a process (or start one), trace its
+ * outstanding allocations per call stack, report on an interval and at
+ * the end.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "collect.h"
+#include "json_out.h"
+#include "options.h"
+#include "report.h"
+#include "syms.h"
+#include "target.h"
+#include "text.h"
+#include "tracer.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static double now_s(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Root, or the capabilities BPF tracing needs. Returns 0 or -EPERM. */
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	uint64_t eff;
+
+	if (geteuid() == 0)
+		return 0;
+	if (syscall(SYS_capget, &hdr, data))
+		return -EPERM;
+	eff = data[0].effective | ((uint64_t)data[1].effective << 32);
+	if ((eff & (1ULL << CAP_SYS_ADMIN)) ||
+	    ((eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON))))
+		return 0;
+	return -EPERM;
+}
+
+struct session {
+	struct options opt;
+	struct target target;
+	struct tracer *tracer;
+	struct collector *collector;
+	struct syms *syms;
+	FILE *out;
+	double start_mono;
+	bool refresh_modules;
+};
+
+static void on_notify(const void *data, void *ctx)
+{
+	const struct notify_event *ev = data;
+	struct session *s = ctx;
+
+	if (ev->type == NOTIFY_EXEC_MAP)
+		s->refresh_modules = true;
+}
+
+static void refresh_modules(struct session *s)
+{
+	if (s->syms)
+		syms__refresh(s->syms);
+	s->refresh_modules = false;
+}
+
+static void symbolize(struct session *s, struct report *r, size_t n)
+{
+	for (size_t i = 0; i < r->nr_stacks && i < n; i++) {
+		struct stack_report *st = &r->stacks[i];
+
+		if (!st->nr_ips || st->nr_frames)
+			continue;
+		if (syms__symbolize(s->syms, st->ips, st->nr_ips, &st->frames, &st->nr_frames)) {
+			st->frames = NULL;
+			st->nr_frames = 0;
+		}
+	}
+}
+
+/* Read, symbolize and write one report. Returns 0 or -errno. */
+static int report_once(struct session *s, bool final)
+{
+	struct report *r;
+	size_t shown;
+	int err;
+
+	err = collector__read(s->collector, mono_ns(), &r);
+	if (err) {
+		fprintf(stderr, "memtrace: cannot read BPF maps: %s\n", strerror(-err));
+		return err;
+	}
+	r->pid = s->target.pid;
+	snprintf(r->comm, sizeof(r->comm), "%s", s->target.comm);
+	r->time = now_s(CLOCK_REALTIME);
+	r->elapsed_s = now_s(CLOCK_MONOTONIC) - s->start_mono;
+	r->final = final;
+	r->sample_bytes = s->opt.sample_bytes;
+	r->unwind = s->opt.unwind;
+
+	shown = s->opt.top > 0 ? (size_t)s->opt.top : r->nr_stacks;
+	if (s->syms)
+		symbolize(s, r, shown);
+
+	if (s->opt.format == FORMAT_JSON)
+		err = json_report__write(r, s->opt.top, NULL, s->out);
+	else
+		err = text_report__write(r, s->opt.top, s->out);
+	if (err)
+		fprintf(stderr, "memtrace: cannot write report: %s\n", strerror(-err));
+	report__free(r);
+	return err;
+}
+
+static int wait_interval(struct session *s, double deadline)
+{
+	struct pollfd fds[2] = {
+		{ .fd = s->target.pidfd, .events = POLLIN },
+		{ .fd = tracer__notify_fd(s->tracer), .events = POLLIN },
+	};
+
+	while (!exiting) {
+		double left = deadline - now_s(CLOCK_MONOTONIC);
+		int n;
+
+		if (left <= 0)
+			return 0;
+		n = poll(fds, 2, (int)(left * 1000) + 1);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n <= 0)
+			continue;
+		if (fds[1].revents) {
+			tracer__notify_consume(s->tracer, on_notify, s);
+			if (s->refresh_modules)
+				refresh_modules(s);
+		}
+		if (fds[0].revents && target__poll_exit(&s->target))
+			return 1;
+	}
+	return 0;
+}
+
+static int run(struct session *s)
+{
+	double end = s->opt.duration_s > 0 ? s->start_mono + s->opt.duration_s : 0;
+	double next = s->start_mono + s->opt.interval_s;
+	int err = 0, rc;
+
+	while (!exiting) {
+		double deadline = next;
+
+		if (end && end < deadline)
+			deadline = end;
+		rc = wait_interval(s, deadline);
+		if (rc < 0)
+			return rc;
+		if (rc > 0 || exiting)
+			break;
+		if (end && now_s(CLOCK_MONOTONIC) >= end)
+			break;
+		/* The modules map before the target can go away. */
+		tracer__notify_consume(s->tracer, on_notify, s);
+		if (s->refresh_modules)
+			refresh_modules(s);
+		err = report_once(s, false);
+		if (err)
+			return err;
+		next += s->opt.interval_s;
+	}
+	tracer__notify_consume(s->tracer, on_notify, s);
+	if (s->refresh_modules)
+		refresh_modules(s);
+	return report_once(s, true);
+}
+
+static int open_target(struct session *s)
+{
+	int err;
+
+	if (s->opt.pid) {
+		err = target__open_pid(&s->target, s->opt.pid);
+		if (err)
+			fprintf(stderr, "memtrace: pid %d: %s\n", s->opt.pid, target__strerror(err));
+	} else {
+		err = target__launch(&s->target, s->opt.argv);
+		if (err)
+			fprintf(stderr, "memtrace: cannot execute %s: %s\n", s->opt.argv[0],
+				target__strerror(err));
+	}
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct session s = { .out = stdout };
+	struct tracer_config cfg;
+	struct collect_opts copts;
+	struct syms_opts sopts;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int err, status = 1;
+
+	if (options__parse(&s.opt, argc, argv))
+		return 2;
+	if (check_privileges()) {
+		fprintf(stderr, "memtrace: needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs\n");
+		return 1;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "memtrace: this kernel exposes no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load\n");
+		return 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (s.opt.output) {
+		s.out = fopen(s.opt.output, "we");
+		if (!s.out) {
+			fprintf(stderr, "memtrace: cannot open %s: %s\n", s.opt.output, strerror(errno));
+			return 1;
+		}
+	}
+	if (open_target(&s))
+		goto close_out;
+
+	cfg = (struct tracer_config){
+		.max_allocs = s.opt.max_allocs,
+		.max_stacks = s.opt.max_stacks,
+		.sample_bytes = s.opt.sample_bytes,
+		.sample_seed = s.opt.sample_seed,
+		.unwind = s.opt.unwind,
+		.trace_mmap = !s.opt.no_mmap,
+		.probe_at_entry = s.opt.entry_probes,
+		.verbose = s.opt.verbose,
+	};
+	s.tracer = tracer__new(&cfg, s.target.pid);
+	if (!s.tracer)
+		goto close_target;
+	if (tracer__attach(s.tracer, &s.target))
+		goto free_tracer;
+	copts = (struct collect_opts){ .older_s = s.opt.older_s, .ages = true };
+	s.collector = collector__new(s.tracer, &copts);
+	if (!s.collector) {
+		fprintf(stderr, "memtrace: %s\n", strerror(errno));
+		goto free_tracer;
+	}
+	sopts = (struct syms_opts){ .debug_dir = s.opt.debug_dir, .names = !s.opt.no_symbols,
+				    .debuginfod = getenv("DEBUGINFOD_URLS") != NULL };
+	s.start_mono = now_s(CLOCK_MONOTONIC);
+	if (s.target.launched) {
+		err = target__release(&s.target);
+		if (err) {
+			fprintf(stderr, "memtrace: cannot execute %s: %s\n", s.opt.argv[0],
+				strerror(-err));
+			status = 127;
+			goto free_collector;
+		}
+	}
+	fprintf(stderr, "memtrace: tracing pid %d (%s), allocator %s, %u probes; "
+		"allocations from now on are tracked%s\n", s.target.pid, s.target.comm,
+		s.target.alloc_name, tracer__nr_links(s.tracer),
+		s.opt.duration_s > 0 ? "" : "; Ctrl-C to stop");
+	/* After exec, the launched command's maps are its own. */
+	s.syms = syms__new(s.target.pid, &sopts);
+	if (!s.syms && s.opt.verbose)
+		fprintf(stderr, "memtrace: symbolization unavailable: %s\n", strerror(errno));
+
+	err = run(&s);
+	status = err ? 1 : 0;
+	if (s.target.launched && !err) {
+		/* Stop tracing before waiting: a command that outlives -d runs on. */
+		status = target__wait(&s.target);
+	}
+	syms__free(s.syms);
+free_collector:
+	collector__free(s.collector);
+free_tracer:
+	tracer__free(s.tracer);
+close_target:
+	target__close(&s.target);
+close_out:
+	if (s.out != stdout)
+		fclose(s.out);
+	return status;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tracer.h - the BPF side's lifecycle: open the skeleton, configure, load,
+ * attach the allocator uprobes and syscall tracepoints, destroy.
+ */
+#ifndef MEMTRACE_TRACER_H
+#define MEMTRACE_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "target.h"
+
+struct tracer_config {
+	uint64_t max_allocs;
+	uint64_t max_stacks;
+	uint64_t sample_bytes;
+	uint64_t sample_seed;
+	int unwind;		/* enum unwind_mode */
+	bool trace_mmap;
+	bool probe_at_entry;	/* no trap-aware placement */
+	bool verbose;
+};
+
+struct tracer;
+
+/*
+ * Open and load the BPF programs for tgid with cfg. Returns NULL and sets
+ * errno on failure (after printing one line on stderr saying why).
+ */
+struct tracer *tracer__new(const struct tracer_config *cfg, int tgid);
+
+/*
+ * Attach to the target's allocator (t->alloc_path) and the syscall
+ * tracepoints. malloc and free are required; missing optional functions
+ * are skipped (logged with verbose). Returns 0 or -errno (after printing
+ * one line on stderr); on failure nothing stays attached.
+ */
+int tracer__attach(struct tracer *tr, const struct target *t);
+
+/* Map file descriptors, for collect.c. */
+int tracer__allocs_fd(const struct tracer *tr);
+int tracer__mmaps_fd(const struct tracer *tr);
+int tracer__stacks_fd(const struct tracer *tr);
+int tracer__aggs_fd(const struct tracer *tr);
+int tracer__counters_fd(const struct tracer *tr);
+
+/* The ring buffer of notifications: poll fd, and consume with a callback
+ * that receives each struct notify_event. Returns events consumed or -errno. */
+int tracer__notify_fd(const struct tracer *tr);
+int tracer__notify_consume(struct tracer *tr, void (*cb)(const void *ev, void *ctx), void *ctx);
+
+/* Number of probes attached, and max entries of a map by name. */
+unsigned int tracer__nr_links(const struct tracer *tr);
+uint64_t tracer__map_max(const struct tracer *tr, const char *name);
+
+/* Detach and unload everything, in reverse order. NULL is a no-op. */
+void tracer__free(struct tracer *tr);
+
+#endif
