@@ -17,5 +17,5 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+[ -n "${MEMTRACE_APT_UPDATED:-}" ] || apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
