@@ -1,0 +1,66 @@
+# syms_fixtures.mk - fixture programs for tests/unit/test_syms.c and the
+# symbolization bench, built -O2 -g into $(OUT)/fixtures/syms/. Variants of
+# fx_inline: non-PIE, stripped (+ debug file), stripped with .gnu_debuglink,
+# and MiniDebugInfo (.gnu_debugdata).
+
+SYMS_FX_SRC    := tests/fixtures/syms
+SYMS_FX_DIR    := $(OUT)/fixtures/syms
+SYMS_FX_CFLAGS := -O2 -g -fno-optimize-sibling-calls -I$(SYMS_FX_SRC)
+SYMS_FX        := $(addprefix $(SYMS_FX_DIR)/,fx_inline fx_nopie fx_cxx libfx_lib.so \
+		    fx_stripped fx_stripped.debug fx_debuglink fx_debuglink.debug fx_mini)
+CXX            ?= g++
+OBJCOPY        ?= objcopy
+NM             ?= nm
+
+TARGETS += $(SYMS_FX)
+$(OUT)/tests/test_syms: | $(SYMS_FX)
+
+$(SYMS_FX_DIR)/fx_inline: $(SYMS_FX_SRC)/fx_inline.c $(SYMS_FX_SRC)/fx_common.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SYMS_FX_CFLAGS) -o $@ $<
+
+$(SYMS_FX_DIR)/fx_nopie: $(SYMS_FX_SRC)/fx_inline.c $(SYMS_FX_SRC)/fx_common.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SYMS_FX_CFLAGS) -fno-pie -no-pie -o $@ $<
+
+$(SYMS_FX_DIR)/libfx_lib.so: $(SYMS_FX_SRC)/fx_lib.c $(SYMS_FX_SRC)/fx_common.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SYMS_FX_CFLAGS) -fPIC -shared -o $@ $<
+
+$(SYMS_FX_DIR)/fx_cxx: $(SYMS_FX_SRC)/fx_cxx.cc $(SYMS_FX_SRC)/fx_common.h
+	@mkdir -p $(dir $@)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(SYMS_FX_CFLAGS) -o $@ $<
+
+$(SYMS_FX_DIR)/fx_stripped.debug $(SYMS_FX_DIR)/fx_debuglink.debug: $(SYMS_FX_DIR)/fx_inline
+	$(call msg,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) --only-keep-debug $< $@
+
+$(SYMS_FX_DIR)/fx_stripped: $(SYMS_FX_DIR)/fx_inline
+	$(call msg,STRIP,$@)
+	$(Q)$(OBJCOPY) --strip-all $< $@
+
+# The debuglink names fx_debuglink.debug; objcopy needs it in the cwd for the CRC.
+$(SYMS_FX_DIR)/fx_debuglink: $(SYMS_FX_DIR)/fx_inline $(SYMS_FX_DIR)/fx_debuglink.debug
+	$(call msg,STRIP,$@)
+	$(Q)$(OBJCOPY) --strip-all $< $@.tmp
+	$(Q)cd $(dir $@) && $(OBJCOPY) --add-gnu-debuglink=fx_debuglink.debug $(notdir $@).tmp
+	$(Q)mv $@.tmp $@
+
+# MiniDebugInfo as Fedora builds it: function symbols not in .dynsym, xz'd.
+$(SYMS_FX_DIR)/fx_mini: $(SYMS_FX_DIR)/fx_inline
+	$(call msg,MINIDBG,$@)
+	$(Q)t=$@.tmp; \
+	$(NM) -D $< --format=posix --defined-only | awk '{ print $$1 }' | sort > $$t.dyn && \
+	$(NM) $< --format=posix --defined-only | awk '$$2 ~ /^[Tt]$$/ { print $$1 }' | sort > $$t.fn && \
+	comm -13 $$t.dyn $$t.fn > $$t.keep && \
+	$(OBJCOPY) --only-keep-debug $< $$t.dbg && \
+	$(OBJCOPY) -S --remove-section .gdb_index --remove-section .comment \
+		--keep-symbols=$$t.keep $$t.dbg $$t.mini && \
+	xz -f $$t.mini && \
+	$(OBJCOPY) --strip-all --remove-section .comment \
+		--add-section .gnu_debugdata=$$t.mini.xz $< $@; \
+	rc=$$?; rm -f $$t.*; exit $$rc

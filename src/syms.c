@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: MIT
+/* syms.c - the mappings snapshot, the address cache and frame building. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "syms_int.h"
+
+#define DEFAULT_DEBUG_DIR "/usr/lib/debug"
+#define DELETED_SUFFIX " (deleted)"
+
+/* ---- /proc/PID/maps ------------------------------------------------------ */
+
+static void free_maps(struct syms_map *maps, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		free(maps[i].path);
+	free(maps);
+}
+
+static int push_map(struct syms_map **maps, size_t *nr, size_t *cap, const struct syms_map *m)
+{
+	if (*nr == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+		struct syms_map *n = realloc(*maps, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		*maps = n;
+		*cap = ncap;
+	}
+	(*maps)[(*nr)++] = *m;
+	return 0;
+}
+
+/* The executable mappings of s->pid, in address order. */
+static int read_maps(struct syms *s, struct syms_map **out, size_t *nr_out)
+{
+	struct syms_map *maps = NULL;
+	size_t nr = 0, cap = 0, len = 0;
+	char p[64], *line = NULL;
+	int err = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/maps", s->pid);
+	f = fopen(p, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (getline(&line, &len, f) > 0) {
+		struct syms_map m = { 0 };
+		char perms[8], *path;
+		unsigned int maj, mnr;
+		int n = 0;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n",
+			   &m.start, &m.end, perms, &m.pgoff, &maj, &mnr, &m.ino, &n) < 7 ||
+		    n == 0) {
+			err = -EINVAL;
+			goto out;
+		}
+		if (strlen(perms) < 3 || perms[2] != 'x')
+			continue;
+		path = line + n;
+		path[strcspn(path, "\n")] = '\0';
+		if (*path) {
+			size_t pl = strlen(path), sl = strlen(DELETED_SUFFIX);
+
+			if (pl > sl && !strcmp(path + pl - sl, DELETED_SUFFIX))
+				path[pl - sl] = '\0';
+			m.path = strdup(path);
+			if (!m.path) {
+				err = -ENOMEM;
+				goto out;
+			}
+		}
+		err = push_map(&maps, &nr, &cap, &m);
+		if (err) {
+			free(m.path);
+			goto out;
+		}
+	}
+	if (ferror(f))
+		err = nr ? -EIO : -ESRCH;	/* a dying process reads as an error */
+	else if (nr == 0)
+		err = -ESRCH;			/* zombie: no mappings left */
+out:
+	free(line);
+	fclose(f);
+	if (err) {
+		free_maps(maps, nr);
+		return err;
+	}
+	s->stats.maps_reads++;
+	*out = maps;
+	*nr_out = nr;
+	return 0;
+}
+
+static const struct syms_map *find_map(const struct syms_map *maps, size_t nr, uint64_t addr)
+{
+	size_t lo = 0, hi = nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < maps[mid].start)
+			hi = mid;
+		else if (addr >= maps[mid].end)
+			lo = mid + 1;
+		else
+			return &maps[mid];
+	}
+	return NULL;
+}
+
+static bool same_map(const struct syms_map *a, const struct syms_map *b)
+{
+	return a->start == b->start && a->end == b->end && a->pgoff == b->pgoff &&
+	       a->ino == b->ino && !a->path == !b->path &&
+	       (!a->path || !strcmp(a->path, b->path));
+}
+
+static int cmp_map(const void *a, const void *b)
+{
+	const struct syms_map *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Open what is new in nm, then add the old mappings nothing replaced. */
+static int merge_maps(struct syms *s, struct syms_map **nm, size_t *nr, size_t cap)
+{
+	for (size_t i = 0; i < *nr; i++) {
+		struct syms_map *m = &(*nm)[i];
+		const struct syms_map *old = find_map(s->maps, s->nr_maps, m->start);
+
+		if (old && same_map(old, m)) {
+			m->mod = old->mod;
+			continue;
+		}
+		if (m->path && m->path[0] == '/') {
+			m->mod = syms_module__get(s, m);
+			if (!m->mod && errno == ENOMEM)
+				return -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < s->nr_maps; i++) {
+		struct syms_map *o = &s->maps[i];
+		bool replaced = false;
+
+		for (size_t j = 0; j < *nr && !replaced; j++)
+			replaced = (*nm)[j].start < o->end && o->start < (*nm)[j].end;
+		if (replaced)
+			continue;
+		struct syms_map copy = *o;
+
+		copy.path = o->path ? strdup(o->path) : NULL;
+		if ((o->path && !copy.path) || push_map(nm, nr, &cap, &copy)) {
+			free(copy.path);
+			return -ENOMEM;
+		}
+	}
+	qsort(*nm, *nr, sizeof(**nm), cmp_map);
+	return 0;
+}
+
+int syms__refresh(struct syms *s)
+{
+	struct syms_map *nm = NULL;
+	size_t nr = 0;
+	int err;
+
+	s->stats.refreshes++;
+	err = read_maps(s, &nm, &nr);
+	if (err)
+		return err;
+	err = merge_maps(s, &nm, &nr, nr);
+	if (err) {
+		free_maps(nm, nr);
+		return err;
+	}
+	free_maps(s->maps, s->nr_maps);
+	s->maps = nm;
+	s->nr_maps = nr;
+	return 0;
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+static int set_paths(struct syms *s, const char *debug_dir)
+{
+	char p[64], abs[PATH_MAX];
+	struct stat ours, theirs;
+	size_t len;
+
+	snprintf(p, sizeof(p), "/proc/%d/root/", s->pid);
+	if (stat(p, &theirs) != 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	if (stat("/", &ours) != 0 || ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)
+		snprintf(s->root, sizeof(s->root), "/proc/%d/root", s->pid);
+	if (realpath(debug_dir, abs))
+		debug_dir = abs;
+	s->debug_dir = strdup(debug_dir);
+	len = strlen(debug_dir) + strlen(s->root) + sizeof(":" DEFAULT_DEBUG_DIR);
+	s->debuginfo_path = malloc(len);
+	if (!s->debug_dir || !s->debuginfo_path)
+		return -ENOMEM;
+	if (s->root[0])
+		snprintf(s->debuginfo_path, len, "%s:%s" DEFAULT_DEBUG_DIR, debug_dir, s->root);
+	else
+		snprintf(s->debuginfo_path, len, "%s", debug_dir);
+	return 0;
+}
+
+struct syms *syms__new(int pid, const struct syms_opts *opts)
+{
+	struct syms *s;
+	int err;
+
+	if (pid <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	elf_version(EV_CURRENT);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->pid = pid;
+	s->names = opts ? opts->names : true;
+	s->debuginfod = opts && opts->debuginfod;
+	err = set_paths(s, opts && opts->debug_dir ? opts->debug_dir : DEFAULT_DEBUG_DIR);
+	if (err)
+		goto free_syms;
+	syms_module__init_callbacks(&s->cbs, &s->debuginfo_path);
+	err = syms__refresh(s);
+	if (err)
+		goto free_syms;
+	return s;
+
+free_syms:
+	syms__free(s);
+	errno = -err;
+	return NULL;
+}
+
+void syms__free(struct syms *s)
+{
+	struct syms_module *mod, *next;
+
+	if (!s)
+		return;
+	free_maps(s->maps, s->nr_maps);
+	for (mod = s->mods; mod; mod = next) {
+		next = mod->next;
+		syms_module__free(mod);
+	}
+	syms_debuginfod__free(s->dbgd);
+	free(s->unknown);
+	free(s->debuginfo_path);
+	free(s->debug_dir);
+	free(s);
+}
+
+struct syms_stats syms__stats(const struct syms *s)
+{
+	return s->stats;
+}
+
+/* ---- ips no mapping holds -------------------------------------------------- */
+
+static bool is_unknown(const struct syms *s, uint64_t ip)
+{
+	size_t lo = 0, hi = s->nr_unknown;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->unknown[mid] == ip)
+			return true;
+		if (s->unknown[mid] < ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static void add_unknown(struct syms *s, uint64_t ip)
+{
+	uint64_t *n;
+	size_t i;
+
+	if (is_unknown(s, ip))
+		return;
+	n = realloc(s->unknown, (s->nr_unknown + 1) * sizeof(*n));
+	if (!n)
+		return;	/* only costs a refresh next time */
+	s->unknown = n;
+	for (i = s->nr_unknown; i > 0 && n[i - 1] > ip; i--)
+		n[i] = n[i - 1];
+	n[i] = ip;
+	s->nr_unknown++;
+}
+
+/* ---- the address cache ------------------------------------------------------ */
+
+static size_t bucket(uint64_t vaddr, size_t nr_buckets)
+{
+	return (size_t)((vaddr * 0x9E3779B97F4A7C15ull) >> 32) & (nr_buckets - 1);
+}
+
+static struct syms_entry *cache_find(const struct syms_module *mod, uint64_t vaddr)
+{
+	struct syms_entry *e;
+
+	if (!mod->nr_buckets)
+		return NULL;
+	for (e = mod->buckets[bucket(vaddr, mod->nr_buckets)]; e; e = e->next)
+		if (e->vaddr == vaddr)
+			return e;
+	return NULL;
+}
+
+static int cache_add(struct syms_module *mod, struct syms_entry *e)
+{
+	if (mod->nr_entries >= mod->nr_buckets) {
+		size_t nb = mod->nr_buckets ? mod->nr_buckets * 2 : 256;
+		struct syms_entry **b = calloc(nb, sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		for (size_t i = 0; i < mod->nr_buckets; i++) {
+			struct syms_entry *x = mod->buckets[i], *next;
+
+			for (; x; x = next) {
+				next = x->next;
+				x->next = b[bucket(x->vaddr, nb)];
+				b[bucket(x->vaddr, nb)] = x;
+			}
+		}
+		free(mod->buckets);
+		mod->buckets = b;
+		mod->nr_buckets = nb;
+	}
+	e->next = mod->buckets[bucket(e->vaddr, mod->nr_buckets)];
+	mod->buckets[bucket(e->vaddr, mod->nr_buckets)] = e;
+	mod->nr_entries++;
+	return 0;
+}
+
+/* ---- frames --------------------------------------------------------------- */
+
+struct out {
+	struct frame *f;
+	size_t nr, cap;
+};
+
+static struct frame *next_frame(struct out *o, uint64_t ip)
+{
+	if (o->nr == o->cap) {
+		size_t ncap = o->cap ? o->cap * 2 : 64;
+		struct frame *n = realloc(o->f, ncap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		o->f = n;
+		o->cap = ncap;
+	}
+	memset(&o->f[o->nr], 0, sizeof(o->f[0]));
+	o->f[o->nr].ip = ip;
+	return &o->f[o->nr++];
+}
+
+static int dup_str(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* The frames of one ip inside mapping m. */
+static int emit_mapped(struct syms *s, struct out *o, uint64_t ip, const struct syms_map *m)
+{
+	struct syms_module *mod = m->mod;
+	uint64_t off = ip - 1 - m->start + m->pgoff, vaddr = 0;
+	struct syms_entry *e = NULL;
+	uint32_t n;
+	int err;
+
+	if (mod && syms_module__vaddr(mod, off, &vaddr) == 0) {
+		e = cache_find(mod, vaddr);
+		if (e) {
+			s->stats.cache_hits++;
+		} else {
+			e = syms_module__resolve(s, mod, vaddr);
+			if (!e)
+				return -ENOMEM;
+			if (cache_add(mod, e)) {
+				syms_entry__free(e);
+				return -ENOMEM;
+			}
+		}
+	} else if (mod) {
+		mod = NULL;	/* outside every PT_LOAD: report the file offset */
+		vaddr = off;
+	} else {
+		vaddr = m->path && m->path[0] == '/' ? off : ip - 1 - m->start;
+	}
+	n = e && e->nr ? e->nr : 1;
+	for (uint32_t i = 0; i < n; i++) {
+		struct frame *f = next_frame(o, ip);
+		const struct syms_sym *sym = e && e->nr ? &e->syms[i] : NULL;
+
+		if (!f)
+			return -ENOMEM;
+		if (!m->path)
+			continue;	/* anonymous executable memory (JIT) */
+		f->offset = vaddr + 1;
+		err = dup_str(&f->module, m->path);
+		if (!err && m->mod)
+			err = dup_str(&f->build_id, m->mod->build_id);
+		if (!err && sym) {
+			f->line = sym->line;
+			f->inlined = sym->inlined;
+			err = dup_str(&f->function, sym->function);
+			if (!err)
+				err = dup_str(&f->system_name, sym->system_name);
+			if (!err)
+				err = dup_str(&f->file, sym->file);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int syms__symbolize(struct syms *s, const uint64_t *ips, size_t nr,
+		    struct frame **frames, size_t *nr_frames)
+{
+	struct out o = { 0 };
+	int err = 0;
+
+	*frames = NULL;
+	*nr_frames = 0;
+	if (!s || (!ips && nr))
+		return -EINVAL;
+	for (size_t i = 0; i < nr; i++) {
+		if (ips[i] && !find_map(s->maps, s->nr_maps, ips[i] - 1) &&
+		    !is_unknown(s, ips[i])) {
+			syms__refresh(s);	/* the process may be gone: keep what we have */
+			break;
+		}
+	}
+	for (size_t i = 0; i < nr && !err; i++) {
+		const struct syms_map *m = ips[i] ? find_map(s->maps, s->nr_maps, ips[i] - 1) : NULL;
+
+		if (m) {
+			err = emit_mapped(s, &o, ips[i], m);
+		} else {
+			add_unknown(s, ips[i]);
+			err = next_frame(&o, ips[i]) ? 0 : -ENOMEM;
+		}
+	}
+	if (err) {
+		for (size_t i = 0; i < o.nr; i++)
+			frame__clear(&o.f[i]);
+		free(o.f);
+		return err;
+	}
+	if (!o.f) {	/* nr == 0: an empty array the caller can still free */
+		o.f = malloc(sizeof(*o.f));
+		if (!o.f)
+			return -ENOMEM;
+	}
+	*frames = o.f;
+	*nr_frames = o.nr;
+	return 0;
+}

@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_syms.c - symbolization against real processes.
+ *
+ * Each test starts a fixture from $(OUT)/fixtures/syms (mk/syms_fixtures.mk)
+ * as a child; the fixture prints return addresses of its own code with the
+ * line of each call (fx_common.h), and the test symbolizes them through
+ * /proc/PID exactly as memtrace does.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "syms.h"
+
+#define CXX_RECORD "shop::Ledger<std::__cxx11::basic_string<char, std::char_traits<char>, " \
+	"std::allocator<char> > >::record(std::__cxx11::basic_string<char, " \
+	"std::char_traits<char>, std::allocator<char> > const&)"
+#define CXX_RECORD_MANGLED "_ZN4shop6LedgerINSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEE6recordERKS6_"
+
+struct rec {
+	char kind[8];
+	char name[64];
+	uint64_t addr;
+	int line, caller_line;
+};
+
+struct fx {
+	pid_t pid;
+	int in;
+	FILE *out;
+	size_t nr;
+	struct rec recs[16];
+};
+
+struct ctx {
+	char fixtures[2048];	/* sized so joined paths fit PATH_MAX */
+	char tmp[256];
+	struct fx fx;
+	struct syms *s;
+	struct frame *frames;
+	size_t nr_frames;
+};
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static int fx_read_ready(struct fx *fx)
+{
+	char line[512];
+
+	while (fgets(line, sizeof(line), fx->out)) {
+		struct rec r = { 0 };
+
+		if (!strcmp(line, "ready\n"))
+			return 0;
+		if (sscanf(line, "%7s %63s %" SCNx64 " %d %d", r.kind, r.name, &r.addr,
+			   &r.line, &r.caller_line) >= 3 &&
+		    fx->nr < sizeof(fx->recs) / sizeof(fx->recs[0]))
+			fx->recs[fx->nr++] = r;
+	}
+	return -1;
+}
+
+static int fx_start(struct fx *fx, const char *path)
+{
+	int in[2], out[2];
+
+	memset(fx, 0, sizeof(*fx));
+	fx->in = -1;
+	if (pipe(in) || pipe(out))
+		return -1;
+	fx->pid = fork();
+	if (fx->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	fx->in = in[1];
+	fx->out = fdopen(out[0], "r");
+	return fx->out ? fx_read_ready(fx) : -1;
+}
+
+static void fx_stop(struct fx *fx)
+{
+	if (fx->in >= 0)
+		close(fx->in);
+	if (fx->out)
+		fclose(fx->out);
+	if (fx->pid > 0) {
+		kill(fx->pid, SIGKILL);
+		waitpid(fx->pid, NULL, 0);
+	}
+	memset(fx, 0, sizeof(*fx));
+	fx->in = -1;
+}
+
+static const struct rec *fx_rec(const struct fx *fx, const char *kind, const char *name)
+{
+	for (size_t i = 0; i < fx->nr; i++)
+		if (!strcmp(fx->recs[i].kind, kind) && !strcmp(fx->recs[i].name, name))
+			return &fx->recs[i];
+	fail_msg("fixture printed no %s %s", kind, name);
+	return NULL;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(p);
+}
+
+static void copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+
+	assert_true(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+}
+
+static void mkdirs(const char *path)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *c = p + 1; *c; c++) {
+		if (*c == '/') {
+			*c = '\0';
+			mkdir(p, 0755);
+			*c = '/';
+		}
+	}
+	mkdir(p, 0755);
+}
+
+/* The hex build-id of an ELF file, in a static buffer. */
+static const char *file_build_id(const char *path)
+{
+	static char hex[128];
+	const unsigned char *bits;
+	int fd = open(path, O_RDONLY);
+	Elf *elf;
+	ssize_t len;
+
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	len = dwelf_elf_gnu_build_id(elf, (const void **)&bits);
+	assert_true(len > 0 && len < 64);
+	for (ssize_t i = 0; i < len; i++)
+		sprintf(hex + 2 * i, "%02x", bits[i]);
+	elf_end(elf);
+	close(fd);
+	return hex;
+}
+
+/* st_value of a symbol in a file's .symtab. */
+static uint64_t file_sym(const char *path, const char *name)
+{
+	int fd = open(path, O_RDONLY);
+	Elf_Scn *scn = NULL;
+	uint64_t v = 0;
+	Elf *elf;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+
+			if (gelf_getsym(d, (int)i, &sym) &&
+			    !strcmp(elf_strptr(elf, sh.sh_link, sym.st_name), name))
+				v = sym.st_value;
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return v;
+}
+
+static void assert_frame(const struct frame *f, const char *func, const char *file,
+			 int line, bool inlined)
+{
+	if (func)
+		assert_non_null(f->function);
+	if (func)
+		assert_string_equal(f->function, func);
+	else
+		assert_null(f->function);
+	if (file) {
+		assert_non_null(f->file);
+		assert_string_equal(strrchr(f->file, '/') ? strrchr(f->file, '/') + 1 : f->file,
+				    file);
+	} else {
+		assert_null(f->file);
+	}
+	assert_int_equal(f->line, line);
+	assert_int_equal(f->inlined, inlined);
+}
+
+static void free_frames(struct ctx *c)
+{
+	for (size_t i = 0; i < c->nr_frames; i++)
+		frame__clear(&c->frames[i]);
+	free(c->frames);
+	c->frames = NULL;
+	c->nr_frames = 0;
+}
+
+static void symbolize(struct ctx *c, const uint64_t *ips, size_t nr)
+{
+	free_frames(c);
+	assert_int_equal(syms__symbolize(c->s, ips, nr, &c->frames, &c->nr_frames), 0);
+}
+
+/* Start fixture name (copied to dst when given) and snapshot it. */
+static void start(struct ctx *c, const char *name, const struct syms_opts *opts)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", c->fixtures, name);
+	assert_int_equal(fx_start(&c->fx, name[0] == '/' ? name : p), 0);
+	c->s = syms__new(c->fx.pid, opts);
+	assert_non_null(c->s);
+}
+
+/* The two frames of fx_inline's helper_inline return address. */
+static void check_inline(struct ctx *c, const char *module_suffix)
+{
+	const struct rec *r = fx_rec(&c->fx, "ret", "helper_inline");
+	const char *m;
+
+	symbolize(c, &r->addr, 1);
+	assert_int_equal(c->nr_frames, 2);
+	assert_frame(&c->frames[0], "helper_inline", "fx_inline.c", r->line, true);
+	assert_frame(&c->frames[1], "outer_function", "fx_inline.c", r->caller_line, false);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(c->frames[i].ip, r->addr);
+		assert_non_null(c->frames[i].module);
+		assert_non_null(c->frames[i].build_id);
+		m = c->frames[i].module;
+		assert_string_equal(m + strlen(m) - strlen(module_suffix), module_suffix);
+	}
+}
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	char exe[1024];
+	ssize_t n;
+
+	if (!c)
+		return -1;
+	c->fx.in = -1;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	snprintf(c->fixtures, sizeof(c->fixtures), "%s/../fixtures/syms", dirname(exe));
+	snprintf(c->tmp, sizeof(c->tmp), "/tmp/memtrace-syms-XXXXXX");
+	if (!mkdtemp(c->tmp))
+		return -1;
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	free_frames(c);
+	syms__free(c->s);
+	fx_stop(&c->fx);
+	nftw(c->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(c);
+	return 0;
+}
+
+static void need_fixtures(struct ctx *c)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/fx_inline", c->fixtures);
+	if (access(p, X_OK))
+		skip();	/* make unit builds them; a bare test binary has none */
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void test_inline_frames(void **state)
+{
+	struct ctx *c = *state;
+	const struct rec *fn;
+	char path[PATH_MAX];
+
+	need_fixtures(c);
+	start(c, "fx_inline", NULL);
+	check_inline(c, "/fx_inline");
+	assert_string_equal(c->frames[0].build_id,
+			    file_build_id(strcat(strcpy(path, c->fixtures), "/fx_inline")));
+
+	/* a function's entry (+1): the offset is what addr2line takes */
+	fn = fx_rec(&c->fx, "fn", "outer_function");
+	symbolize(c, &fn->addr, 1);
+	assert_int_equal(c->nr_frames, 1);
+	assert_string_equal(c->frames[0].function, "outer_function");
+	assert_string_equal(c->frames[0].system_name, "outer_function");
+	assert_int_equal(c->frames[0].offset, file_sym(path, "outer_function") + 1);
+}
+
+static void test_non_pie(void **state)
+{
+	struct ctx *c = *state;
+	const struct rec *fn;
+	char path[PATH_MAX];
+
+	need_fixtures(c);
+	start(c, "fx_nopie", NULL);
+	check_inline(c, "/fx_nopie");
+	fn = fx_rec(&c->fx, "fn", "main");
+	symbolize(c, &fn->addr, 1);
+	assert_string_equal(c->frames[0].function, "main");
+	snprintf(path, sizeof(path), "%s/fx_nopie", c->fixtures);
+	assert_int_equal(c->frames[0].offset, file_sym(path, "main") + 1);
+	assert_int_equal(c->frames[0].offset, fn->addr);	/* ET_EXEC: no bias */
+}
+
+static void test_cxx_template(void **state)
+{
+	struct ctx *c = *state;
+	const struct rec *r;
+
+	need_fixtures(c);
+	start(c, "fx_cxx", NULL);
+	r = fx_rec(&c->fx, "ret", "record");
+	symbolize(c, &r->addr, 1);
+	assert_int_equal(c->nr_frames, 1);
+	assert_frame(&c->frames[0], CXX_RECORD, "fx_cxx.cc", r->line, false);
+	assert_string_equal(c->frames[0].system_name, CXX_RECORD_MANGLED);
+}
+
+/* Stripped binary; its debug file found by build-id under --debug-dir. */
+static void test_debug_dir_build_id(void **state)
+{
+	struct ctx *c = *state;
+	char src[PATH_MAX], dst[PATH_MAX];
+	struct syms_opts opts = { .debug_dir = c->tmp, .names = true };
+	const char *id;
+
+	need_fixtures(c);
+	snprintf(src, sizeof(src), "%s/fx_stripped", c->fixtures);
+	id = file_build_id(src);
+	snprintf(dst, sizeof(dst), "%s/.build-id/%.2s", c->tmp, id);
+	mkdirs(dst);
+	snprintf(dst, sizeof(dst), "%s/.build-id/%.2s/%s.debug", c->tmp, id, id + 2);
+	snprintf(src, sizeof(src), "%s/fx_stripped.debug", c->fixtures);
+	copy_file(src, dst);
+	start(c, "fx_stripped", &opts);
+	check_inline(c, "/fx_stripped");
+}
+
+/* Without the debug file the same binary gives module, offset, build-id. */
+static void test_stripped_no_debug(void **state)
+{
+	struct ctx *c = *state;
+	struct syms_opts opts = { .debug_dir = c->tmp, .names = true };
+	const struct rec *r;
+
+	need_fixtures(c);
+	start(c, "fx_stripped", &opts);
+	r = fx_rec(&c->fx, "ret", "helper_inline");
+	symbolize(c, &r->addr, 1);
+	assert_int_equal(c->nr_frames, 1);
+	assert_frame(&c->frames[0], NULL, NULL, 0, false);
+	assert_non_null(c->frames[0].module);
+	assert_non_null(c->frames[0].build_id);
+	assert_true(c->frames[0].offset > 0);
+}
+
+/* .gnu_debuglink: the debug file in .debug/ beside the binary. */
+static void test_debuglink(void **state)
+{
+	struct ctx *c = *state;
+	char src[PATH_MAX], dst[PATH_MAX];
+	struct syms_opts opts = { .debug_dir = "/nonexistent", .names = true };
+
+	need_fixtures(c);
+	snprintf(dst, sizeof(dst), "%s/bin/.debug", c->tmp);
+	mkdirs(dst);
+	snprintf(src, sizeof(src), "%s/fx_debuglink.debug", c->fixtures);
+	snprintf(dst, sizeof(dst), "%s/bin/.debug/fx_debuglink.debug", c->tmp);
+	copy_file(src, dst);
+	snprintf(src, sizeof(src), "%s/fx_debuglink", c->fixtures);
+	snprintf(dst, sizeof(dst), "%s/bin/fx_debuglink", c->tmp);
+	copy_file(src, dst);
+	start(c, dst, &opts);
+	check_inline(c, "/bin/fx_debuglink");
+}
+
+/* MiniDebugInfo: names from the xz'd .gnu_debugdata symtab, no lines. */
+static void test_minidebuginfo(void **state)
+{
+	struct ctx *c = *state;
+	struct syms_opts opts = { .debug_dir = "/nonexistent", .names = true };
+	const struct rec *r;
+
+	need_fixtures(c);
+	start(c, "fx_mini", &opts);
+	r = fx_rec(&c->fx, "ret", "helper_inline");
+	symbolize(c, &r->addr, 1);
+	assert_int_equal(c->nr_frames, 1);
+	assert_frame(&c->frames[0], "outer_function", NULL, 0, false);
+}
+
+/* The binary is deleted, and another file put at its path, after start. */
+static void test_deleted_and_replaced(void **state)
+{
+	struct ctx *c = *state;
+	char src[PATH_MAX], dst[PATH_MAX];
+
+	need_fixtures(c);
+	snprintf(src, sizeof(src), "%s/fx_inline", c->fixtures);
+	snprintf(dst, sizeof(dst), "%s/fx_gone", c->tmp);
+	copy_file(src, dst);
+	assert_int_equal(fx_start(&c->fx, dst), 0);
+	assert_int_equal(unlink(dst), 0);
+	snprintf(src, sizeof(src), "%s/fx_cxx", c->fixtures);
+	copy_file(src, dst);
+	c->s = syms__new(c->fx.pid, NULL);
+	assert_non_null(c->s);
+	check_inline(c, "/fx_gone");
+	assert_string_equal(c->frames[0].build_id, file_build_id(strcat(
+		strcpy(src, c->fixtures), "/fx_inline")));
+}
+
+/* A final report after the target exited still symbolizes. */
+static void test_target_exited(void **state)
+{
+	struct ctx *c = *state;
+	struct rec r;
+
+	need_fixtures(c);
+	start(c, "fx_inline", NULL);
+	r = *fx_rec(&c->fx, "ret", "helper_inline");
+	fx_stop(&c->fx);
+	assert_int_equal(syms__refresh(c->s), -ESRCH);
+	c->fx.nr = 1;
+	c->fx.recs[0] = r;
+	check_inline(c, "/fx_inline");
+}
+
+/* An ip in a library dlopen'ed after the snapshot triggers one refresh. */
+static void test_dlopen_refresh(void **state)
+{
+	struct ctx *c = *state;
+	const struct rec *r;
+	char cmd[PATH_MAX + 16];
+	struct syms_stats st;
+
+	need_fixtures(c);
+	start(c, "fx_inline", NULL);
+	snprintf(cmd, sizeof(cmd), "dlopen %s/libfx_lib.so\n", c->fixtures);
+	assert_int_equal(write(c->fx.in, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+	assert_int_equal(fx_read_ready(&c->fx), 0);
+	r = fx_rec(&c->fx, "ret", "fx_lib_function");
+	st = syms__stats(c->s);
+	symbolize(c, &r->addr, 1);
+	assert_int_equal(syms__stats(c->s).refreshes, st.refreshes + 1);
+	assert_int_equal(c->nr_frames, 1);
+	assert_frame(&c->frames[0], "fx_lib_function", "fx_lib.c", r->line, false);
+	assert_non_null(strstr(c->frames[0].module, "/libfx_lib.so"));
+}
+
+/* Outside every mapping: module NULL, one refresh, then remembered. */
+static void test_unknown_ip(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t ips[] = { 0, 0x10, 0xffffffffffff0000ull };
+	struct syms_stats st;
+
+	need_fixtures(c);
+	start(c, "fx_inline", NULL);
+	st = syms__stats(c->s);
+	symbolize(c, ips, 3);
+	assert_int_equal(c->nr_frames, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(c->frames[i].ip, ips[i]);
+		assert_null(c->frames[i].module);
+		assert_null(c->frames[i].function);
+		assert_null(c->frames[i].build_id);
+	}
+	assert_int_equal(syms__stats(c->s).refreshes, st.refreshes + 1);
+	symbolize(c, ips, 3);
+	assert_int_equal(syms__stats(c->s).refreshes, st.refreshes + 1);
+}
+
+/* The second symbolization of the same ips reads no file. */
+static void test_cache(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t ips[3];
+	struct syms_stats a, b;
+	char *first;
+
+	need_fixtures(c);
+	start(c, "fx_inline", NULL);
+	ips[0] = fx_rec(&c->fx, "ret", "helper_inline")->addr;
+	ips[1] = fx_rec(&c->fx, "fn", "outer_function")->addr;
+	ips[2] = fx_rec(&c->fx, "fn", "main")->addr;
+	symbolize(c, ips, 3);
+	a = syms__stats(c->s);
+	assert_int_equal(a.lookups, 3);
+	assert_int_equal(a.cache_hits, 0);
+	assert_int_equal(c->nr_frames, 4);
+	first = strdup(c->frames[3].function);
+	symbolize(c, ips, 3);
+	b = syms__stats(c->s);
+	assert_int_equal(b.maps_reads, a.maps_reads);
+	assert_int_equal(b.file_opens, a.file_opens);
+	assert_int_equal(b.debug_loads, a.debug_loads);
+	assert_int_equal(b.lookups, a.lookups);
+	assert_int_equal(b.cache_hits, 3);
+	assert_int_equal(c->nr_frames, 4);
+	assert_string_equal(c->frames[3].function, first);
+	assert_string_equal(c->frames[3].function, "main");
+	free(first);
+	/* a refresh with nothing new reopens nothing */
+	assert_int_equal(syms__refresh(c->s), 0);
+	assert_int_equal(syms__stats(c->s).file_opens, a.file_opens);
+}
+
+/* --no-symbols: module, offset and build-id, and no debug info read. */
+static void test_no_names(void **state)
+{
+	struct ctx *c = *state;
+	struct syms_opts opts = { .names = false };
+	const struct rec *r;
+
+	need_fixtures(c);
+	start(c, "fx_inline", &opts);
+	r = fx_rec(&c->fx, "ret", "helper_inline");
+	symbolize(c, &r->addr, 1);
+	assert_int_equal(c->nr_frames, 1);
+	assert_frame(&c->frames[0], NULL, NULL, 0, false);
+	assert_non_null(c->frames[0].module);
+	assert_non_null(c->frames[0].build_id);
+	assert_true(c->frames[0].offset > 0);
+	assert_int_equal(syms__stats(c->s).debug_loads, 0);
+}
+
+static void test_bad_pid(void **state)
+{
+	(void)state;
+	errno = 0;
+	assert_null(syms__new(-1, NULL));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(syms__new(0x3fffffff, NULL));
+	assert_int_equal(errno, ESRCH);
+}
+
+static void test_empty(void **state)
+{
+	struct ctx *c = *state;
+
+	need_fixtures(c);
+	start(c, "fx_inline", NULL);
+	symbolize(c, NULL, 0);
+	assert_int_equal(c->nr_frames, 0);
+	assert_int_equal(syms__symbolize(NULL, NULL, 0, &c->frames, &c->nr_frames), -EINVAL);
+}
+
+/* debuginfod on but its server unreachable: bounded, no names, no error. */
+static void test_debuginfod_unreachable(void **state)
+{
+	struct ctx *c = *state;
+	struct syms_opts opts = { .debug_dir = c->tmp, .names = true, .debuginfod = true };
+	const struct rec *r;
+	struct timespec t0, t1;
+	char cache[PATH_MAX];
+
+	need_fixtures(c);
+	snprintf(cache, sizeof(cache), "%s/dbgd-cache", c->tmp);
+	setenv("DEBUGINFOD_URLS", "http://127.0.0.1:9", 1);
+	setenv("DEBUGINFOD_CACHE_PATH", cache, 1);
+	start(c, "fx_stripped", &opts);
+	r = fx_rec(&c->fx, "ret", "helper_inline");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	symbolize(c, &r->addr, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unsetenv("DEBUGINFOD_URLS");
+	unsetenv("DEBUGINFOD_CACHE_PATH");
+	assert_null(c->frames[0].function);
+	assert_true(t1.tv_sec - t0.tv_sec < 12);
+}
+
+/* With debuginfod off, DEBUGINFOD_URLS in the environment is not used. */
+static void test_debuginfod_off(void **state)
+{
+	struct ctx *c = *state;
+	struct syms_opts opts = { .debug_dir = c->tmp, .names = true };
+	const struct rec *r;
+
+	need_fixtures(c);
+	setenv("DEBUGINFOD_URLS", "http://127.0.0.1:9", 1);
+	start(c, "fx_stripped", &opts);
+	r = fx_rec(&c->fx, "ret", "helper_inline");
+	symbolize(c, &r->addr, 1);
+	unsetenv("DEBUGINFOD_URLS");
+	assert_null(c->frames[0].function);
+	assert_int_equal(syms__stats(c->s).debuginfod_queries, 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_inline_frames),
+		T(test_non_pie),
+		T(test_cxx_template),
+		T(test_debug_dir_build_id),
+		T(test_stripped_no_debug),
+		T(test_debuglink),
+		T(test_minidebuginfo),
+		T(test_deleted_and_replaced),
+		T(test_target_exited),
+		T(test_dlopen_refresh),
+		T(test_unknown_ip),
+		T(test_cache),
+		T(test_no_names),
+		T(test_bad_pid),
+		T(test_empty),
+		T(test_debuginfod_unreachable),
+		T(test_debuginfod_off),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
