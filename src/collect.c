@@ -18,7 +18,7 @@ struct cached_stack {
 };
 
 struct collector {
-	struct tracer *tr;
+	struct collect_maps m;
 	struct collect_opts o;
 	int ncpus;
 	struct cached_stack *cache;	/* open addressing, power of two */
@@ -27,13 +27,13 @@ struct collector {
 	uint64_t last_walked;
 };
 
-struct collector *collector__new(struct tracer *tr, const struct collect_opts *o)
+struct collector *collector__new(const struct collect_maps *maps, const struct collect_opts *o)
 {
 	struct collector *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	c->tr = tr;
+	c->m = *maps;
 	c->o = *o;
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0) {
@@ -97,7 +97,7 @@ static const struct cached_stack *stack_lookup(struct collector *c, uint64_t id)
 			if (c->cache[s].id == id)
 				return &c->cache[s];
 	}
-	if (bpf_map_lookup_elem(tracer__stacks_fd(c->tr), &id, &st))
+	if (bpf_map_lookup_elem(c->m.stacks, &id, &st))
 		return NULL;
 	if ((c->cache_used + 1) * 2 > c->cache_cap && cache_grow(c))
 		return NULL;
@@ -181,7 +181,7 @@ static void read_counters(struct collector *c, struct totals *t)
 	for (__u32 i = 0; i < DROP_MAX + CNT_MAX; i++) {
 		uint64_t sum = 0;
 
-		if (bpf_map_lookup_elem(tracer__counters_fd(c->tr), &i, vals))
+		if (bpf_map_lookup_elem(c->m.counters, &i, vals))
 			continue;
 		for (int cpu = 0; cpu < c->ncpus; cpu++)
 			sum += vals[cpu];
@@ -281,7 +281,7 @@ static int walk_ages(struct collector *c, struct report *r, uint64_t now_ns)
 	err = index_build(&ix, r);
 	if (err)
 		goto free_acc;
-	err = map_read_all(tracer__allocs_fd(c->tr), sizeof(__u64), sizeof(struct alloc_info),
+	err = map_read_all(c->m.allocs, sizeof(__u64), sizeof(struct alloc_info),
 			   &keys, &vals, &n);
 	if (err)
 		goto free_index;
@@ -296,7 +296,7 @@ static int walk_ages(struct collector *c, struct report *r, uint64_t now_ns)
 	free(keys);
 	free(vals);
 	keys = vals = NULL;
-	err = map_read_all(tracer__mmaps_fd(c->tr), sizeof(__u64), sizeof(struct mmap_info),
+	err = map_read_all(c->m.mmaps, sizeof(__u64), sizeof(struct mmap_info),
 			   &keys, &vals, &n);
 	if (err)
 		goto free_index;
@@ -347,7 +347,7 @@ int collector__read(struct collector *c, uint64_t now_ns, struct report **out)
 		return -ENOMEM;
 	r->suspect = -1;
 	read_counters(c, &r->totals);
-	err = map_read_all(tracer__aggs_fd(c->tr), sizeof(*keys), sizeof(*vals),
+	err = map_read_all(c->m.aggs, sizeof(*keys), sizeof(*vals),
 			   (void **)&keys, (void **)&vals, &n);
 	if (err)
 		goto free_report;

@@ -10,17 +10,25 @@
 #define MEMTRACE_COLLECT_H
 
 #include "report.h"
-#include "tracer.h"
 
 struct collect_opts {
 	double older_s;		/* only allocations at least this old count */
 	bool ages;		/* compute oldest_age_s (walks live allocations) */
 };
 
+/* The BPF maps read (descriptors stay owned by the caller). */
+struct collect_maps {
+	int allocs;		/* u64 addr -> struct alloc_info */
+	int mmaps;		/* u64 start -> struct mmap_info */
+	int stacks;		/* u64 id -> struct stack_trace */
+	int aggs;		/* struct agg_key -> struct agg_val */
+	int counters;		/* per-CPU u64[DROP_MAX + CNT_MAX] */
+};
+
 struct collector;
 
-/* A collector for tr's maps. Returns NULL and sets errno on failure. */
-struct collector *collector__new(struct tracer *tr, const struct collect_opts *o);
+/* A collector for maps. Returns NULL and sets errno on failure. */
+struct collector *collector__new(const struct collect_maps *maps, const struct collect_opts *o);
 
 /*
  * Read the maps into a new report (stacks sorted, not symbolized).

@@ -224,6 +224,7 @@ int main(int argc, char **argv)
 	struct session s = { .out = stdout };
 	struct tracer_config cfg;
 	struct collect_opts copts;
+	struct collect_maps cmaps;
 	struct syms_opts sopts;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int err, status = 1;
@@ -268,7 +269,12 @@ int main(int argc, char **argv)
 	if (tracer__attach(s.tracer, &s.target))
 		goto free_tracer;
 	copts = (struct collect_opts){ .older_s = s.opt.older_s, .ages = true };
-	s.collector = collector__new(s.tracer, &copts);
+	cmaps = (struct collect_maps){
+		.allocs = tracer__allocs_fd(s.tracer), .mmaps = tracer__mmaps_fd(s.tracer),
+		.stacks = tracer__stacks_fd(s.tracer), .aggs = tracer__aggs_fd(s.tracer),
+		.counters = tracer__counters_fd(s.tracer),
+	};
+	s.collector = collector__new(&cmaps, &copts);
 	if (!s.collector) {
 		fprintf(stderr, "memtrace: %s\n", strerror(errno));
 		goto free_tracer;
