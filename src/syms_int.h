@@ -51,6 +51,7 @@ struct syms_module {
 	struct syms_load *loads;
 	/* symbols: loaded on first lookup */
 	bool dwfl_tried;
+	bool debug_searched;	/* debuglink/debuginfod already failed once */
 	Dwfl *dwfl;
 	Dwfl_Module *dwmod;
 	/* cache: ELF address -> frames */

@@ -304,8 +304,9 @@ static int find_debuginfo(Dwfl_Module *dwmod, void **userdata, const char *modna
 	/* <dir>/.build-id/xx/yyyy.debug for each dir of debuginfo_path */
 	fd = dwfl_build_id_find_debuginfo(dwmod, userdata, modname, base, file_name,
 					  link, crc, found);
-	if (fd >= 0 || !mod)
+	if (fd >= 0 || !mod || mod->debug_searched)
 		return fd;
+	mod->debug_searched = true;	/* libdwfl asks again for symtab and DWARF */
 	if (link) {
 		fd = find_debuglink(mod, link, crc, found);
 		if (fd >= 0)

@@ -24,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -599,6 +602,7 @@ static void test_empty(void **state)
 	start(c, "fx_inline", NULL);
 	symbolize(c, NULL, 0);
 	assert_int_equal(c->nr_frames, 0);
+	free_frames(c);
 	assert_int_equal(syms__symbolize(NULL, NULL, 0, &c->frames, &c->nr_frames), -EINVAL);
 }
 
@@ -624,6 +628,92 @@ static void test_debuginfod_unreachable(void **state)
 	unsetenv("DEBUGINFOD_CACHE_PATH");
 	assert_null(c->frames[0].function);
 	assert_true(t1.tv_sec - t0.tv_sec < 12);
+	assert_int_equal(syms__stats(c->s).debuginfod_queries, 1);
+}
+
+/*
+ * A debuginfod server on loopback, in a child: answers GET
+ * /buildid/ID/debuginfo with file, anything else with 404, then exits.
+ */
+static pid_t serve_debuginfo(const char *id, const char *file, int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pid_t pid;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 8) ||
+	    getsockname(ls, (struct sockaddr *)&a, &alen))
+		return -1;
+	*port = ntohs(a.sin_port);
+	pid = fork();
+	if (pid != 0) {
+		close(ls);
+		return pid;
+	}
+	alarm(20);
+	for (int n = 0; n < 8; n++) {
+		char req[4096] = { 0 }, want[192], hdr[256], buf[65536];
+		int cs = accept(ls, NULL, NULL), fd;
+		size_t got = 0;
+		ssize_t r;
+		struct stat st;
+
+		if (cs < 0)
+			break;
+		while (got < sizeof(req) - 1 && !strstr(req, "\r\n\r\n") &&
+		       (r = read(cs, req + got, sizeof(req) - 1 - got)) > 0)
+			got += (size_t)r;
+		snprintf(want, sizeof(want), "GET /buildid/%s/debuginfo ", id);
+		fd = strncmp(req, want, strlen(want)) ? -1 : open(file, O_RDONLY);
+		if (fd < 0 || fstat(fd, &st)) {
+			const char *nf = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+					 "Connection: close\r\n\r\n";
+
+			if (write(cs, nf, strlen(nf)) < 0)
+				break;
+		} else {
+			snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\n"
+				 "Connection: close\r\n\r\n", (long long)st.st_size);
+			if (write(cs, hdr, strlen(hdr)) < 0)
+				break;
+			while ((r = read(fd, buf, sizeof(buf))) > 0)
+				if (write(cs, buf, (size_t)r) != r)
+					break;
+			close(fd);
+		}
+		close(cs);
+	}
+	_exit(0);
+}
+
+/* debuginfod on and a server that has the debug file: full names. */
+static void test_debuginfod_download(void **state)
+{
+	struct ctx *c = *state;
+	struct syms_opts opts = { .debug_dir = c->tmp, .names = true, .debuginfod = true };
+	char dbg[PATH_MAX], url[64], cache[PATH_MAX], id[128];
+	int port = 0;
+	pid_t srv;
+
+	need_fixtures(c);
+	snprintf(dbg, sizeof(dbg), "%s/fx_stripped", c->fixtures);
+	snprintf(id, sizeof(id), "%s", file_build_id(dbg));
+	snprintf(dbg, sizeof(dbg), "%s/fx_stripped.debug", c->fixtures);
+	srv = serve_debuginfo(id, dbg, &port);
+	assert_true(srv > 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	snprintf(cache, sizeof(cache), "%s/dbgd-cache", c->tmp);
+	setenv("DEBUGINFOD_URLS", url, 1);
+	setenv("DEBUGINFOD_CACHE_PATH", cache, 1);
+	start(c, "fx_stripped", &opts);
+	check_inline(c, "/fx_stripped");
+	unsetenv("DEBUGINFOD_URLS");
+	unsetenv("DEBUGINFOD_CACHE_PATH");
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	assert_int_equal(syms__stats(c->s).debuginfod_queries, 1);
 }
 
 /* With debuginfod off, DEBUGINFOD_URLS in the environment is not used. */
@@ -645,7 +735,8 @@ static void test_debuginfod_off(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
+/* Usage: test_syms [PATTERN]  (run only the tests whose name matches) */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_inline_frames),
@@ -665,7 +756,10 @@ int main(void)
 		T(test_empty),
 		T(test_debuginfod_unreachable),
 		T(test_debuginfod_off),
+		T(test_debuginfod_download),
 	};
 
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
