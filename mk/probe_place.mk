@@ -8,3 +8,17 @@ $(PROBE_PLACE_BENCH): tools/bench-probe-place.c $(PROBE_PLACE_OBJS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROBE_PLACE_OBJS) -lcapstone -lelf
+
+# libelffx.so for tests/unit/test_elf_funcs.c: versioned symbols, a size-0
+# alias, an IFUNC, a local function; -Ttext-segment makes addresses differ
+# from file offsets.
+ELF_FUNCS_FX_SRC := tests/fixtures/elf_funcs
+ELF_FUNCS_FX     := $(OUT)/fixtures/elf_funcs/libelffx.so
+
+$(OUT)/tests/test_elf_funcs: | $(ELF_FUNCS_FX)
+
+$(ELF_FUNCS_FX): $(ELF_FUNCS_FX_SRC)/fixture.c $(ELF_FUNCS_FX_SRC)/fixture.map
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -fPIC -shared -Wl,--version-script=$(ELF_FUNCS_FX_SRC)/fixture.map \
+		-Wl,-Ttext-segment=0x10000000 -o $@ $<
