@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * analysis.h - growth, severity, lifetime and verdict of a report (issue 5).
+ *
+ * The collector builds a struct report every interval and hands it to
+ * analysis__update(), which keeps a short time series of outstanding bytes
+ * per (stack_id, kind), fits a Theil-Sen line over the window, rates each
+ * stack none..critical and names the top suspect. The rule and its
+ * thresholds are documented in docs/analysis.md.
+ *
+ * Units: rates are bytes per second internally; text shows B/s and MB/h
+ * with 1 MB = 10^6 bytes; sizes are shown in binary units (KiB, MiB).
+ */
+#ifndef MEMTRACE_ANALYSIS_H
+#define MEMTRACE_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <json-c/json.h>
+#include "report.h"
+
+/* bytes per second of one MB (10^6 bytes) per hour */
+#define MB_PER_H		(1e6 / 3600.0)
+
+struct analysis_opts {
+	/* window of samples per stack */
+	double window_s;	/* seconds kept (60) */
+	size_t window_min;	/* samples kept whatever their age (5) */
+	size_t window_max;	/* samples kept at most (32); fit cost is O(n^2) */
+	/* growth rate thresholds, bytes/s: a steady stack at or above X is X */
+	double low_bps;		/* 1 MB/h */
+	double medium_bps;	/* 30 MB/h: above "acceptable" */
+	double high_bps;	/* 200 MB/h: a leak */
+	double critical_bps;	/* 1000 MB/h */
+	/* steadiness */
+	double min_r2;		/* fit quality for more than low (0.8) */
+	double min_mono;	/* share of changes that were increases (0.6) */
+	double min_z;		/* Mann-Kendall z of a significant trend (1.96) */
+	size_t min_samples;	/* samples (origin included) for more than low (3) */
+	/* age and share */
+	double burst_ratio;	/* mean/oldest age at or above: one burst (0.85) */
+	double min_share;	/* below this share of the total: one level down (0.01) */
+	/* lifetime */
+	double temp_s;		/* freed within this is "temporary" (0.01) */
+	/* what the collector applied */
+	double older_s;		/* -o/--older: only allocations this old count (0) */
+	/* verdict */
+	enum severity verdict_min; /* POSSIBLE LEAK at or above this (medium) */
+};
+
+/* What the severity rule looks at for one stack (see analysis__severity()). */
+struct sev_input {
+	double growth_bps;	/* Theil-Sen slope */
+	double r2;		/* of that line */
+	double mono;		/* monotonic fraction */
+	double mk_z;		/* Mann-Kendall z */
+	size_t n;		/* samples in the window */
+	unsigned int ups;	/* intervals that grew */
+	double span_s;		/* time covered by the window */
+	double last_dt;		/* time between the last two samples */
+	double rise;		/* last - first sample, bytes */
+	int last_step;		/* sign of the last change */
+	int64_t bytes;		/* outstanding now */
+	int64_t allocs;		/* outstanding allocations now */
+	double share;		/* bytes / total outstanding, 0..1 */
+	double oldest_age_s;	/* < 0 unknown */
+	double mean_age_s;	/* < 0 unknown */
+};
+
+struct analysis;
+
+/* Fill o with the defaults above. Cannot fail. */
+void analysis_opts__defaults(struct analysis_opts *o);
+
+/*
+ * Check o: thresholds positive and non-decreasing low..critical, fractions
+ * in range, window sizes sane. Returns 0 or -EINVAL.
+ */
+int analysis_opts__check(const struct analysis_opts *o);
+
+/*
+ * Set one option by its CLI name (without "--"): window, window-min,
+ * window-max, sev-low, sev-medium, sev-high, sev-critical (rates, see
+ * analysis__parse_rate()), min-r2, min-mono, min-z, min-samples,
+ * burst-ratio, min-share, temp, older, verdict (a severity name).
+ * Returns 0, -ENOENT for an unknown name, -EINVAL for a bad value (o is
+ * unchanged on error). Does not check the whole set: call
+ * analysis_opts__check() after the last one.
+ */
+int analysis_opts__set(struct analysis_opts *o, const char *name, const char *value);
+
+/*
+ * Parse a rate: a number with an optional unit, B/s when none. Units:
+ * [k|K|M|G|T][i]B followed by /s or /h ("200MB/h", "64KiB/s", "1.5M");
+ * k/M/G/T are decimal, with "i" binary; a bare prefix means bytes/s.
+ * Returns 0 and sets *bps, or -EINVAL (negative, empty, trailing junk).
+ */
+int analysis__parse_rate(const char *s, double *bps);
+
+/*
+ * A new analysis with a copy of o (NULL: defaults). Returns NULL and sets
+ * errno: EINVAL when o fails analysis_opts__check(), ENOMEM.
+ */
+struct analysis *analysis__new(const struct analysis_opts *o);
+
+/* The options in use. Cannot fail. */
+const struct analysis_opts *analysis__opts(const struct analysis *a);
+
+/*
+ * Add r as the next sample (time r->elapsed_s, which must not go back;
+ * an equal time replaces the previous sample, as for a final report taken
+ * right after the last interval) and fill every stack's analysis fields
+ * (growth_bytes_per_s, growth_r2, severity, life, analysed), the report's
+ * worst and suspect (suspect only when worst >= verdict_min), and the
+ * growth of r->proc when it holds known values (> 0). Stacks not seen for a
+ * whole window are forgotten. r is not reordered.
+ * Returns 0, -EINVAL (NULL, time going back, non-finite time), -ENOMEM
+ * (the report may be partly filled; the analysis stays usable).
+ */
+int analysis__update(struct analysis *a, struct report *r);
+
+/* Stacks currently tracked. Cannot fail. */
+size_t analysis__nr_tracked(const struct analysis *a);
+
+/* Release the analysis. NULL is a no-op. */
+void analysis__free(struct analysis *a);
+
+/*
+ * The severity rule (docs/analysis.md) on one stack's numbers. Sets *why
+ * (optional) to a static string saying what decided it. Cannot fail.
+ */
+enum severity analysis__severity(const struct analysis_opts *o, const struct sev_input *in,
+				 const char **why);
+
+/*
+ * Print the analysis section of r: growing stacks with severity, B/s,
+ * MB/h and fit quality; the lifetime view of the busiest stacks; the
+ * process view; and, last, "Verdict: OK" or "Verdict: POSSIBLE LEAK: ...".
+ * Returns 0 or -EIO when writing failed.
+ */
+int analysis__print_text(const struct report *r, FILE *f);
+
+/*
+ * Add to stack_obj: growth_bytes_per_s, growth_mb_per_h, growth_r2,
+ * severity and lifetime {alloc_calls, freed, p50_s, p90_s, p99_s (null
+ * when unknown), temporary, peak_bytes}. Does nothing for a stack not
+ * analysed. On allocation failure some fields may be missing.
+ */
+void analysis__to_json(const struct report *r, const struct stack_report *s,
+		       json_object *stack_obj);
+
+/*
+ * Add to a report's JSON object: "verdict" {result: "ok"|"possible_leak",
+ * worst, suspect: {index, stack_id, kind, label, severity,
+ * growth_bytes_per_s} or null} and "process" {rss_bytes, heap_bytes,
+ * rss_growth_bytes_per_s, heap_growth_bytes_per_s} (unknown sizes null).
+ * On allocation failure some fields may be missing.
+ */
+void analysis__report_to_json(const struct report *r, json_object *root);
+
+/*
+ * Name of one frame: its function, else "<module basename>+0x<offset>",
+ * else "0x<ip>" when allow_ip, else "?". Returns buf. Cannot fail.
+ */
+const char *analysis__frame_name(const struct frame *f, bool allow_ip, char *buf, size_t len);
+
+/*
+ * A short label of a stack for humans: up to depth frames joined by
+ * " <- ", innermost first, then " [kind]". Unsymbolized stacks show raw
+ * ips. Returns buf. Cannot fail.
+ */
+const char *analysis__stack_label(const struct stack_report *s, int depth, char *buf, size_t len);
+
+/* Format bytes in binary units ("1.5 MiB", "512 B"). Returns buf. */
+const char *analysis__fmt_bytes(double bytes, char *buf, size_t len);
+
+/* Format a rate as signed whole bytes/s ("+1200 B/s"). Returns buf. */
+const char *analysis__fmt_rate(double bps, char *buf, size_t len);
+
+#endif /* MEMTRACE_ANALYSIS_H */
