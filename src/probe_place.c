@@ -312,7 +312,7 @@ static const char *check_skippable(csh h, const cs_insn *insn, unsigned int mask
 		}
 		if (mask & PROBE_REG_BIT(r)) {
 			*why_reg = reg_names[r];
-			return "writes an argument register";
+			return "writes probed register";
 		}
 	}
 	return NULL;
