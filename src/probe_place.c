@@ -417,28 +417,111 @@ static void insn_text(const cs_insn *insn, char *buf, size_t len)
 		 insn->op_str);
 }
 
+/* What walk_prefix() found. */
+struct walk {
+	uint64_t chosen;		/* address of the probe point, 0: fall back */
+	int32_t sp;			/* sp_delta at chosen */
+	uint32_t ninsn;			/* instructions skipped */
+	const uint8_t *entry_code, *chosen_code;
+	size_t entry_len, chosen_len;
+	char entry_text[PROBE_PLACE_INSN_MAX];
+};
+
+/*
+ * Walk from the entry to the first instruction the kernel emulates, as
+ * long as every instruction before it may run before the probe. Fills
+ * @w and, on the way, r->entry_cls, r->cls, r->insn; on a fall back
+ * leaves w->chosen 0 and says why in r->reason.
+ */
+static void walk_prefix(csh h, cs_insn *insn, const uint8_t *code, size_t window,
+			const struct elf_func *f, unsigned int mask, struct walk *w,
+			struct probe_place *r)
+{
+	char text[PROBE_PLACE_INSN_MAX];
+	uint64_t addr = f->vaddr;
+	const uint8_t *p = code;
+	size_t left = window;
+	int32_t sp = 0;
+
+	for (w->ninsn = 0; w->ninsn < PROBE_PLACE_MAX_INSNS; w->ninsn++) {
+		const char *why, *why_reg = NULL;
+		const uint8_t *at = p;
+		enum probe_insn_class cls;
+
+		if (!cs_disasm_iter(h, &p, &left, &addr, insn)) {
+			snprintf(r->reason, sizeof(r->reason), "entry: cannot decode at +0x%" PRIx64,
+				 (uint64_t)(at - code));
+			return;
+		}
+		cls = classify_bytes(at, insn->size, insn->address);
+		insn_text(insn, text, sizeof(text));
+		if (!w->ninsn) {
+			r->entry_cls = cls;
+			w->entry_code = at;
+			w->entry_len = insn->size;
+			memcpy(w->entry_text, text, sizeof(text));
+		}
+		/* push %rbp with sp moved: the kernel would take [sp] as our caller */
+		if ((cls == PROBE_INSN_EMULATED || cls == PROBE_INSN_OPTIMIZED) &&
+		    !(at[0] == 0x55 && sp != 0)) {
+			w->chosen = insn->address;
+			w->sp = sp;
+			w->chosen_code = at;
+			w->chosen_len = insn->size;
+			r->cls = cls;
+			memcpy(r->insn, text, sizeof(text));
+			return;
+		}
+		why = check_skippable(h, insn, mask, &sp, &why_reg);
+		if (why) {
+			snprintf(r->reason, sizeof(r->reason), "entry: +0x%" PRIx64 " %s %s%s%s",
+				 insn->address - f->vaddr, text, why, why_reg ? " " : "",
+				 why_reg ? why_reg : "");
+			return;
+		}
+	}
+	snprintf(r->reason, sizeof(r->reason), "entry: no emulated instruction in the first %u",
+		 PROBE_PLACE_MAX_INSNS);
+}
+
+/*
+ * Can execution arrive inside (entry, chosen] other than by falling
+ * through from the entry? Returns 1 (sets *@from), 0, -ENOMEM, or -EILSEQ
+ * when the function does not decode.
+ */
+static int prefix_entered(csh h, const struct elf_funcs *e, const struct elf_func *f,
+			  const uint8_t *code, uint64_t chosen, uint64_t *from)
+{
+	const uint8_t *body = f->size ? elf_funcs__bytes(e, f->offset, f->size) : code;
+	size_t len = f->size ? f->size : chosen - f->vaddr;
+	int found;
+
+	if (!body)
+		return -EILSEQ;
+	found = scan_function(h, body, len, f->vaddr, f->vaddr, chosen, from);
+	if (found)
+		return found;
+	return scan_rel32(e, f->vaddr, f->vaddr + (f->size ? f->size : 1), f->vaddr, chosen, from);
+}
+
 int probe_place__choose(const struct elf_funcs *e, const struct elf_func *f,
 			unsigned int arg_reg_mask, struct probe_place *out)
 {
-	char entry_text[PROBE_PLACE_INSN_MAX] = "", text[PROBE_PLACE_INSN_MAX];
-	const uint8_t *code, *p, *entry_code = NULL, *chosen_code = NULL;
-	size_t window, left, entry_len = 0, chosen_len = 0;
-	uint64_t addr, chosen = 0, from;
-	int32_t sp = 0, chosen_sp = 0;
 	struct probe_place r = { 0 };
-	uint32_t ninsn = 0;
+	struct walk w = { 0 };
+	const uint8_t *code;
+	uint64_t from = 0;
 	cs_insn *insn;
-	int err, found;
+	size_t window;
+	int err;
 	csh h;
 
 	if (!e || !f || !out)
 		return -EINVAL;
 	window = f->size && f->size < PREFIX_WINDOW ? f->size : PREFIX_WINDOW;
 	code = elf_funcs__bytes(e, f->offset, window);
-	if (!code && !f->size) {
-		window = 16;
-		code = elf_funcs__bytes(e, f->offset, window);
-	}
+	if (!code && !f->size)
+		code = elf_funcs__bytes(e, f->offset, window = 16);
 	if (!code)
 		return -ERANGE;
 
@@ -449,7 +532,6 @@ int probe_place__choose(const struct elf_funcs *e, const struct elf_func *f,
 		*out = r;
 		return 0;
 	}
-
 	err = open_decoder(&h);
 	if (err)
 		return err;
@@ -459,115 +541,41 @@ int probe_place__choose(const struct elf_funcs *e, const struct elf_func *f,
 		goto close_decoder;
 	}
 
-	p = code;
-	left = window;
-	addr = f->vaddr;
-	while (ninsn < PROBE_PLACE_MAX_INSNS) {
-		const uint8_t *at = p;
-		enum probe_insn_class cls;
-		const char *why, *why_reg = NULL;
-
-		if (!cs_disasm_iter(h, &p, &left, &addr, insn)) {
-			snprintf(r.reason, sizeof(r.reason),
-				 "entry: cannot decode at +0x%" PRIx64, (uint64_t)(at - code));
-			goto fallback;
-		}
-		cls = classify_bytes(at, insn->size, insn->address);
-		insn_text(insn, text, sizeof(text));
-		if (!ninsn) {
-			r.entry_cls = cls;
-			entry_code = at;
-			entry_len = insn->size;
-			memcpy(entry_text, text, sizeof(text));
-		}
-		if (cls == PROBE_INSN_EMULATED || cls == PROBE_INSN_OPTIMIZED) {
-			/* push %rbp with sp moved: the kernel would take [sp] as our caller */
-			bool bogus_entry = at[0] == 0x55 && sp != 0;
-
-			if (!bogus_entry) {
-				chosen = insn->address;
-				chosen_sp = sp;
-				chosen_code = at;
-				chosen_len = insn->size;
-				r.cls = cls;
-				memcpy(r.insn, text, sizeof(text));
-				break;
-			}
-		}
-		why = check_skippable(h, insn, arg_reg_mask, &sp, &why_reg);
-		if (why) {
-			snprintf(r.reason, sizeof(r.reason), "entry: +0x%" PRIx64 " %s %s%s%s",
-				 insn->address - f->vaddr, text, why, why_reg ? " " : "",
-				 why_reg ? why_reg : "");
-			goto fallback;
-		}
-		ninsn++;
-	}
-	if (!chosen_code) {
-		snprintf(r.reason, sizeof(r.reason),
-			 "entry: no emulated instruction in the first %u", PROBE_PLACE_MAX_INSNS);
-		goto fallback;
-	}
-	if (chosen == f->vaddr) {
+	walk_prefix(h, insn, code, window, f, arg_reg_mask, &w, &r);
+	if (w.chosen == f->vaddr) {
 		snprintf(r.reason, sizeof(r.reason), "entry: %s by the kernel",
 			 probe_place__class_str(r.cls));
-		goto done;
-	}
-
-	/* nothing may land inside (entry, chosen] but the fall-through */
-	from = 0;
-	if (f->size) {
-		const uint8_t *body = elf_funcs__bytes(e, f->offset, f->size);
-
-		found = body ? scan_function(h, body, f->size, f->vaddr, f->vaddr, chosen, &from)
-			     : -ERANGE;
-	} else {
-		found = scan_function(h, code, chosen - f->vaddr, f->vaddr, f->vaddr, chosen,
-				      &from);
-	}
-	if (found < 0) {
-		err = found == -ENOMEM ? -ENOMEM : 0;
-		snprintf(r.reason, sizeof(r.reason), "entry: cannot decode the whole function");
-		if (err)
+	} else if (w.chosen) {
+		err = prefix_entered(h, e, f, code, w.chosen, &from);
+		if (err == -ENOMEM)
 			goto free_insn;
-		goto fallback;
+		if (err < 0)
+			snprintf(r.reason, sizeof(r.reason), "entry: the function does not decode");
+		else if (err)
+			snprintf(r.reason, sizeof(r.reason),
+				 "entry: 0x%" PRIx64 " branches into the skipped prefix", from);
+		if (err)
+			w.chosen = 0;
 	}
-	if (found || scan_rel32(e, f->vaddr, f->vaddr + (f->size ? f->size : 1), f->vaddr,
-				chosen, &from)) {
+
+	if (w.chosen && w.chosen != f->vaddr) {
+		r.offset = f->offset + (w.chosen - f->vaddr);
+		r.vaddr = w.chosen;
+		r.skipped = w.chosen - f->vaddr;
+		r.skipped_insns = w.ninsn;
+		r.sp_delta = w.sp;
+		r.kernel_adds_caller = w.sp == 0 && kernel_sees_entry(w.chosen_code, w.chosen_len);
 		snprintf(r.reason, sizeof(r.reason),
-			 "entry: 0x%" PRIx64 " branches into the skipped prefix", from);
-		goto fallback;
+			 "+0x%x: skipped %u %s (entry %s was %s), sp_delta %d", r.skipped, w.ninsn,
+			 w.ninsn == 1 ? "insn" : "insns", w.entry_text,
+			 probe_place__class_str(r.entry_cls), r.sp_delta);
+	} else {
+		/* the entry, whole: whatever the walk had put in r is reset */
+		r.cls = w.entry_code ? r.entry_cls : PROBE_INSN_REJECTED;
+		r.entry_cls = r.cls;
+		memcpy(r.insn, w.entry_text, sizeof(w.entry_text));
+		r.kernel_adds_caller = w.entry_code && kernel_sees_entry(w.entry_code, w.entry_len);
 	}
-
-	r.offset = f->offset + (chosen - f->vaddr);
-	r.vaddr = chosen;
-	r.skipped = chosen - f->vaddr;
-	r.skipped_insns = ninsn;
-	r.sp_delta = chosen_sp;
-	r.kernel_adds_caller = chosen_sp == 0 && kernel_sees_entry(chosen_code, chosen_len);
-	snprintf(r.reason, sizeof(r.reason), "+0x%x: skipped %u %s (entry %s was %s), sp_delta %d",
-		 r.skipped, ninsn, ninsn == 1 ? "insn" : "insns", entry_text,
-		 probe_place__class_str(r.entry_cls), r.sp_delta);
-	goto done;
-
-fallback:
-	r.offset = f->offset;
-	r.vaddr = f->vaddr;
-	r.skipped = 0;
-	r.skipped_insns = 0;
-	r.sp_delta = 0;
-	r.cls = r.entry_cls;
-	memcpy(r.insn, entry_text, sizeof(entry_text));
-	chosen_code = entry_code;
-	chosen_len = entry_len;
-	r.kernel_adds_caller = chosen_code && kernel_sees_entry(chosen_code, chosen_len);
-	if (!entry_code)
-		r.cls = r.entry_cls = PROBE_INSN_REJECTED;
-	goto out;
-done:
-	if (chosen == f->vaddr)
-		r.kernel_adds_caller = kernel_sees_entry(chosen_code, chosen_len);
-out:
 	*out = r;
 	err = 0;
 free_insn:
