@@ -529,6 +529,7 @@ int probe_place__choose(const struct elf_funcs *e, const struct elf_func *f,
 	r.vaddr = f->vaddr;
 	if (elf_funcs__machine(e) != EM_X86_64) {
 		snprintf(r.reason, sizeof(r.reason), "entry: not an x86-64 file");
+		r.uretprobe_ok = true;
 		*out = r;
 		return 0;
 	}
@@ -576,6 +577,7 @@ int probe_place__choose(const struct elf_funcs *e, const struct elf_func *f,
 		memcpy(r.insn, w.entry_text, sizeof(w.entry_text));
 		r.kernel_adds_caller = w.entry_code && kernel_sees_entry(w.entry_code, w.entry_len);
 	}
+	r.uretprobe_ok = r.sp_delta == 0;
 	*out = r;
 	err = 0;
 free_insn:

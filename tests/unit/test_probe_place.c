@@ -269,6 +269,7 @@ static void test_synthetic(void **state)
 				 probe_place__class_str(pp.cls), pp.kernel_adds_caller, pp.reason,
 				 pp.insn, c->skip, c->sp_delta, probe_place__class_str(c->cls),
 				 c->kernel_adds_caller, c->reason);
+		assert_int_equal(pp.uretprobe_ok, pp.sp_delta == 0);
 		if (!c->skip) {		/* a fallback is the entry, whole */
 			assert_int_equal(pp.skipped_insns, 0);
 			assert_int_equal(pp.cls, pp.entry_cls);
