@@ -64,3 +64,38 @@ $(SYMS_FX_DIR)/fx_mini: $(SYMS_FX_DIR)/fx_inline
 	$(OBJCOPY) --strip-all --remove-section .comment \
 		--add-section .gnu_debugdata=$$t.mini.xz $< $@; \
 	rc=$$?; rm -f $$t.*; exit $$rc
+
+# ---- bench: tools/bench-syms.sh ------------------------------------------
+# fx_bench: SYMS_BENCH_FNS template instantiations, each with an inlined
+# helper and std::string use, so the target has real DWARF and C++ names.
+SYMS_BENCH_FNS := 1000
+SYMS_BENCH     := $(OUT)/bench/bench-syms
+
+$(SYMS_FX_DIR)/fx_bench.cc: mk/syms_fixtures.mk
+	@mkdir -p $(dir $@)
+	$(call msg,GEN,$@)
+	$(Q)awk -v n=$(SYMS_BENCH_FNS) 'BEGIN { \
+	print "#include <cstdio>"; print "#include <string>"; \
+	print "volatile int fx_v;"; \
+	print "namespace shop {"; \
+	print "template <int N> struct Till {"; \
+	print "  static inline __attribute__((always_inline)) int tax(int x) { return x * N + fx_v; }"; \
+	print "  __attribute__((noinline)) static int sell(int x) {"; \
+	print "    std::string s(x % 7 + 20, (char)(97 + N % 26));"; \
+	print "    return tax((int)s.size()) + fx_v; }"; \
+	print "};"; print "}"; \
+	print "int main() {"; print "  long t = 0;"; \
+	for (i = 0; i < n; i++) printf "  t += shop::Till<%d>::sell(%d);\n", i, i; \
+	print "  std::setvbuf(stdout, nullptr, _IOLBF, 0);"; \
+	print "  std::printf(\"ready\\n\");"; \
+	print "  char b[64]; while (std::fgets(b, sizeof(b), stdin)) {}"; \
+	print "  return t == 0; }" }' > $@
+
+$(SYMS_FX_DIR)/fx_bench: $(SYMS_FX_DIR)/fx_bench.cc
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(SYMS_FX_CFLAGS) -o $@ $<
+
+$(SYMS_BENCH): tools/bench-syms.c $(LIB_OBJS) | $(SYMS_FX_DIR)/fx_bench
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)

@@ -29,6 +29,29 @@ struct syms_entry {
 	struct syms_sym syms[];
 };
 
+/* The address range of one concrete function DIE. */
+struct syms_fn_range {
+	uint64_t lo, hi;	/* DWARF addresses, [lo, hi) */
+	uint64_t die;		/* Dwarf_Off of the DW_TAG_subprogram */
+};
+
+/*
+ * The functions of one compile unit, sorted by lo: built by one walk of
+ * the CU's top levels, so a lookup never rescans the CU's DIE tree.
+ */
+struct syms_cu_index {
+	uint64_t cu;		/* Dwarf_Off of the CU DIE */
+	size_t nr;
+	struct syms_fn_range *r;
+};
+
+/* One symbol of a module's symbol tables, for address lookups. */
+struct syms_fsym {
+	uint64_t addr, size;
+	const char *name;	/* in libelf's data, lives as long as the Dwfl */
+	int rank;		/* binding: global 0, weak 1, local 2 */
+};
+
 /* A PT_LOAD segment, to turn a file offset into an ELF address. */
 struct syms_load {
 	uint64_t offset, filesz, vaddr;
@@ -54,6 +77,11 @@ struct syms_module {
 	bool debug_searched;	/* debuglink/debuginfod already failed once */
 	Dwfl *dwfl;
 	Dwfl_Module *dwmod;
+	struct syms_cu_index *cus;	/* sorted by cu */
+	size_t nr_cus;
+	bool fsyms_built;
+	struct syms_fsym *fsyms;	/* sorted by addr, then rank */
+	size_t nr_fsyms;
 	/* cache: ELF address -> frames */
 	struct syms_entry **buckets;
 	size_t nr_buckets, nr_entries;
@@ -118,6 +146,13 @@ void syms_module__load(struct syms_module *mod);
  * nothing is known, or NULL with errno ENOMEM.
  */
 struct syms_entry *syms_module__resolve(struct syms *s, struct syms_module *mod, uint64_t vaddr);
+
+/*
+ * The symbol holding ELF address vaddr in mod's symbol tables (.symtab,
+ * else .dynsym, plus .gnu_debugdata), from an index sorted on first use.
+ * Returns its name, or NULL when none holds vaddr.
+ */
+const char *syms_symtab__find(struct syms_module *mod, uint64_t vaddr);
 
 /* Release an entry from syms_module__resolve. NULL is a no-op. */
 void syms_entry__free(struct syms_entry *e);

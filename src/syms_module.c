@@ -193,6 +193,10 @@ void syms_module__free(struct syms_module *mod)
 		}
 	}
 	free(mod->buckets);
+	for (size_t i = 0; i < mod->nr_cus; i++)
+		free(mod->cus[i].r);
+	free(mod->cus);
+	free(mod->fsyms);
 	if (mod->dwfl)
 		dwfl_end(mod->dwfl);
 	if (mod->elf)
