@@ -156,13 +156,14 @@ static uint64_t pick(int pool)
 
 /* Symbolize every stack; returns seconds, or < 0 on error. */
 static double run(struct syms **s, int pid, const struct syms_opts *opts, uint64_t *ips,
-		  size_t stacks, size_t depth, size_t *nr_frames)
+		  size_t stacks, size_t depth, size_t *nr_frames, size_t *nr_lines)
 {
 	double t0 = now();
 
 	if (!*s && !(*s = syms__new(pid, opts)))
 		return -1;
 	*nr_frames = 0;
+	*nr_lines = 0;
 	for (size_t i = 0; i < stacks; i++) {
 		struct frame *fr;
 		size_t n;
@@ -170,8 +171,10 @@ static double run(struct syms **s, int pid, const struct syms_opts *opts, uint64
 		if (syms__symbolize(*s, ips + i * depth, depth, &fr, &n))
 			return -1;
 		*nr_frames += n;
-		for (size_t k = 0; k < n; k++)
+		for (size_t k = 0; k < n; k++) {
+			*nr_lines += fr[k].line > 0;
 			frame__clear(&fr[k]);
+		}
 		free(fr);
 	}
 	return now() - t0;
@@ -187,7 +190,7 @@ static int cmp_u64(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	size_t stacks = argc > 2 ? strtoul(argv[2], NULL, 0) : 1000;
-	size_t depth = argc > 3 ? strtoul(argv[3], NULL, 0) : 16, roots = 40, uniq = 0, nf, nf_raw;
+	size_t depth = argc > 3 ? strtoul(argv[3], NULL, 0) : 16, roots = 40, uniq = 0, nf, nf_raw, nl, nl_raw;
 	struct syms_opts opts = { .names = true }, nonames = { .names = false };
 	struct syms *s = NULL, *s2 = NULL;
 	uint64_t root[40], *ips, *sorted;
@@ -248,9 +251,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < stacks * depth; i++)
 		uniq += !i || sorted[i] != sorted[i - 1];
 
-	cold = run(&s, pid, &opts, ips, stacks, depth, &nf);
-	warm = run(&s, pid, &opts, ips, stacks, depth, &nf);
-	raw = run(&s2, pid, &nonames, ips, stacks, depth, &nf_raw);
+	cold = run(&s, pid, &opts, ips, stacks, depth, &nf, &nl);
+	warm = run(&s, pid, &opts, ips, stacks, depth, &nf, &nl);
+	raw = run(&s2, pid, &nonames, ips, stacks, depth, &nf_raw, &nl_raw);
 	if (cold < 0 || warm < 0 || raw < 0) {
 		fprintf(stderr, "bench-syms: symbolization failed: %s\n", strerror(errno));
 		goto free_syms;
@@ -266,9 +269,9 @@ int main(int argc, char **argv)
 	       warm * 1e3, warm * 1e6 / (double)stacks);
 	printf("  names off (--no-symbols), first:     %8.1f ms  %7.2f us/stack\n",
 	       raw * 1e3, raw * 1e6 / (double)stacks);
-	printf("  frames per report: %zu (inlines included); files opened %" PRIu64
+	printf("  frames per report: %zu (inlines included), %zu with file:line; files opened %" PRIu64
 	       ", debug loads %" PRIu64 ", lookups %" PRIu64 ", cache hits %" PRIu64 "\n",
-	       nf, st.file_opens, st.debug_loads, st.lookups, st.cache_hits);
+	       nf, nl, st.file_opens, st.debug_loads, st.lookups, st.cache_hits);
 	rc = 0;
 free_syms:
 	syms__free(s);

@@ -454,6 +454,8 @@ static void test_deleted_and_replaced(void **state)
 	char src[PATH_MAX], dst[PATH_MAX];
 
 	need_fixtures(c);
+	if (geteuid() != 0)
+		skip();	/* /proc/PID/map_files needs CAP_SYS_ADMIN on older kernels */
 	snprintf(src, sizeof(src), "%s/fx_inline", c->fixtures);
 	snprintf(dst, sizeof(dst), "%s/fx_gone", c->tmp);
 	copy_file(src, dst);
