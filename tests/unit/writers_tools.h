@@ -280,7 +280,7 @@ fail:
 /* GET path from 127.0.0.1:port. */
 static inline int http_get(int port, const char *path, struct http_reply *rep)
 {
-	char req[1024];
+	char req[2048];
 
 	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
 		 "Connection: close\r\n\r\n", path, port);
