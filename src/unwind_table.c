@@ -569,7 +569,7 @@ static int finish(struct builder *b, struct unwind_table **out)
 	qsort(b->raw, b->nr, sizeof(*b->raw), raw_cmp);
 	lo = b->raw[0].addr;
 	hi = b->raw[b->nr - 1].addr;
-	base = hi <= UINT32_MAX ? 0 : lo;
+	base = hi <= UINT32_MAX ? 0 : lo & ~0xfffULL;	/* page aligned: pc & 15 survives */
 	if (hi - base > UINT32_MAX)
 		return -E2BIG;
 	t = calloc(1, sizeof(*t));

@@ -1,0 +1,7 @@
+# unwind.mk - the dwarf unwinder's e2e target (issue 4).
+# tests/targets/unwind_chain.c is built by targets.mk's pattern rule, but
+# without frame pointers on purpose (the last -f flag wins); test_unwind_bpf
+# runs it under bpf/unwind_test.bpf.c.
+TARGET_CFLAGS_unwind_chain := -fomit-frame-pointer -fasynchronous-unwind-tables -pthread
+
+$(OUT)/tests/test_unwind_bpf: $(OUT)/targets/unwind_chain
