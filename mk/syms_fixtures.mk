@@ -7,7 +7,8 @@ SYMS_FX_SRC    := tests/fixtures/syms
 SYMS_FX_DIR    := $(OUT)/fixtures/syms
 SYMS_FX_CFLAGS := -O2 -g -fno-optimize-sibling-calls -I$(SYMS_FX_SRC)
 SYMS_FX        := $(addprefix $(SYMS_FX_DIR)/,fx_inline fx_nopie fx_cxx libfx_lib.so \
-		    fx_stripped fx_stripped.debug fx_debuglink fx_debuglink.debug fx_mini)
+		    fx_stripped fx_stripped.debug fx_debuglink fx_debuglink.debug fx_mini \
+		    fx_static fx_static.debug)
 CXX            ?= g++
 OBJCOPY        ?= objcopy
 NM             ?= nm
@@ -24,6 +25,15 @@ $(SYMS_FX_DIR)/fx_nopie: $(SYMS_FX_SRC)/fx_inline.c $(SYMS_FX_SRC)/fx_common.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(SYMS_FX_CFLAGS) -fno-pie -no-pie -o $@ $<
+
+# Static and stripped, for the chroot test: no libraries to copy in.
+$(SYMS_FX_DIR)/fx_static $(SYMS_FX_DIR)/fx_static.debug &: $(SYMS_FX_SRC)/fx_inline.c $(SYMS_FX_SRC)/fx_common.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$(SYMS_FX_DIR)/fx_static)
+	$(Q)$(CC) $(SYMS_FX_CFLAGS) -DFX_STATIC -static -o $(SYMS_FX_DIR)/fx_static.full $<
+	$(Q)$(OBJCOPY) --only-keep-debug $(SYMS_FX_DIR)/fx_static.full $(SYMS_FX_DIR)/fx_static.debug
+	$(Q)$(OBJCOPY) --strip-all $(SYMS_FX_DIR)/fx_static.full $(SYMS_FX_DIR)/fx_static
+	$(Q)rm -f $(SYMS_FX_DIR)/fx_static.full
 
 $(SYMS_FX_DIR)/libfx_lib.so: $(SYMS_FX_SRC)/fx_lib.c $(SYMS_FX_SRC)/fx_common.h
 	@mkdir -p $(dir $@)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "syms_int.h"
 
 #define DEFAULT_DEBUG_DIR "/usr/lib/debug"
@@ -70,6 +71,10 @@ static int read_maps(struct syms *s, struct syms_map **out, size_t *nr_out)
 
 			if (pl > sl && !strcmp(path + pl - sl, DELETED_SUFFIX))
 				path[pl - sl] = '\0';
+			/* a chrooted target's paths come relative to our root */
+			pl = s->root_link ? strlen(s->root_link) : 0;
+			if (pl && !strncmp(path, s->root_link, pl) && path[pl] == '/')
+				path += pl;
 			m.path = strdup(path);
 			if (!m.path) {
 				err = -ENOMEM;
@@ -194,13 +199,21 @@ static int set_paths(struct syms *s, const char *debug_dir)
 {
 	char p[64], abs[PATH_MAX];
 	struct stat ours, theirs;
+	ssize_t n;
 	size_t len;
 
 	snprintf(p, sizeof(p), "/proc/%d/root/", s->pid);
 	if (stat(p, &theirs) != 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	if (stat("/", &ours) != 0 || ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)
+	if (stat("/", &ours) != 0 || ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino) {
 		snprintf(s->root, sizeof(s->root), "/proc/%d/root", s->pid);
+		n = readlink(s->root, abs, sizeof(abs) - 1);
+		if (n > 1 && abs[0] == '/') {
+			abs[n] = '\0';
+			if (!(s->root_link = strdup(abs)))
+				return -ENOMEM;
+		}
+	}
 	if (realpath(debug_dir, abs))
 		debug_dir = abs;
 	s->debug_dir = strdup(debug_dir);
@@ -261,6 +274,7 @@ void syms__free(struct syms *s)
 	}
 	syms_debuginfod__free(s->dbgd);
 	free(s->unknown);
+	free(s->root_link);
 	free(s->debuginfo_path);
 	free(s->debug_dir);
 	free(s);

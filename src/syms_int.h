@@ -104,6 +104,7 @@ struct syms {
 	char *debuginfo_path;	/* for Dwfl_Callbacks: debug_dir[:root/usr/lib/debug] */
 	Dwfl_Callbacks cbs;	/* every module's Dwfl points here */
 	char root[48];		/* "" when the target shares our root, else /proc/PID/root */
+	char *root_link;	/* where its root is in ours (chroot), NULL if "/" */
 	size_t nr_maps;
 	struct syms_map *maps;	/* sorted by start, not overlapping */
 	struct syms_module *mods;

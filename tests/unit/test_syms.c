@@ -81,7 +81,8 @@ static int fx_read_ready(struct fx *fx)
 	return -1;
 }
 
-static int fx_start(struct fx *fx, const char *path)
+/* Start path; with root, chrooted there first (path is then inside it). */
+static int fx_start_in(struct fx *fx, const char *root, const char *path)
 {
 	int in[2], out[2];
 
@@ -95,6 +96,8 @@ static int fx_start(struct fx *fx, const char *path)
 		dup2(out[1], 1);
 		close(in[1]);
 		close(out[0]);
+		if (root && (chroot(root) || chdir("/")))
+			_exit(126);
 		execl(path, path, (char *)NULL);
 		_exit(127);
 	}
@@ -103,6 +106,11 @@ static int fx_start(struct fx *fx, const char *path)
 	fx->in = in[1];
 	fx->out = fdopen(out[0], "r");
 	return fx->out ? fx_read_ready(fx) : -1;
+}
+
+static int fx_start(struct fx *fx, const char *path)
+{
+	return fx_start_in(fx, NULL, path);
 }
 
 static void fx_stop(struct fx *fx)
@@ -470,6 +478,44 @@ static void test_deleted_and_replaced(void **state)
 		strcpy(src, c->fixtures), "/fx_inline")));
 }
 
+/*
+ * A target in another root (as in a container): its stripped binary and
+ * the debug file exist only inside the root, under its /usr/lib/debug.
+ */
+static void test_other_root(void **state)
+{
+	struct ctx *c = *state;
+	struct syms_opts opts = { .debug_dir = "/nonexistent", .names = true };
+	char src[PATH_MAX], dst[PATH_MAX], root[512];
+	const struct rec *r;
+	const char *id;
+
+	need_fixtures(c);
+	if (geteuid() != 0)
+		skip();	/* chroot */
+	snprintf(src, sizeof(src), "%s/fx_static", c->fixtures);
+	id = file_build_id(src);
+	snprintf(root, sizeof(root), "%s/root", c->tmp);
+	snprintf(dst, sizeof(dst), "%s/bin", root);
+	mkdirs(dst);
+	snprintf(dst, sizeof(dst), "%s/bin/fx", root);
+	copy_file(src, dst);
+	snprintf(dst, sizeof(dst), "%s/usr/lib/debug/.build-id/%.2s", root, id);
+	mkdirs(dst);
+	snprintf(dst, sizeof(dst), "%s/usr/lib/debug/.build-id/%.2s/%s.debug", root, id, id + 2);
+	snprintf(src, sizeof(src), "%s/fx_static.debug", c->fixtures);
+	copy_file(src, dst);
+	assert_int_equal(fx_start_in(&c->fx, root, "/bin/fx"), 0);
+	c->s = syms__new(c->fx.pid, &opts);
+	assert_non_null(c->s);
+	r = fx_rec(&c->fx, "ret", "helper_inline");
+	symbolize(c, &r->addr, 1);
+	assert_int_equal(c->nr_frames, 2);
+	assert_string_equal(c->frames[0].module, "/bin/fx");	/* as the target sees it */
+	assert_frame(&c->frames[0], "helper_inline", "fx_inline.c", r->line, true);
+	assert_frame(&c->frames[1], "outer_function", "fx_inline.c", r->caller_line, false);
+}
+
 /* A final report after the target exited still symbolizes. */
 static void test_target_exited(void **state)
 {
@@ -749,6 +795,7 @@ int main(int argc, char **argv)
 		T(test_debuglink),
 		T(test_minidebuginfo),
 		T(test_deleted_and_replaced),
+		T(test_other_root),
 		T(test_target_exited),
 		T(test_dlopen_refresh),
 		T(test_unknown_ip),
