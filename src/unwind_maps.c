@@ -375,6 +375,7 @@ int unwind_maps__add_pid(struct unwind_maps *u, int pid)
 	struct unwind_modules *mods;
 	char path[64], line[4096 + 256];
 	__u32 key = pid;
+	size_t lines = 0;
 	FILE *f;
 	int err = 0;
 
@@ -393,6 +394,7 @@ int unwind_maps__add_pid(struct unwind_maps *u, int pid)
 		char perms[8], file[4096];
 		int n;
 
+		lines++;
 		n = sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %" SCNu64 " %4095[^\n]",
 			   &start, &end, perms, &offset, &inode, file);
 		if (n < 6 || perms[2] != 'x' || !inode || file[0] != '/')
@@ -401,7 +403,7 @@ int unwind_maps__add_pid(struct unwind_maps *u, int pid)
 	}
 	if (err)
 		goto free_mods;
-	if (ferror(f)) {	/* the process went away while we read */
+	if (ferror(f) || !lines) {	/* gone while we read, zombie, kernel thread */
 		err = -ESRCH;
 		goto free_mods;
 	}

@@ -54,8 +54,9 @@ struct unwind_maps *unwind_maps__new(struct bpf_map *rows, struct bpf_map *table
  * loading tables for binaries not seen before. Idempotent: call again after
  * the process maps new code (dlopen) to add it. Returns the number of
  * modules in the list (>= 0; a module may have no table, see the stats),
- * or -errno: -ESRCH when the process is gone, -E2BIG when the modules map
- * is full (UNWIND_MAX_PIDS), -ENOMEM. On error the map entry is unchanged.
+ * or -errno: -ESRCH when the process is gone (or a zombie), -EACCES when
+ * its maps are unreadable, -E2BIG when the modules map is full
+ * (UNWIND_MAX_PIDS), -ENOMEM. On error the map entry is unchanged.
  */
 int unwind_maps__add_pid(struct unwind_maps *u, int pid);
 
