@@ -251,26 +251,30 @@ static void node_color(const struct node *n, char *buf, size_t size)
 {
 	uint32_t h = name_hash(n->name);
 	double v1 = (h & 0xff) / 255.0, v2 = ((h >> 8) & 0xff) / 255.0, v3 = ((h >> 16) & 0xff) / 255.0;
+	uint8_t r, g, b;
 
 	switch (n->type) {
 	case N_INLINE:		/* cool: inlined into the frame below */
-		snprintf(buf, size, "rgb(%d,%d,%d)", 50 + (int)(60 * v1), 165 + (int)(55 * v2),
-			 165 + (int)(55 * v2));
+		r = (uint8_t)(50 + 60 * v1);
+		g = b = (uint8_t)(165 + 55 * v2);
 		break;
-	case N_UNKNOWN:
-		snprintf(buf, size, "rgb(%d,%d,%d)", 180 + (int)(30 * v1), 180 + (int)(30 * v1),
-			 180 + (int)(30 * v1));
+	case N_UNKNOWN:		/* grey: no symbol */
+		r = g = b = (uint8_t)(180 + 30 * v1);
 		break;
-	case N_KIND:
-		snprintf(buf, size, "rgb(%d,%d,%d)", 120 + (int)(40 * v1), 200 + (int)(40 * v2), 120);
+	case N_KIND:		/* green: the allocator */
+		r = (uint8_t)(120 + 40 * v1);
+		g = (uint8_t)(200 + 40 * v2);
+		b = 120;
 		break;
 	case N_ROOT:
-		snprintf(buf, size, "rgb(230,120,70)");
+		r = 230, g = 120, b = 70;
 		break;
 	default:		/* warm */
-		snprintf(buf, size, "rgb(%d,%d,%d)", 205 + (int)(50 * v3), (int)(230 * v1),
-			 (int)(55 * v2));
+		r = (uint8_t)(205 + 50 * v3);
+		g = (uint8_t)(230 * v1);
+		b = (uint8_t)(55 * v2);
 	}
+	snprintf(buf, size, "rgb(%u,%u,%u)", r, g, b);
 }
 
 struct out {
