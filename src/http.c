@@ -36,6 +36,7 @@ static const char index_page[] =
 	"memtrace\n\n"
 	"/metrics           Prometheus metrics\n"
 	"/debug/pprof/heap  heap profile (gzip'd pprof: go tool pprof, Parca, Pyroscope)\n"
+	"/debug/pprof/allocs the same profile, where Grafana Alloy looks by default\n"
 	"/report.json       last report\n";
 
 static void snapshot_put(struct snapshot *s)
@@ -91,7 +92,7 @@ static enum resource resource_of(const char *url)
 		return RES_INDEX;
 	if (strcmp(url, "/metrics") == 0)
 		return RES_METRICS;
-	if (strcmp(url, "/debug/pprof/heap") == 0)
+	if (strcmp(url, "/debug/pprof/heap") == 0 || strcmp(url, "/debug/pprof/allocs") == 0)
 		return RES_PPROF;
 	if (strcmp(url, "/report.json") == 0)
 		return RES_JSON;

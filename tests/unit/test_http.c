@@ -145,6 +145,10 @@ static void test_endpoints(void **state)
 	assert_int_equal(rep.body_len, gz_len);
 	assert_memory_equal(rep.body, gz, gz_len);
 	http_reply_free(&rep);
+	assert_int_equal(http_get(port, "/debug/pprof/allocs", &rep), 0);
+	assert_int_equal(rep.status, 200);
+	assert_memory_equal(rep.body, gz, gz_len);
+	http_reply_free(&rep);
 	free(gz);
 
 	assert_int_equal(http_get(port, "/report.json", &rep), 0);
