@@ -114,6 +114,12 @@ struct syms {
 	struct syms_stats stats;
 };
 
+/* The mapping holding addr in maps (sorted, disjoint), or NULL. */
+const struct syms_map *syms_maps__find(const struct syms_map *maps, size_t nr, uint64_t addr);
+
+/* Free nr mappings and the array. NULL is a no-op. */
+void syms_maps__free(struct syms_map *maps, size_t nr);
+
 /*
  * Open the file behind one mapping (map_files first, then root + path,
  * checking the inode), read its build-id and PT_LOADs, and return the
