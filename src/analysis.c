@@ -12,6 +12,10 @@
 #include "lifetime.h"
 #include "procview.h"
 
+/* A report closer than this fraction of the interval to the previous one
+ * replaces its samples. */
+#define MERGE_FRACTION	0.25
+
 /* One tracked (stack_id, kind). */
 struct track {
 	struct track *next;
@@ -28,7 +32,9 @@ struct analysis {
 	size_t nr_buckets;	/* power of two */
 	size_t nr_tracks;
 	bool have_t;
-	double last_t;
+	double last_t;		/* time of the last report */
+	double interval;	/* between the last two reports not merged */
+	bool merge;		/* this report replaces the samples of the last one */
 	struct proc_growth *proc;
 };
 
@@ -237,8 +243,11 @@ enum severity analysis__severity(const struct analysis_opts *o, const struct sev
 		*why = in->growth_bps > 0 ? "growth below the low threshold" : "not growing";
 		return SEV_NONE;
 	}
-	/* 1. churn: nothing outstanding now was there at the previous sample */
-	if (ages && in->oldest_age_s < in->last_dt) {
+	/*
+	 * 1. churn: nothing outstanding now was there at the previous sample.
+	 * After a zero sample that holds trivially: ask for half the interval.
+	 */
+	if (ages && in->oldest_age_s < (in->prev_bytes > 0 ? 1 : 0.5) * in->last_dt) {
 		*why = "churn: everything outstanding is younger than the interval";
 		return SEV_NONE;
 	}
@@ -440,9 +449,15 @@ static int analyse_stack(struct analysis *a, struct stack_report *s, double now,
 				return err;
 		}
 	}
-	err = fit_series__push(&t->s, now, (double)s->outstanding_bytes);
-	if (err)
-		return err;
+	if (a->merge && t->s.n && fabs(t->s.x[t->s.n - 1] - a->last_t) < 1e-9 &&
+	    (t->s.n < 2 || t->s.x[t->s.n - 2] < now)) {
+		t->s.x[t->s.n - 1] = now;
+		t->s.y[t->s.n - 1] = (double)s->outstanding_bytes;
+	} else {
+		err = fit_series__push(&t->s, now, (double)s->outstanding_bytes);
+		if (err)
+			return err;
+	}
 	fit_series__trim(&t->s, now, a->o.window_s, a->o.window_min);
 	t->last_t = now;
 	if (s->outstanding_bytes > t->peak)
@@ -465,6 +480,7 @@ static int analyse_stack(struct analysis *a, struct stack_report *s, double now,
 		in.ups = g.ups;
 		in.span_s = g.span;
 		in.last_dt = t->s.x[t->s.n - 1] - t->s.x[t->s.n - 2];
+		in.prev_bytes = t->s.y[t->s.n - 2];
 		in.rise = g.rise;
 		in.last_step = g.last_step;
 	}
@@ -507,6 +523,9 @@ int analysis__update(struct analysis *a, struct report *r)
 			if (r->stacks[i].outstanding_bytes > 0)
 				total += (double)r->stacks[i].outstanding_bytes;
 	}
+	/* a report right after the previous one (the final report after the
+	 * last interval) stands for the same sample: replace, don't add */
+	a->merge = a->have_t && now - a->last_t < MERGE_FRACTION * a->interval;
 	r->worst = SEV_NONE;
 	r->suspect = -1;
 	for (size_t i = 0; i < r->nr_stacks; i++) {
@@ -522,6 +541,8 @@ int analysis__update(struct analysis *a, struct report *r)
 	}
 	if (r->worst >= a->o.verdict_min)
 		r->suspect = top;
+	if (!a->merge)	/* the first interval runs from when tracing went live */
+		a->interval = a->have_t ? now - a->last_t : now;
 	a->have_t = true;
 	a->last_t = now;
 	drop_stale(a, now);

@@ -58,6 +58,7 @@ struct sev_input {
 	unsigned int ups;	/* intervals that grew */
 	double span_s;		/* time covered by the window */
 	double last_dt;		/* time between the last two samples */
+	double prev_bytes;	/* outstanding at the previous sample */
 	double rise;		/* last - first sample, bytes */
 	int last_step;		/* sign of the last change */
 	int64_t bytes;		/* outstanding now */
@@ -107,9 +108,10 @@ struct analysis *analysis__new(const struct analysis_opts *o);
 const struct analysis_opts *analysis__opts(const struct analysis *a);
 
 /*
- * Add r as the next sample (time r->elapsed_s, which must not go back;
- * an equal time replaces the previous sample, as for a final report taken
- * right after the last interval) and fill every stack's analysis fields
+ * Add r as the next sample (time r->elapsed_s, which must not go back; a
+ * report less than a quarter of the report interval after the previous
+ * one, like a final report taken right after the last interval, replaces
+ * the previous samples instead) and fill every stack's analysis fields
  * (growth_bytes_per_s, growth_r2, severity, life, analysed), the report's
  * worst and suspect (suspect only when worst >= verdict_min), and the
  * growth of r->proc when it holds known values (> 0). Stacks not seen for a

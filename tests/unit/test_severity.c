@@ -504,11 +504,66 @@ static void test_time_rules(void **state)
 	assert_int_equal(analysis__update(a, r), 0);
 	assert_float_equal(r->stacks[0].growth_bytes_per_s, 100 * KB, 1e-6);
 	report__free(r);
+	/* so does one a moment later */
+	leak_stack(30.5, &l, 1, "leak_fn", &st);
+	r = synth_report(30.5, &st, 1);
+	assert_int_equal(analysis__update(a, r), 0);
+	assert_float_equal(r->stacks[0].growth_bytes_per_s, 100 * KB, 1e-6);
+	report__free(r);
 	r = synth_report(29, &st, 1);
 	assert_int_equal(analysis__update(a, r), -EINVAL);
 	r->elapsed_s = NAN;
 	assert_int_equal(analysis__update(a, r), -EINVAL);
 	report__free(r);
+	analysis__free(a);
+}
+
+/*
+ * A short run (-d 6 -i 3): reports at 3 s and 6 s and the final report
+ * right after, when the leak has not allocated again: still a leak.
+ */
+static void test_short_run(void **state)
+{
+	const double times[] = { 3, 6, 6.05 }, bytes[] = { 3e6, 6e6, 6e6 };
+	struct analysis *a = new_default();
+	struct report *r;
+	char *text;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		struct synth_stack st = { .id = 1, .bytes = (int64_t)bytes[i], .allocs = 1 + (int64_t)times[i],
+					  .oldest_age_s = times[i] - 0.01, .mean_age_s = times[i] / 2,
+					  .fn = "leak_fn", .fn2 = "main" };
+
+		r = synth_report(times[i], &st, 1);
+		r->final = i == 2;
+		assert_int_equal(analysis__update(a, r), 0);
+		if (i < 2) {
+			report__free(r);
+			continue;
+		}
+		/* samples (0, 0), (3, 3 MB), (6.05, 6 MB): the final replaced 6 s */
+		assert_float_equal(r->stacks[0].growth_bytes_per_s, 6e6 / 6.05, 1);
+		assert_int_equal(r->stacks[0].severity, SEV_CRITICAL);	/* 3570 MB/h */
+		text = print_to_string(r);
+		assert_non_null(strstr(text, "Verdict: POSSIBLE LEAK: leak_fn <- main [malloc]: critical"));
+		free(text);
+		report__free(r);
+	}
+	analysis__free(a);
+	/* -d 3 -i 3: one report and the final one right after: growing, too few samples */
+	a = new_default();
+	for (size_t i = 0; i < 2; i++) {
+		struct synth_stack st = { .id = 1, .bytes = 3000000, .allocs = 3,
+					  .oldest_age_s = 2.99 + 0.04 * (double)i, .mean_age_s = 1.5,
+					  .fn = "leak_fn" };
+
+		r = synth_report(3 + 0.04 * (double)i, &st, 1);
+		assert_int_equal(analysis__update(a, r), 0);
+		assert_int_equal(r->stacks[0].severity, SEV_LOW);
+		assert_float_equal(r->stacks[0].growth_bytes_per_s, 3e6 / (3 + 0.04 * (double)i), 1e-3);
+		report__free(r);
+	}
 	analysis__free(a);
 }
 
@@ -576,7 +631,7 @@ static void test_rule_clauses(void **state)
 	struct analysis_opts o;
 	struct sev_input base = {
 		.growth_bps = 100 * KB, .r2 = 0.99, .mono = 1, .mk_z = 4, .n = 12, .ups = 11,
-		.span_s = 55, .last_dt = 5, .rise = 5.5e6, .last_step = 1,
+		.span_s = 55, .last_dt = 5, .prev_bytes = 5.5e6, .rise = 5.5e6, .last_step = 1,
 		.bytes = 6e6, .allocs = 6000, .share = 0.5, .oldest_age_s = 60, .mean_age_s = 30,
 	}, in;
 	const char *why;
@@ -595,6 +650,11 @@ static void test_rule_clauses(void **state)
 	in.oldest_age_s = 2;	/* all younger than the 5 s interval */
 	assert_int_equal(analysis__severity(&o, &in, &why), SEV_NONE);
 	assert_non_null(strstr(why, "churn"));
+	in.prev_bytes = 0;	/* after a zero: younger than half the interval */
+	in.oldest_age_s = 2.6;	/* not churn; young for 55 s of growth: turnover */
+	assert_int_equal(analysis__severity(&o, &in, &why), SEV_MEDIUM);
+	in.oldest_age_s = 2.4;
+	assert_int_equal(analysis__severity(&o, &in, &why), SEV_NONE);
 
 	in = base;
 	in.r2 = 0.5;
@@ -772,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_suspect_and_verdict),
 		cmocka_unit_test(test_vanished_dropped),
 		cmocka_unit_test(test_time_rules),
+		cmocka_unit_test(test_short_run),
 		cmocka_unit_test(test_older_origin),
 		cmocka_unit_test(test_proc_growth),
 		cmocka_unit_test(test_rule_clauses),
