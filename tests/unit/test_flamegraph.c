@@ -251,6 +251,8 @@ static void test_chromium(void **state)
 	}
 	dir = make_tmpdir("chromium");
 	chromium_argv_dir = make_tmpdir("chromium-profile");
+	if (!getenv("HOME"))	/* CI may run without one; chromium wants it */
+		setenv("HOME", chromium_argv_dir, 1);
 	path = write_svg(dir, r, "flame.svg");
 	assert_true(asprintf(&png, "%s/flame.png", dir) > 0);
 	assert_true(asprintf(&shot, "--screenshot=%s", png) > 0);
