@@ -278,8 +278,6 @@ enum severity analysis__severity(const struct analysis_opts *o, const struct sev
 	}
 	if (level > cap)
 		level = cap;
-	else
-		reason = NULL;
 	/* 4. one level down each for turnover and a small share */
 	if (level > SEV_LOW && ages) {
 		double grow_s = in->span_s;
