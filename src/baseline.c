@@ -498,7 +498,7 @@ void baseline_diff__free(struct baseline_diff *d)
 
 static const char *fmt_signed_bytes(int64_t v, char *buf, size_t len)
 {
-	char tmp[32];
+	char tmp[24];
 
 	analysis__fmt_bytes((double)llabs(v), tmp, sizeof(tmp));
 	snprintf(buf, len, "%s%s", v < 0 ? "-" : "+", tmp);
