@@ -226,6 +226,7 @@ enum severity analysis__severity(const struct analysis_opts *o, const struct sev
 {
 	enum severity level, cap = SEV_CRITICAL;
 	const char *reason = NULL, *dummy;
+	double young;
 	bool significant, ages = in->oldest_age_s >= 0 && in->mean_age_s >= 0;
 
 	if (!why)
@@ -246,8 +247,11 @@ enum severity analysis__severity(const struct analysis_opts *o, const struct sev
 	/*
 	 * 1. churn: nothing outstanding now was there at the previous sample.
 	 * After a zero sample that holds trivially: ask for half the interval.
+	 * Without the oldest age, a mean age under a quarter of that will do.
 	 */
-	if (ages && in->oldest_age_s < (in->prev_bytes > 0 ? 1 : 0.5) * in->last_dt) {
+	young = (in->prev_bytes > 0 ? 1 : 0.5) * in->last_dt;
+	if (in->oldest_age_s >= 0 ? in->oldest_age_s < young :
+	    in->mean_age_s >= 0 && in->mean_age_s < young / 4) {
 		*why = "churn: everything outstanding is younger than the interval";
 		return SEV_NONE;
 	}

@@ -142,6 +142,7 @@ struct churn {
 	double level;
 	double amplitude;	/* fraction of level */
 	bool ages;		/* ages known */
+	bool mean_only;		/* ...but not the oldest */
 	uint64_t seed;
 };
 
@@ -152,7 +153,7 @@ static size_t churn_scenario(double t, void *arg, struct synth_stack *st)
 
 	st[0] = (struct synth_stack){
 		.id = 3, .bytes = (int64_t)bytes, .allocs = (int64_t)(bytes / 1024),
-		.oldest_age_s = c->ages ? 0.2 + 0.1 * synth_rand(&c->seed) : -1,
+		.oldest_age_s = c->ages && !c->mean_only ? 0.2 + 0.1 * synth_rand(&c->seed) : -1,
 		.mean_age_s = c->ages ? 0.05 : -1,
 		.alloc_calls = (uint64_t)(t * 20000), .free_calls = (uint64_t)(t * 20000) - (uint64_t)(bytes / 1024),
 		.fn = "handle_request", .fn2 = "serve",
@@ -259,8 +260,8 @@ static void test_one_time_allocation(void **state)
 
 /*
  * Many alloc+free with flat outstanding: none, whatever the noise, when
- * the ages of outstanding allocations are known (they always are from
- * the collector).
+ * the ages of outstanding allocations are known (the collector gives the
+ * mean age always, the oldest when it walks the live allocations).
  */
 static void test_churn(void **state)
 {
@@ -268,6 +269,8 @@ static void test_churn(void **state)
 	for (uint64_t seed = 1; seed <= 20; seed++) {
 		struct churn c = { .level = 2e6, .amplitude = 0.1, .ages = true, .seed = seed };
 		struct churn wild = { .level = 2e6, .amplitude = 0.9, .ages = true, .seed = seed };
+		struct churn mean = { .level = 2e6, .amplitude = 0.5, .ages = true, .mean_only = true,
+				      .seed = seed };
 		struct analysis *a = new_default();
 		struct trace tr;
 
@@ -276,6 +279,10 @@ static void test_churn(void **state)
 		analysis__free(a);
 		a = new_default();
 		run(a, churn_scenario, &wild, 300, 0, &tr);
+		assert_int_equal(max_sev(&tr, 0, tr.nr), SEV_NONE);
+		analysis__free(a);
+		a = new_default();
+		run(a, churn_scenario, &mean, 300, 0, &tr);
 		assert_int_equal(max_sev(&tr, 0, tr.nr), SEV_NONE);
 		analysis__free(a);
 	}
@@ -655,6 +662,11 @@ static void test_rule_clauses(void **state)
 	assert_int_equal(analysis__severity(&o, &in, &why), SEV_MEDIUM);
 	in.oldest_age_s = 2.4;
 	assert_int_equal(analysis__severity(&o, &in, &why), SEV_NONE);
+	in.oldest_age_s = -1;	/* only the mean: under a quarter of that */
+	in.mean_age_s = 0.6;
+	assert_int_equal(analysis__severity(&o, &in, &why), SEV_NONE);
+	in.mean_age_s = 0.7;
+	assert_int_equal(analysis__severity(&o, &in, &why), SEV_HIGH);
 
 	in = base;
 	in.r2 = 0.5;
