@@ -1,0 +1,483 @@
+"""Helpers of the e2e tests: start targets and memtrace, wait on their
+output lines with timeouts, parse JSON reports, find stacks, check that no
+BPF program of memtrace is left behind, and kill everything afterwards.
+
+The waiting protocol (tests/targets/alloc_common.h): a target prints
+"ready PID" and waits for SIGUSR1; memtrace prints "memtrace: tracing pid
+..." on stderr once its probes are live; the test then signals the target,
+which allocates and prints "done key=value ...". No sleep is used as
+synchronization: every wait is on a line of output or a process exit, and
+every wait has a timeout.
+
+run.py calls configure(outdir) once and cleanup() after every test.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+WAIT_S = 20		# default timeout of one wait
+OUT = "build"
+_procs = []		# Popen objects started by the current test
+_pids = []		# (pid, start time) of processes started indirectly (launch mode)
+_tmpdirs = []
+
+# Program names of bpf/memtrace.bpf.c: how bpftool shows memtrace's probes.
+MEMTRACE_PROGS = {
+    "malloc_enter", "calloc_enter", "realloc_enter", "reallocarray_enter",
+    "posix_memalign_enter", "aligned_alloc_enter", "memalign_enter",
+    "valloc_enter", "pvalloc_enter", "alloc_return", "free_enter",
+    "mmap_enter", "mmap_exit", "munmap_enter", "munmap_exit",
+    "mremap_enter", "mremap_exit",
+}
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here (run.py counts it as skipped)."""
+
+
+def configure(outdir):
+    global OUT
+    OUT = outdir
+
+
+def memtrace_path():
+    p = os.path.abspath(os.path.join(OUT, "memtrace"))
+    if not os.access(p, os.X_OK):
+        raise AssertionError(f"{p} is missing: run `make e2e` first")
+    return p
+
+
+def target_path(name):
+    p = os.path.abspath(os.path.join(OUT, "targets", name))
+    if not os.access(p, os.X_OK):
+        raise AssertionError(f"{p} is missing: run `make e2e` first")
+    return p
+
+
+def tmpdir():
+    """A fresh directory for this test's files, removed by cleanup()."""
+    d = tempfile.mkdtemp(prefix="memtrace-e2e-")
+    _tmpdirs.append(d)
+    return d
+
+
+def _start_time(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def track_pid(pid):
+    """Kill pid in cleanup() too (a process we did not spawn ourselves,
+    e.g. the command memtrace launched). Identified by its start time, so a
+    reused pid is never killed."""
+    st = _start_time(pid)
+    if st is not None:
+        _pids.append((pid, st))
+
+
+def alive(pid):
+    """True while pid runs (a zombie counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def cleanup():
+    """Kill every process the test started (memtrace, targets, and the
+    commands memtrace launched), reap them, remove temporary files."""
+    for p in _procs:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)	# its own session
+            except OSError:
+                pass
+            try:
+                p.kill()
+            except OSError:
+                pass
+    for pid, st in _pids:
+        if _start_time(pid) == st:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    for p in _procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for f in (p.stdin, p.stdout, p.stderr):
+            if f:
+                try:
+                    f.close()
+                except OSError:
+                    pass
+    _procs.clear()
+    _pids.clear()
+    for d in _tmpdirs:
+        subprocess.run(["rm", "-rf", d], check=False)
+    _tmpdirs.clear()
+
+
+def spawn(argv, **kw):
+    """Popen in its own session (cleanup kills the whole group), text pipes
+    for stdout and stderr, stdin from /dev/null."""
+    kw.setdefault("stdin", subprocess.DEVNULL)
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    p = subprocess.Popen(argv, text=True, start_new_session=True, **kw)
+    _procs.append(p)
+    return p
+
+
+class Stream:
+    """Lines of one pipe, read by a thread; wait for a line with a timeout."""
+
+    def __init__(self, f, name):
+        self.name = name
+        self.lines = []
+        self.closed = f is None
+        self._cv = threading.Condition()
+        if f is not None:
+            threading.Thread(target=self._read, args=(f,), daemon=True).start()
+
+    def _read(self, f):
+        try:
+            for line in f:
+                with self._cv:
+                    self.lines.append(line.rstrip("\n"))
+                    self._cv.notify_all()
+        except (OSError, ValueError):
+            pass
+        with self._cv:
+            self.closed = True
+            self._cv.notify_all()
+
+    def text(self):
+        with self._cv:
+            return "\n".join(self.lines)
+
+    def expect(self, pattern, timeout=WAIT_S, what=None):
+        """The first match of regex pattern in a line (searching from the
+        start), waiting for it. Raises AssertionError on timeout or EOF."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while True:
+                for line in self.lines:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                left = deadline - time.monotonic()
+                if self.closed or left <= 0:
+                    why = "closed" if self.closed else f"nothing after {timeout} s"
+                    raise AssertionError(
+                        f"{what or self.name}: no line matching {pattern!r} ({why}); got:\n"
+                        + "\n".join(self.lines[-40:]))
+                self._cv.wait(left)
+
+    def expect_count(self, pattern, n, timeout=WAIT_S):
+        """Wait until n lines match regex pattern."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while True:
+                got = sum(1 for line in self.lines if rx.search(line))
+                if got >= n:
+                    return got
+                left = deadline - time.monotonic()
+                if self.closed or left <= 0:
+                    raise AssertionError(f"{self.name}: {got} lines matching {pattern!r}, "
+                                         f"want {n} (after {timeout} s)")
+                self._cv.wait(left)
+
+    def wait_closed(self, timeout=WAIT_S):
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while not self.closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{self.name}: still open after {timeout} s")
+                self._cv.wait(left)
+
+
+def _wait(p, timeout, what, err=None):
+    try:
+        return p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"{what} still running after {timeout} s"
+                             + (f"; stderr:\n{err.text()}" if err else "")) from None
+
+
+def parse_done(line):
+    """'done a=1 b=2' -> {'a': 1, 'b': 2}"""
+    out = {}
+    for kv in line.split()[1:]:
+        k, _, v = kv.partition("=")
+        out[k] = int(v) if re.fullmatch(r"-?\d+", v) else v
+    return out
+
+
+class Target:
+    """A target program started by the test (attach mode)."""
+
+    def __init__(self, name, *args):
+        self.name = name
+        self.proc = spawn([target_path(name), *args])
+        self.pid = self.proc.pid
+        self.out = Stream(self.proc.stdout, f"{name} stdout")
+        self.err = Stream(self.proc.stderr, f"{name} stderr")
+        m = self.out.expect(r"^ready (\d+)$", what=f"{name} readiness")
+        assert int(m.group(1)) == self.pid, m.group(0)
+
+    def go(self):
+        """Signal the target to allocate (SIGUSR1)."""
+        os.kill(self.pid, signal.SIGUSR1)
+
+    def wait_done(self, timeout=WAIT_S):
+        """Wait for 'done ...'; return its key=value pairs."""
+        return parse_done(self.out.expect(r"^done\b.*", timeout, f"{self.name} done").group(0))
+
+    def release(self):
+        """A target in mode 'wait': let it exit 0."""
+        os.kill(self.pid, signal.SIGUSR1)
+
+    def wait(self, timeout=WAIT_S):
+        return _wait(self.proc, timeout, self.name, self.err)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+
+class Memtrace:
+    """memtrace ARGS, stdout and stderr read line by line.
+
+    prefix: argv put in front (e.g. setpriv ... to drop root)."""
+
+    def __init__(self, *args, prefix=(), output=None):
+        self.output = output
+        self.proc = spawn([*prefix, memtrace_path(), *args])
+        self.pid = self.proc.pid
+        self.out = Stream(self.proc.stdout, "memtrace stdout")
+        self.err = Stream(self.proc.stderr, "memtrace stderr")
+        self.rc = None
+
+    def wait_tracing(self, timeout=WAIT_S):
+        """Wait until the probes are live; return the traced pid. In launch
+        mode the command is tracked for cleanup()."""
+        m = self.err.expect(r"^memtrace: tracing pid (\d+)", timeout, "memtrace start")
+        pid = int(m.group(1))
+        track_pid(pid)
+        return pid
+
+    def stop(self):
+        """Ask for the final report (SIGINT, as Ctrl-C)."""
+        os.kill(self.pid, signal.SIGINT)
+
+    def wait(self, timeout=WAIT_S):
+        """Wait for exit (stdout and stderr read to the end); return the status."""
+        self.rc = _wait(self.proc, timeout, "memtrace", self.err)
+        self.out.wait_closed(timeout)
+        self.err.wait_closed(timeout)
+        return self.rc
+
+    def stderr_lines(self):
+        return [ln for ln in self.err.text().splitlines() if ln.strip()]
+
+    def reports(self):
+        """Every JSON report, in order (from --output FILE if given)."""
+        if self.output:
+            with open(self.output) as f:
+                lines = f.read().splitlines()
+        else:
+            lines = self.out.text().splitlines()
+        out = []
+        for ln in lines:
+            if ln.startswith("{"):
+                try:
+                    out.append(json.loads(ln))
+                except ValueError as e:
+                    raise AssertionError(f"report is not JSON ({e}): {ln[:300]}") from None
+        return out
+
+    def final(self):
+        """The last report, which must be the only one with final: true."""
+        reps = self.reports()
+        if not reps:
+            raise AssertionError("no JSON report; stderr:\n" + self.err.text())
+        assert reps[-1]["final"] is True, "last report is not final"
+        assert not any(r["final"] for r in reps[:-1]), "a final report before the last"
+        return reps[-1]
+
+
+def run_attach(name, *targs, mt_args=("-f", "json", "-n", "0"), output=None):
+    """Attach mode, the whole protocol: start target NAME TARGS (give mode
+    'wait'), memtrace MT_ARGS -p PID, wait for tracing, signal, wait for
+    done, stop memtrace (SIGINT), release the target; check that no probe
+    is left. output: the --output FILE in mt_args, if any. Returns (final
+    report, done pairs, Memtrace)."""
+    t = Target(name, *targs)
+    w = ProbeWatch()
+    m = Memtrace(*mt_args, "-p", str(t.pid), output=output)
+    assert m.wait_tracing() == t.pid
+    t.go()
+    done = t.wait_done()
+    m.stop()
+    rc = m.wait()
+    assert rc == 0, f"memtrace exited {rc}; stderr:\n{m.err.text()}"
+    if t.alive():
+        t.release()
+    assert t.wait() == 0, f"{name} failed: {t.err.text()}"
+    w.assert_clean(mine=[m.pid, t.pid])
+    return m.final(), done, m
+
+
+# ---- reports ----------------------------------------------------------------
+
+def frames_of(stack):
+    return [f.get("function") or "?" for f in stack["frames"]]
+
+
+def describe(report, limit=60):
+    """The stacks of a report, one line each, for failure messages."""
+    lines = []
+    for s in report["stacks"][:limit]:
+        lines.append(f"  {s['kind']:>14} out={s['outstanding_bytes']}/{s['outstanding_allocs']}"
+                     f" alloc={s['alloc_calls']}/{s['alloc_bytes']} free={s['free_calls']}"
+                     f"  {' < '.join(frames_of(s)[:5])}")
+    return "\n".join(lines)
+
+
+def stacks_at(report, func, kind=None, anywhere=False):
+    """Stacks whose first frame is in function func (anywhere: func in any
+    frame), of the given kind if any."""
+    out = []
+    for s in report["stacks"]:
+        names = frames_of(s)
+        hit = func in names if anywhere else (names[:1] == [func])
+        if hit and (kind is None or s["kind"] == kind):
+            out.append(s)
+    return out
+
+
+def stack_at(report, func, kind, anywhere=False):
+    """The one stack of kind whose first frame is func. Raises if none or many."""
+    got = stacks_at(report, func, kind, anywhere)
+    if len(got) != 1:
+        where = "with a frame in" if anywhere else "starting at"
+        raise AssertionError(f"expected one {kind} stack {where} {func}(), found {len(got)}:\n"
+                             + describe(report))
+    return got[0]
+
+
+def check_stack(report, func, kind, anywhere=False, **want):
+    """Assert exact fields (outstanding_bytes=..., alloc_calls=...) of the
+    stack of kind starting at func."""
+    s = stack_at(report, func, kind, anywhere)
+    bad = {k: (s[k], v) for k, v in want.items() if s[k] != v}
+    if bad:
+        raise AssertionError(f"{kind} stack at {func}(): "
+                             + ", ".join(f"{k}={g} (want {w})" for k, (g, w) in bad.items())
+                             + "\n" + describe(report))
+    return s
+
+
+def check_no_stack(report, func, kind=None, anywhere=False, why=""):
+    got = stacks_at(report, func, kind, anywhere)
+    if got:
+        raise AssertionError(f"unexpected {kind or 'any'} stack at {func}() {why}:\n"
+                             + describe(report))
+
+
+def check_totals_sane(report):
+    """Nothing dropped, no stack with negative bytes or counts."""
+    t = report["totals"]
+    assert t["dropped_events"] == 0, f"dropped events: {t['drops']}"
+    for s in report["stacks"]:
+        for k in ("outstanding_bytes", "outstanding_allocs"):
+            assert s[k] >= 0, f"negative {k}:\n{describe(report)}"
+
+
+# ---- BPF programs left behind -------------------------------------------------
+
+def _bpftool(*args):
+    try:
+        out = subprocess.run(["bpftool", "-j", *args], capture_output=True, text=True,
+                             timeout=WAIT_S)
+    except FileNotFoundError:
+        raise Skip("bpftool is not installed") from None
+    if out.returncode:
+        raise AssertionError(f"bpftool {' '.join(args)}: {out.stderr.strip()}")
+    return json.loads(out.stdout or "[]")
+
+
+def memtrace_progs():
+    """{prog id: name} of loaded BPF programs named like memtrace's."""
+    return {p["id"]: p.get("name") for p in _bpftool("prog", "show")
+            if p.get("name") in MEMTRACE_PROGS}
+
+
+def prog_holders():
+    """{prog id: {pid, ...}}: the processes holding a fd of (or a link to)
+    each BPF program, from /proc/*/fdinfo."""
+    held = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        d = f"/proc/{pid}/fdinfo"
+        try:
+            fds = os.listdir(d)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                with open(f"{d}/{fd}") as f:
+                    m = re.search(r"^prog_id:\s*(\d+)", f.read(), re.M)
+            except OSError:
+                continue
+            if m:
+                held.setdefault(int(m.group(1)), set()).add(int(pid))
+    return held
+
+
+class ProbeWatch:
+    """Snapshot memtrace's BPF programs before a run; after it, assert that
+    none of the programs loaded since is still there, other than those held
+    by some other process (another memtrace run on this machine)."""
+
+    def __init__(self):
+        self.before = set(memtrace_progs())
+
+    def leftovers(self, mine):
+        now = {i: n for i, n in memtrace_progs().items() if i not in self.before}
+        if not now:
+            return {}
+        held = prog_holders()
+        return {i: (n, sorted(held.get(i, ()))) for i, n in now.items()
+                if not held.get(i) or held[i] & set(mine)}
+
+    def assert_clean(self, mine=(), timeout=10):
+        """mine: pids of this test (memtrace, its target). Waits up to
+        timeout for programs being freed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = self.leftovers(mine)
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                links = [ln for ln in _bpftool("link", "list") if ln.get("prog_id") in left]
+                raise AssertionError(
+                    "memtrace BPF programs left behind (id: name, holder pids): "
+                    + ", ".join(f"{i}: {n} {h}" for i, (n, h) in sorted(left.items()))
+                    + f"; their links: {links}")
+            time.sleep(0.1)
