@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* syms_maps.c - the executable mappings of the target, from /proc/PID/maps. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "procmaps.h"
 #include "syms_int.h"
-
-#define DELETED_SUFFIX " (deleted)"
 
 void syms_maps__free(struct syms_map *maps, size_t nr)
 {
@@ -31,63 +29,70 @@ static int push_map(struct syms_map **maps, size_t *nr, size_t *cap, const struc
 	return 0;
 }
 
+/*
+ * Parse /proc/PID/maps with procmaps.c. *read_error tells that reading
+ * stopped early (the process died while we read), which proc_maps__parse
+ * does not report: *pm then holds the lines read before.
+ */
+static int parse_maps(int pid, struct proc_maps *pm, bool *read_error)
+{
+	char p[64];
+	FILE *f;
+	int err;
+
+	snprintf(p, sizeof(p), "/proc/%d/maps", pid);
+	f = fopen(p, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	err = proc_maps__parse(f, pm);
+	*read_error = ferror(f);
+	fclose(f);
+	return err;
+}
+
+/* Turn a chrooted target's path (relative to our root) into its own, in place. */
+static void strip_root(const struct syms *s, char *path)
+{
+	size_t pl = s->root_link ? strlen(s->root_link) : 0;
+
+	if (pl && !strncmp(path, s->root_link, pl) && path[pl] == '/')
+		memmove(path, path + pl, strlen(path + pl) + 1);
+}
+
 /* The executable mappings of s->pid, in address order. */
 static int read_maps(struct syms *s, struct syms_map **out, size_t *nr_out)
 {
 	struct syms_map *maps = NULL;
-	size_t nr = 0, cap = 0, len = 0;
-	char p[64], *line = NULL;
-	int err = 0;
-	FILE *f;
+	struct proc_maps pm;
+	size_t nr = 0, cap = 0;
+	bool read_error = false;
+	int err;
 
-	snprintf(p, sizeof(p), "/proc/%d/maps", s->pid);
-	f = fopen(p, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (getline(&line, &len, f) > 0) {
-		struct syms_map m = { 0 };
-		char perms[8], *path;
-		unsigned int maj, mnr;
-		int n = 0;
+	err = parse_maps(s->pid, &pm, &read_error);
+	if (err)
+		return err;
+	for (size_t i = 0; i < pm.nr; i++) {
+		struct map_entry *e = &pm.e[i];
+		struct syms_map m = {
+			.start = e->start, .end = e->end, .pgoff = e->offset, .ino = e->inode,
+			.path = e->path,
+		};
 
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n",
-			   &m.start, &m.end, perms, &m.pgoff, &maj, &mnr, &m.ino, &n) < 7 ||
-		    n == 0) {
-			err = -EINVAL;
-			goto out;
-		}
-		if (strlen(perms) < 3 || perms[2] != 'x')
+		if (e->perms[2] != 'x')
 			continue;
-		path = line + n;
-		path[strcspn(path, "\n")] = '\0';
-		if (*path) {
-			size_t pl = strlen(path), sl = strlen(DELETED_SUFFIX);
-
-			if (pl > sl && !strcmp(path + pl - sl, DELETED_SUFFIX))
-				path[pl - sl] = '\0';
-			/* a chrooted target's paths come relative to our root */
-			pl = s->root_link ? strlen(s->root_link) : 0;
-			if (pl && !strncmp(path, s->root_link, pl) && path[pl] == '/')
-				path += pl;
-			m.path = strdup(path);
-			if (!m.path) {
-				err = -ENOMEM;
-				goto out;
-			}
-		}
+		if (m.path)
+			strip_root(s, m.path);
 		err = push_map(&maps, &nr, &cap, &m);
-		if (err) {
-			free(m.path);
-			goto out;
-		}
+		if (err)
+			goto free_maps;
+		e->path = NULL;		/* now owned by maps */
 	}
-	if (ferror(f))
+	if (read_error)
 		err = nr ? -EIO : -ESRCH;	/* a dying process reads as an error */
 	else if (nr == 0)
 		err = -ESRCH;			/* zombie: no mappings left */
-out:
-	free(line);
-	fclose(f);
+free_maps:
+	proc_maps__free(&pm);
 	if (err) {
 		syms_maps__free(maps, nr);
 		return err;
