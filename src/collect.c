@@ -25,6 +25,7 @@ struct collector {
 	size_t cache_cap, cache_used;
 	double last_cost;
 	uint64_t last_walked;
+	uint64_t last_allocs, last_mmaps;
 };
 
 struct collector *collector__new(const struct collect_maps *maps, const struct collect_opts *o)
@@ -56,6 +57,14 @@ void collector__free(struct collector *c)
 
 double collector__last_cost(const struct collector *c) { return c->last_cost; }
 uint64_t collector__last_walked(const struct collector *c) { return c->last_walked; }
+
+void collector__last_counts(const struct collector *c, uint64_t *allocs, uint64_t *mmaps,
+			    uint64_t *stacks)
+{
+	*allocs = c->last_allocs;
+	*mmaps = c->last_mmaps;
+	*stacks = c->cache_used;
+}
 
 static size_t slot_of(uint64_t id, size_t cap)
 {
@@ -286,6 +295,7 @@ static int walk_ages(struct collector *c, struct report *r, uint64_t now_ns)
 	if (err)
 		goto free_index;
 	c->last_walked = n;
+	c->last_allocs = n;
 	for (size_t i = 0; i < n; i++) {
 		const struct alloc_info *a = &((struct alloc_info *)vals)[i];
 		int64_t p = index_find(&ix, a->stack_id, a->kind);
@@ -301,6 +311,7 @@ static int walk_ages(struct collector *c, struct report *r, uint64_t now_ns)
 	if (err)
 		goto free_index;
 	c->last_walked += n;
+	c->last_mmaps = n;
 	for (size_t i = 0; i < n; i++) {
 		const struct mmap_info *m = &((struct mmap_info *)vals)[i];
 		int64_t p = index_find(&ix, m->stack_id, m->kind);

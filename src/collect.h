@@ -41,6 +41,11 @@ int collector__read(struct collector *c, uint64_t now_ns, struct report **out);
 double collector__last_cost(const struct collector *c);
 uint64_t collector__last_walked(const struct collector *c);
 
+/* Entries seen by the last read: live allocations, live mappings (both 0
+ * unless ages were walked) and distinct stacks stored so far. */
+void collector__last_counts(const struct collector *c, uint64_t *allocs, uint64_t *mmaps,
+			    uint64_t *stacks);
+
 void collector__free(struct collector *c);
 
 #endif

@@ -17,6 +17,7 @@
 #include "collect.h"
 #include "json_out.h"
 #include "options.h"
+#include "outputs.h"
 #include "report.h"
 #include "syms.h"
 #include "target.h"
@@ -71,6 +72,8 @@ struct session {
 	struct tracer *tracer;
 	struct collector *collector;
 	struct syms *syms;
+	struct outputs *outputs;
+	uint64_t reports;
 	FILE *out;
 	double start_mono;
 	bool refresh_modules;
@@ -106,9 +109,29 @@ static void symbolize(struct session *s, struct report *r, size_t n)
 	}
 }
 
+static void self_metrics(struct session *s, const struct report *r, double latency,
+			 struct tracer_self *self)
+{
+	uint64_t allocs, mmaps, stacks;
+
+	tracer_self__init(self);
+	collector__last_counts(s->collector, &allocs, &mmaps, &stacks);
+	self->probe_hits = r->totals.counters[CNT_PROBE_HITS];
+	self->map_fill[TRACER_MAP_ALLOCS] = (double)allocs / tracer__map_max(s->tracer, "allocs");
+	self->map_fill[TRACER_MAP_MMAPS] = (double)mmaps / tracer__map_max(s->tracer, "mmaps");
+	self->map_fill[TRACER_MAP_STACKS] = (double)stacks / tracer__map_max(s->tracer, "stacks");
+	self->map_fill[TRACER_MAP_AGGS] = (double)r->nr_stacks / tracer__map_max(s->tracer, "aggs");
+	self->report_latency_s = latency;
+	self->reports = s->reports;
+}
+
 /* Read, symbolize and write one report. Returns 0 or -errno. */
 static int report_once(struct session *s, bool final)
 {
+	double t0 = now_s(CLOCK_MONOTONIC);
+	struct tracer_self self;
+	json_object *json = NULL;
+	const char *json_text = NULL;
 	struct report *r;
 	size_t shown;
 	int err;
@@ -127,15 +150,30 @@ static int report_once(struct session *s, bool final)
 	r->unwind = s->opt.unwind;
 
 	shown = s->opt.top > 0 ? (size_t)s->opt.top : r->nr_stacks;
+	if (s->outputs && outputs__want_all_stacks(s->outputs))
+		shown = r->nr_stacks;
 	if (s->syms)
 		symbolize(s, r, shown);
+	s->reports++;
 
+	if (s->opt.format == FORMAT_JSON || (s->outputs && s->opt.http)) {
+		json = json_report__build(r, s->opt.top, NULL);
+		if (json)
+			json_text = json_object_to_json_string_ext(json, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE);
+	}
 	if (s->opt.format == FORMAT_JSON)
-		err = json_report__write(r, s->opt.top, NULL, s->out);
+		err = json_text && fprintf(s->out, "%s\n", json_text) > 0 && !fflush(s->out) ?
+		      0 : -EIO;
 	else
 		err = text_report__write(r, s->opt.top, s->out);
 	if (err)
 		fprintf(stderr, "memtrace: cannot write report: %s\n", strerror(-err));
+	if (s->outputs) {
+		self_metrics(s, r, now_s(CLOCK_MONOTONIC) - t0, &self);
+		outputs__report(s->outputs, r, json_text, &self);
+	}
+	json_object_put(json);
 	report__free(r);
 	return err;
 }
@@ -250,8 +288,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (open_target(&s))
+	s.outputs = outputs__open(&s.opt);
+	if (!s.outputs)
 		goto close_out;
+	if (open_target(&s))
+		goto close_outputs;
 
 	cfg = (struct tracer_config){
 		.max_allocs = s.opt.max_allocs,
@@ -313,6 +354,8 @@ free_tracer:
 	tracer__free(s.tracer);
 close_target:
 	target__close(&s.target);
+close_outputs:
+	outputs__close(s.outputs);
 close_out:
 	if (s.out != stdout)
 		fclose(s.out);
