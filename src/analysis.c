@@ -54,7 +54,7 @@ void analysis_opts__defaults(struct analysis_opts *o)
 	o->min_samples = 3;
 	o->burst_ratio = 0.85;
 	o->min_share = 0.01;
-	o->temp_s = 0.01;
+	o->temp_s = 0.001;
 	o->older_s = 0;
 	o->verdict_min = SEV_MEDIUM;
 }
@@ -492,7 +492,7 @@ static int analyse_stack(struct analysis *a, struct stack_report *s, double now,
 	if (t->peak > s->life.peak_bytes)
 		s->life.peak_bytes = t->peak;
 	lifetime__fill(&s->life, s->life_hist, s->life_hist ? LIFE_BUCKETS : 0,
-		       s->free_calls, s->outstanding_bytes, a->o.temp_s);
+		       s->free_calls, s->outstanding_bytes);
 	s->analysed = true;
 	return 0;
 }

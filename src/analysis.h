@@ -40,8 +40,8 @@ struct analysis_opts {
 	/* age and share */
 	double burst_ratio;	/* mean/oldest age at or above: one burst (0.85) */
 	double min_share;	/* below this share of the total: one level down (0.01) */
-	/* lifetime */
-	double temp_s;		/* freed within this is "temporary" (0.01) */
+	/* lifetime: for the collector, which sets BPF's temp_ns from it */
+	double temp_s;		/* freed within this is "temporary" (0.001) */
 	/* what the collector applied */
 	double older_s;		/* -o/--older: only allocations this old count (0) */
 	/* verdict */

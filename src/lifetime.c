@@ -60,14 +60,12 @@ uint64_t lifetime__count_below(const uint64_t *hist, size_t nr, double limit_s)
 }
 
 void lifetime__fill(struct lifetime *l, const uint64_t *hist, size_t nr,
-		    uint64_t free_calls, int64_t outstanding, double temp_s)
+		    uint64_t free_calls, int64_t outstanding)
 {
 	l->freed = free_calls;
 	l->p50_s = lifetime__percentile(hist, nr, 0.50);
 	l->p90_s = lifetime__percentile(hist, nr, 0.90);
 	l->p99_s = lifetime__percentile(hist, nr, 0.99);
-	if (!l->temporary && hist)
-		l->temporary = lifetime__count_below(hist, nr, temp_s);
 	if (outstanding > l->peak_bytes)
 		l->peak_bytes = outstanding;
 }

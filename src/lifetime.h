@@ -37,12 +37,12 @@ uint64_t lifetime__count_below(const uint64_t *hist, size_t nr, double limit_s);
 
 /*
  * Fill a stack's lifetime view: freed = free_calls, p50/p90/p99 from hist
- * (-1 when no freed lifetime is known). temporary and peak_bytes are kept
- * when already set (the collector copies them from the BPF aggregate);
- * otherwise temporary is estimated from hist with temp_s, and peak_bytes
- * becomes max(peak_bytes, outstanding). Cannot fail.
+ * (-1 when no freed lifetime is known), peak_bytes = max(peak_bytes,
+ * outstanding). temporary is left as the collector set it (BPF counts it
+ * exactly against temp_ns; lifetime__count_below() estimates it for
+ * another threshold). Cannot fail.
  */
 void lifetime__fill(struct lifetime *l, const uint64_t *hist, size_t nr,
-		    uint64_t free_calls, int64_t outstanding, double temp_s);
+		    uint64_t free_calls, int64_t outstanding);
 
 #endif /* MEMTRACE_LIFETIME_H */

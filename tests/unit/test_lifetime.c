@@ -71,19 +71,19 @@ static void test_fill(void **state)
 
 	(void)state;
 	h[5] = 30;	/* [32, 64) us */
-	lifetime__fill(&l, h, LIFE_BUCKETS, 31, 4096, 0.001);
+	lifetime__fill(&l, h, LIFE_BUCKETS, 31, 4096);
 	assert_int_equal(l.freed, 31);
 	assert_float_equal(l.p50_s, 48e-6, 1e-15);
-	assert_int_equal(l.temporary, 30);
+	assert_int_equal(l.temporary, 0);
 	assert_int_equal(l.peak_bytes, 4096);
 	/* values from the collector (BPF temp_allocs, peak_bytes) are kept */
 	l = (struct lifetime){ .temporary = 7, .peak_bytes = 1 << 20 };
-	lifetime__fill(&l, h, LIFE_BUCKETS, 31, 4096, 0.001);
+	lifetime__fill(&l, h, LIFE_BUCKETS, 31, 4096);
 	assert_int_equal(l.temporary, 7);
 	assert_int_equal(l.peak_bytes, 1 << 20);
 	/* no histogram: unknown percentiles */
 	l = (struct lifetime){ 0 };
-	lifetime__fill(&l, NULL, 0, 0, 0, 0.001);
+	lifetime__fill(&l, NULL, 0, 0, 0);
 	assert_float_equal(l.p50_s, -1, 0);
 	assert_float_equal(l.p99_s, -1, 0);
 	assert_int_equal(l.temporary, 0);
@@ -108,6 +108,8 @@ static void test_through_analysis(void **state)
 		assert_non_null(h);
 		h[2] = 98;	/* [4, 8) us: all temporary */
 		r->stacks[0].life_hist = h;	/* owned by the report */
+		r->stacks[0].life.temporary = 98;	/* BPF's count */
+		r->stacks[0].life.peak_bytes = 900;	/* BPF's best effort */
 		assert_int_equal(analysis__update(a, r), 0);
 		assert_true(r->stacks[0].analysed);
 		assert_int_equal(r->stacks[0].life.freed, 98);
