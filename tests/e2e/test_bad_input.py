@@ -1,0 +1,148 @@
+"""Bad input: memtrace refuses with one clear line on stderr, a non-zero
+exit status (2 for usage errors), and leaves no BPF program behind; a
+target it was pointed at runs on untouched."""
+import os
+import re
+import shutil
+import stat
+import subprocess
+
+import lib
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def refused(args, reason, status=None, prefix=(), mine=(), one_line=True):
+    """Run memtrace ARGS; assert it exits non-zero (status if given) without
+    starting to trace, the first stderr line matches regex reason, and no
+    memtrace BPF program is left. Returns the Memtrace."""
+    w = lib.ProbeWatch()
+    m = lib.Memtrace(*args, prefix=prefix)
+    rc = m.wait()
+    err = m.stderr_lines()
+    assert rc != 0, f"memtrace {' '.join(args)} exited 0; stderr:\n{m.err.text()}"
+    if status is not None:
+        assert rc == status, f"exit status {rc}, want {status}; stderr:\n{m.err.text()}"
+    assert err, "nothing on stderr"
+    assert re.search(reason, err[0]), f"first stderr line {err[0]!r} does not say {reason!r}"
+    if one_line:
+        assert len(err) == 1, "more than one line on stderr:\n" + "\n".join(err)
+    assert "tracing pid" not in m.err.text(), m.err.text()
+    assert not m.reports(), "a report was written"
+    w.assert_clean(mine=[m.pid, *mine])
+    return m
+
+
+def test_no_such_pid():
+    p = subprocess.Popen(["true"])
+    p.wait()			# reaped: its pid is free
+    pid = p.pid
+    if lib.alive(pid):
+        raise lib.Skip(f"pid {pid} was reused at once")
+    refused(["-f", "json", "-p", str(pid)], r"^memtrace: .*\b%d\b.*no such process" % pid,
+            status=1)
+
+
+def _kernel_thread():
+    """kthreadd (pid 2), or any process with PF_KTHREAD."""
+    for pid in ["2"] + sorted(os.listdir("/proc")):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                flags = int(f.read().rsplit(")", 1)[1].split()[6])
+        except (OSError, IndexError, ValueError):
+            continue
+        if flags & 0x00200000:
+            return int(pid)
+    raise lib.Skip("no kernel thread visible in /proc")
+
+
+def test_kernel_thread():
+    pid = _kernel_thread()
+    refused(["-p", str(pid)], r"^memtrace: .*\b%d\b.*kernel thread" % pid, status=1)
+
+
+def test_no_allocator_attach():
+    """A static program without libc has no malloc to probe."""
+    t = lib.Target("alloc_nolibc")
+    refused(["-p", str(t.pid)], r"^memtrace: .*no allocator", status=1, mine=[t.pid])
+    assert t.alive(), "the target died"
+
+
+def test_no_allocator_launch():
+    m = refused(["--", lib.target_path("alloc_nolibc")], r"^memtrace: .*no allocator",
+                status=1)
+    assert "ready" not in m.out.text(), "the command ran although memtrace refused it"
+
+
+def test_missing_command():
+    refused(["--", "/nonexistent/memtrace-e2e-cmd"], r"^memtrace: .*memtrace-e2e-cmd.*not found")
+
+
+def test_missing_command_in_path():
+    refused(["--", "memtrace-e2e-no-such-command"],
+            r"^memtrace: .*memtrace-e2e-no-such-command.*not found")
+
+
+def test_not_executable_file():
+    path = os.path.join(lib.tmpdir(), "alloc_kinds")
+    shutil.copy(lib.target_path("alloc_kinds"), path)
+    os.chmod(path, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)  # 0644
+    m = refused(["--", path, "none", "exit"], r"^memtrace: .*alloc_kinds.*permission denied")
+    assert "ready" not in m.out.text()
+
+
+def test_unknown_option():
+    refused(["--no-such-option", "--", "true"], r"no-such-option", status=2, one_line=False)
+
+
+def test_unknown_short_option():
+    refused(["-Z", "--", "true"], r"invalid option.*Z", status=2, one_line=False)
+
+
+def test_pid_and_command_both():
+    t = lib.Target("alloc_kinds", "none", "wait")
+    refused(["-p", str(t.pid), "--", lib.target_path("alloc_kinds"), "none", "exit"],
+            r"^memtrace: .*either -p PID or -- CMD", status=2, one_line=False, mine=[t.pid])
+    assert t.alive()
+
+
+def test_nothing_to_trace():
+    refused(["-f", "json"], r"^memtrace: .*nothing to trace", status=2, one_line=False)
+
+
+def _nobody_can_run_memtrace():
+    if shutil.which("setpriv") is None:
+        raise lib.Skip("setpriv is not installed")
+    r = subprocess.run(NOBODY + [lib.memtrace_path(), "--version"], capture_output=True,
+                       text=True, timeout=lib.WAIT_S)
+    if r.returncode != 0:
+        raise lib.Skip(f"nobody cannot run {lib.memtrace_path()}: {r.stderr.strip()}")
+
+
+def test_not_root_attach():
+    _nobody_can_run_memtrace()
+    t = lib.Target("alloc_kinds", "malloc", "wait")
+    refused(["-f", "json", "-p", str(t.pid)], r"^memtrace: .*root", status=1, prefix=NOBODY,
+            mine=[t.pid])
+    t.go()			# untouched: it still works
+    t.wait_done()
+    t.release()
+    assert t.wait() == 0
+
+
+def test_not_root_launch():
+    _nobody_can_run_memtrace()
+    m = refused(["--", lib.target_path("alloc_kinds"), "none", "exit"], r"^memtrace: .*root",
+                status=1, prefix=NOBODY)
+    assert "ready" not in m.out.text(), "the command ran although memtrace refused it"
+
+
+def test_exec_fails_after_attach():
+    """The command defines malloc and free (memtrace loads and attaches its
+    probes) but its ELF interpreter is missing: exec fails only then. The
+    shell's status 127, and every probe detached again."""
+    m = refused(["-f", "json", "--", lib.target_path("alloc_badinterp")],
+                r"^memtrace: cannot execute .*alloc_badinterp", status=127)
+    assert not m.out.text().strip(), m.out.text()
