@@ -5,13 +5,14 @@
  * -fomit-frame-pointer (mk/unwind.mk), so only .eh_frame can walk it, and
  * Debian's libc has no frame pointers either.
  *
- * Usage: unwind_chain [THREADS [ROUNDS]]   (default 4 threads, 16 rounds)
+ * Usage: unwind_chain [THREADS [ROUNDS [DEPTH]]]   (default 4, 16, 0)
  * Prints "ready" and waits for one byte on stdin (the tracer attaches
  * meanwhile), runs, prints "done", then exits at EOF on stdin.
  *
  * main and every thread call chain_a -> chain_b -> chain_c -> chain_d
  * ROUNDS times; chain_d mallocs 100 bytes (never freed), and once per
- * thread mmaps a page instead (never unmapped).
+ * thread mmaps a page instead (never unmapped). With DEPTH > 0, main makes
+ * its calls DEPTH frames of deep() down (stacks deeper than MAX_STACK_DEPTH).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -68,9 +69,18 @@ CHAIN void *thread_main(void *arg)
 	return NULL;
 }
 
+CHAIN void *deep(int n)
+{
+	void *p = n > 0 ? deep(n - 1) : thread_main(NULL);
+
+	sink++;
+	return p;
+}
+
 int main(int argc, char **argv)
 {
 	int nthreads = argc > 1 ? atoi(argv[1]) : 4;
+	int depth = argc > 3 ? atoi(argv[3]) : 0;
 	pthread_t *t;
 	char c;
 
@@ -88,9 +98,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nthreads; i++)
 		if (pthread_create(&t[i], NULL, thread_main, NULL))
 			return 1;
-	for (int i = 0; i < rounds; i++)
-		chain_a(100, 0);
-	chain_a(0, 1);
+	if (depth > 0) {
+		deep(depth);
+	} else {
+		for (int i = 0; i < rounds; i++)
+			chain_a(100, 0);
+		chain_a(0, 1);
+	}
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(t[i], NULL);
 	printf("done\n");

@@ -61,7 +61,7 @@ struct run {
 	struct unwind_maps_stats st_again;
 };
 
-static struct run normal, nomods;
+static struct run normal, nomods, deeprun;
 
 static int on_event(void *ctx, void *data, size_t len)
 {
@@ -208,10 +208,11 @@ out:
 }
 
 /*
- * Start the target, load and attach, let it run, collect. with_modules
- * false: the pid's module list is removed before the run (walker falls back).
+ * Start the target (threads, ROUNDS, depth), load and attach, let it run,
+ * collect. with_modules false: the pid's module list is removed before the
+ * run (the walker falls back).
  */
-static void do_run(struct run *r, bool with_modules)
+static void do_run(struct run *r, bool with_modules, int threads, int depth)
 {
 	char exe[PATH_MAX], self[PATH_MAX], libc[PATH_MAX] = "";
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "malloc", .retprobe = true);
@@ -233,6 +234,8 @@ static void do_run(struct run *r, bool with_modules)
 		return;
 	self[n] = 0;
 	snprintf(exe, sizeof(exe), "%s/../targets/unwind_chain", dirname(self));
+	if (getenv("UNWIND_CHAIN"))	/* e.g. a frame-pointer build, to compare costs */
+		snprintf(exe, sizeof(exe), "%.4000s", getenv("UNWIND_CHAIN"));
 	if (!realpath(exe, self) || access(self, X_OK)) {
 		snprintf(r->why, sizeof(r->why), "no %.200s (make targets)", exe);
 		return;
@@ -243,15 +246,16 @@ static void do_run(struct run *r, bool with_modules)
 		goto fail;
 	pid = fork();
 	if (pid == 0) {
-		char t[16], k[16];
+		char t[16], k[16], d[16];
 
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		close(in[1]);
 		close(out[0]);
-		snprintf(t, sizeof(t), "%d", THREADS);
+		snprintf(t, sizeof(t), "%d", threads);
 		snprintf(k, sizeof(k), "%d", ROUNDS);
-		execl(exe, "unwind_chain", t, k, (char *)NULL);
+		snprintf(d, sizeof(d), "%d", depth);
+		execl(exe, "unwind_chain", t, k, d, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -314,18 +318,20 @@ fail:
 static int group_setup(void **state)
 {
 	(void)state;
-	do_run(&normal, true);
-	if (normal.ok)
-		do_run(&nomods, false);
+	do_run(&normal, true, THREADS, 0);
+	if (normal.ok) {
+		do_run(&nomods, false, THREADS, 0);
+		do_run(&deeprun, true, 0, 2 * MAX_STACK_DEPTH);
+	}
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
-	struct run *runs[] = { &normal, &nomods };
+	struct run *runs[] = { &normal, &nomods, &deeprun };
 
 	(void)state;
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		for (size_t k = 0; k < runs[i]->nr_mods; k++)
 			free(runs[i]->mods[k].syms);
 		free(runs[i]->ev);
@@ -517,6 +523,38 @@ static void test_no_modules_falls_back(void **state)
 	assert_true(nomods.cost.fp_fallback_frames > 0);
 }
 
+/* Deeper than MAX_STACK_DEPTH: all 127 frames, flagged truncated, no error. */
+static void test_deep_stack_truncated(void **state)
+{
+	size_t n = 0;
+
+	(void)state;
+	need(&normal);
+	need(&deeprun);
+	for (size_t i = 0; i < deeprun.nr_ev; i++) {
+		const struct stack_trace *st = &deeprun.ev[i].dwarf;
+
+		if (deeprun.ev[i].source != UT_SRC_URETPROBE ||
+		    strcmp(frame(&deeprun, st, 0), "chain_d"))
+			continue;
+		n++;
+		if (st->nr != MAX_STACK_DEPTH || st->flags != STACK_F_TRUNCATED ||
+		    strcmp(frame(&deeprun, st, 4), "thread_main") ||
+		    strcmp(frame(&deeprun, st, 5), "deep") ||
+		    strcmp(frame(&deeprun, st, MAX_STACK_DEPTH - 1), "deep")) {
+			dump(&deeprun, st, "deep stack");
+			fail();
+		}
+	}
+	assert_int_equal(n, ROUNDS);
+	print_message("deep walks: %llu, dwarf %.0f ns (%.1f frames), fp %.0f ns (%.1f frames)\n",
+		      (unsigned long long)deeprun.cost.walks,
+		      (double)deeprun.cost.dwarf_ns / deeprun.cost.walks,
+		      (double)deeprun.cost.dwarf_frames / deeprun.cost.walks,
+		      (double)deeprun.cost.fp_ns / deeprun.cost.walks,
+		      (double)deeprun.cost.fp_frames / deeprun.cost.walks);
+}
+
 static void test_maps_shared_and_idempotent(void **state)
 {
 	(void)state;
@@ -563,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_dwarf_through_pending_uretprobe),
 		cmocka_unit_test(test_fp_finds_less),
 		cmocka_unit_test(test_no_modules_falls_back),
+		cmocka_unit_test(test_deep_stack_truncated),
 		cmocka_unit_test(test_maps_shared_and_idempotent),
 		cmocka_unit_test(test_walk_cost),
 	};
