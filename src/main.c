@@ -14,10 +14,14 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "analysis.h"
+#include "baseline.h"
 #include "collect.h"
+#include "gate.h"
 #include "json_out.h"
 #include "options.h"
 #include "outputs.h"
+#include "procview.h"
 #include "report.h"
 #include "syms.h"
 #include "target.h"
@@ -73,6 +77,10 @@ struct session {
 	struct collector *collector;
 	struct syms *syms;
 	struct outputs *outputs;
+	struct analysis *analysis;
+	struct baseline *baseline;	/* --baseline, loaded at start */
+	struct gate_opts gate;
+	int gate_status;		/* set by the final report */
 	uint64_t reports;
 	FILE *out;
 	double start_mono;
@@ -95,9 +103,9 @@ static void refresh_modules(struct session *s)
 	s->refresh_modules = false;
 }
 
-static void symbolize(struct session *s, struct report *r, size_t n)
+static void symbolize(struct session *s, struct report *r)
 {
-	for (size_t i = 0; i < r->nr_stacks && i < n; i++) {
+	for (size_t i = 0; i < r->nr_stacks; i++) {
 		struct stack_report *st = &r->stacks[i];
 
 		if (!st->nr_ips || st->nr_frames)
@@ -130,10 +138,10 @@ static int report_once(struct session *s, bool final)
 {
 	double t0 = now_s(CLOCK_MONOTONIC);
 	struct tracer_self self;
+	struct baseline_diff *diff = NULL;
 	json_object *json = NULL;
 	const char *json_text = NULL;
 	struct report *r;
-	size_t shown;
 	int err;
 
 	err = collector__read(s->collector, mono_ns(), &r);
@@ -149,31 +157,63 @@ static int report_once(struct session *s, bool final)
 	r->sample_bytes = s->opt.sample_bytes;
 	r->unwind = s->opt.unwind;
 
-	shown = s->opt.top > 0 ? (size_t)s->opt.top : r->nr_stacks;
-	if (s->outputs && outputs__want_all_stacks(s->outputs))
-		shown = r->nr_stacks;
+	/* Every stack: analysis and the file outputs see beyond the top N, and
+	 * the symbol cache makes repeated stacks cheap. */
 	if (s->syms)
-		symbolize(s, r, shown);
+		symbolize(s, r);
 	s->reports++;
 
-	if (s->opt.format == FORMAT_JSON || (s->outputs && s->opt.http)) {
-		json = json_report__build(r, s->opt.top, NULL);
-		if (json)
+	if (procview__read("/proc", r->pid, &r->proc)) {
+		r->proc.rss_bytes = -1;
+		r->proc.heap_bytes = -1;
+	}
+	analysis__update(s->analysis, r);
+	if (final && s->baseline)
+		diff = baseline__compare(s->baseline, r);
+
+	if (s->opt.format == FORMAT_JSON || s->opt.http) {
+		json = json_report__build(r, s->opt.top, analysis__to_json);
+		if (json) {
+			analysis__report_to_json(r, json);
+			if (diff)
+				json_object_object_add(json, "baseline", baseline_diff__to_json(diff));
 			json_text = json_object_to_json_string_ext(json, JSON_C_TO_STRING_PLAIN |
 								   JSON_C_TO_STRING_NOSLASHESCAPE);
+		}
 	}
-	if (s->opt.format == FORMAT_JSON)
+	if (s->opt.format == FORMAT_JSON) {
 		err = json_text && fprintf(s->out, "%s\n", json_text) > 0 && !fflush(s->out) ?
 		      0 : -EIO;
-	else
+	} else {
 		err = text_report__write(r, s->opt.top, s->out);
+		if (!err && diff)
+			err = baseline_diff__print_text(diff, (size_t)s->opt.top, s->out);
+		if (!err)
+			err = analysis__print_text(r, s->out);
+		fflush(s->out);
+	}
 	if (err)
 		fprintf(stderr, "memtrace: cannot write report: %s\n", strerror(-err));
 	if (s->outputs) {
 		self_metrics(s, r, now_s(CLOCK_MONOTONIC) - t0, &self);
 		outputs__report(s->outputs, r, json_text, &self);
 	}
+	if (final && s->opt.save_baseline) {
+		int e = baseline__save(r, s->opt.save_baseline);
+
+		if (e)
+			fprintf(stderr, "memtrace: cannot save baseline %s: %s\n",
+				s->opt.save_baseline, strerror(-e));
+		err = err ? err : e;
+	}
+	if (final) {
+		struct gate_result res;
+
+		s->gate_status = gate__check(&s->gate, r, &res);
+		gate__print(&s->gate, &res, r, stderr);
+	}
 	json_object_put(json);
+	baseline_diff__free(diff);
 	report__free(r);
 	return err;
 }
@@ -240,6 +280,40 @@ static int run(struct session *s)
 	return report_once(s, true);
 }
 
+/* Analysis, baseline and gate from the options. Returns 0 or -errno. */
+static int setup_analysis(struct session *s)
+{
+	struct analysis_opts ao;
+
+	analysis_opts__defaults(&ao);
+	for (unsigned int i = 0; i < s->opt.nr_analysis; i++)
+		analysis_opts__set(&ao, s->opt.analysis[i].name, s->opt.analysis[i].value);
+	ao.older_s = s->opt.older_s;
+	s->analysis = analysis__new(&ao);
+	if (!s->analysis) {
+		fprintf(stderr, "memtrace: inconsistent analysis settings: %s\n", strerror(errno));
+		return -EINVAL;
+	}
+	gate_opts__defaults(&s->gate);
+	if (s->opt.fail_on)
+		gate__parse_fail_on(&s->gate, s->opt.fail_on);
+	if (s->opt.max_growth >= 0) {
+		s->gate.max_growth_set = true;
+		s->gate.max_growth_bps = s->opt.max_growth;
+	}
+	if (s->opt.baseline) {
+		s->baseline = baseline__load(s->opt.baseline);
+		if (!s->baseline) {
+			fprintf(stderr, "memtrace: cannot load baseline %s: %s\n", s->opt.baseline,
+				strerror(errno));
+			analysis__free(s->analysis);
+			s->analysis = NULL;
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int open_target(struct session *s)
 {
 	int err;
@@ -288,9 +362,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (setup_analysis(&s))
+		goto close_out;
 	s.outputs = outputs__open(&s.opt);
 	if (!s.outputs)
-		goto close_out;
+		goto free_analysis;
 	if (open_target(&s))
 		goto close_outputs;
 
@@ -302,6 +378,7 @@ int main(int argc, char **argv)
 		.unwind = s.opt.unwind,
 		.trace_mmap = !s.opt.no_mmap,
 		.probe_at_entry = s.opt.entry_probes,
+		.temp_ns = (uint64_t)(analysis__opts(s.analysis)->temp_s * 1e9),
 		.verbose = s.opt.verbose,
 	};
 	s.tracer = tracer__new(&cfg, s.target.pid);
@@ -345,8 +422,13 @@ int main(int argc, char **argv)
 	status = err ? 1 : 0;
 	if (s.target.launched && !err) {
 		/* Stop tracing before waiting: a command that outlives -d runs on. */
+		tracer__free(s.tracer);
+		s.tracer = NULL;
 		status = target__wait(&s.target);
 	}
+	/* A tripped CI gate wins over the command's own status. */
+	if (!err && s.gate_status)
+		status = s.gate_status;
 	syms__free(s.syms);
 free_collector:
 	collector__free(s.collector);
@@ -356,6 +438,9 @@ close_target:
 	target__close(&s.target);
 close_outputs:
 	outputs__close(s.outputs);
+free_analysis:
+	baseline__free(s.baseline);
+	analysis__free(s.analysis);
 close_out:
 	if (s.out != stdout)
 		fclose(s.out);

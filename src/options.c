@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include "analysis.h"
 #include "options.h"
 #include "../bpf/memtrace.h"
 
@@ -32,7 +33,8 @@ enum {
 	OPT_OUTPUT = 1000, OPT_MAX_ALLOCS, OPT_MAX_STACKS, OPT_NO_SYMBOLS, OPT_DEBUG_DIR,
 	OPT_UNWIND, OPT_SEED, OPT_NO_MMAP, OPT_ENTRY, OPT_SAVE_BASELINE, OPT_BASELINE,
 	OPT_FAIL_ON, OPT_MAX_GROWTH, OPT_PPROF, OPT_PPROF_EVERY, OPT_COLLAPSED,
-	OPT_FLAMEGRAPH, OPT_CSV, OPT_HTTP,
+	OPT_FLAMEGRAPH, OPT_CSV, OPT_HTTP, OPT_WINDOW, OPT_SEV_LOW, OPT_SEV_MEDIUM,
+	OPT_SEV_HIGH, OPT_SEV_CRITICAL, OPT_TEMP, OPT_ANALYSIS,
 };
 
 static const struct argp_option opts[] = {
@@ -56,7 +58,14 @@ static const struct argp_option opts[] = {
 	{ "save-baseline", OPT_SAVE_BASELINE, "FILE", 0, "Write the final report as a baseline", 3 },
 	{ "baseline", OPT_BASELINE, "FILE", 0, "Compare with a saved baseline", 3 },
 	{ "fail-on", OPT_FAIL_ON, "SEVERITY", 0, "Exit 3 if a stack reaches SEVERITY (low..critical)", 3 },
-	{ "max-growth", OPT_MAX_GROWTH, "BYTES_PER_S", 0, "Exit 4 if a stack grows faster", 3 },
+	{ "max-growth", OPT_MAX_GROWTH, "RATE", 0, "Exit 4 if a stack grows faster (B/s, or 200MB/h, 64KiB/s)", 3 },
+	{ "window", OPT_WINDOW, "SECS", 0, "Growth fit window (default 60)", 3 },
+	{ "sev-low", OPT_SEV_LOW, "RATE", 0, "Growth rated low from RATE (default 1MB/h)", 3 },
+	{ "sev-medium", OPT_SEV_MEDIUM, "RATE", 0, "... medium (default 30MB/h)", 3 },
+	{ "sev-high", OPT_SEV_HIGH, "RATE", 0, "... high (default 200MB/h)", 3 },
+	{ "sev-critical", OPT_SEV_CRITICAL, "RATE", 0, "... critical (default 1000MB/h)", 3 },
+	{ "temp", OPT_TEMP, "SECS", 0, "Freed within SECS counts as temporary (default 0.001)", 3 },
+	{ "analysis", OPT_ANALYSIS, "NAME=VALUE", 0, "Other analysis settings (docs/analysis.md)", 3 },
 	{ "pprof", OPT_PPROF, "FILE", 0, "Write a gzip'd pprof heap profile at the end", 4 },
 	{ "pprof-every", OPT_PPROF_EVERY, NULL, 0, "Rewrite the pprof profile every interval", 4 },
 	{ "collapsed", OPT_COLLAPSED, "FILE", 0, "Write collapsed stacks (flamegraph.pl input)", 4 },
@@ -92,6 +101,26 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+/* Record an analysis setting after checking it applies cleanly. */
+static void add_analysis(struct argp_state *state, struct options *o, const char *name,
+			 const char *value)
+{
+	struct analysis_opts scratch;
+	int err;
+
+	analysis_opts__defaults(&scratch);
+	err = analysis_opts__set(&scratch, name, value);
+	if (err == -ENOENT)
+		argp_error(state, "unknown analysis setting: %s", name);
+	else if (err)
+		argp_error(state, "invalid value for %s: %s", name, value);
+	if (o->nr_analysis == sizeof(o->analysis) / sizeof(o->analysis[0]))
+		argp_error(state, "too many analysis settings");
+	o->analysis[o->nr_analysis].name = name;
+	o->analysis[o->nr_analysis].value = value;
+	o->nr_analysis++;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -171,9 +200,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->fail_on = arg;
 		break;
 	case OPT_MAX_GROWTH:
-		if (parse_double(arg, 0, &o->max_growth))
-			argp_error(state, "invalid --max-growth: %s", arg);
+		if (analysis__parse_rate(arg, &o->max_growth))
+			argp_error(state, "invalid --max-growth: %s (e.g. 1000, 64KiB/s, 200MB/h)", arg);
 		break;
+	case OPT_WINDOW: add_analysis(state, o, "window", arg); break;
+	case OPT_SEV_LOW: add_analysis(state, o, "sev-low", arg); break;
+	case OPT_SEV_MEDIUM: add_analysis(state, o, "sev-medium", arg); break;
+	case OPT_SEV_HIGH: add_analysis(state, o, "sev-high", arg); break;
+	case OPT_SEV_CRITICAL: add_analysis(state, o, "sev-critical", arg); break;
+	case OPT_TEMP: add_analysis(state, o, "temp", arg); break;
+	case OPT_ANALYSIS: {
+		char *eq = strchr(arg, '=');
+
+		if (!eq)
+			argp_error(state, "invalid --analysis: %s (NAME=VALUE)", arg);
+		*eq = '\0';
+		add_analysis(state, o, arg, eq + 1);
+		break;
+	}
 	case OPT_PPROF: o->pprof = arg; break;
 	case OPT_PPROF_EVERY: o->pprof_every = true; break;
 	case OPT_COLLAPSED: o->collapsed = arg; break;

@@ -39,6 +39,10 @@ struct options {
 	const char *baseline;
 	const char *fail_on;		/* severity name */
 	double max_growth;		/* bytes/s, < 0 = off */
+	/* analysis settings as NAME=VALUE for analysis_opts__set() (--window,
+	 * --sev-*, --temp, --analysis), validated at parse time */
+	unsigned int nr_analysis;
+	struct { const char *name; const char *value; } analysis[32];
 	/* outputs (issue 7) */
 	const char *pprof;
 	bool pprof_every;

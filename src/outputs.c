@@ -52,13 +52,6 @@ free_out:
 	return NULL;
 }
 
-bool outputs__want_all_stacks(const struct outputs *out)
-{
-	const struct options *o = out->o;
-
-	return o->pprof || o->collapsed || o->flamegraph || o->csv || o->http;
-}
-
 static int write_file(const char *path, const struct report *r,
 		      int (*fn)(const struct report *, FILE *, const char *), const char *title)
 {

@@ -18,9 +18,6 @@ struct outputs;
  */
 struct outputs *outputs__open(const struct options *o);
 
-/* True when some sink needs every stack symbolized (not only the top N). */
-bool outputs__want_all_stacks(const struct outputs *out);
-
 /*
  * Feed one report (final or not) with its JSON text (NULL if unavailable)
  * and the tracer's self-metrics. Writes CSV rows and the HTTP snapshot

@@ -124,6 +124,7 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	skel->rodata->unwind_mode = cfg->unwind;
 	skel->rodata->sample_bytes = cfg->sample_bytes;
 	skel->rodata->sample_seed = cfg->sample_seed;
+	skel->rodata->temp_ns = cfg->temp_ns;
 	skel->rodata->page_size = (__u32)sysconf(_SC_PAGESIZE);
 	if (cfg->sample_bytes)
 		fill_exp_draws(skel->rodata->exp_draws, cfg->sample_seed);

@@ -16,6 +16,7 @@ struct tracer_config {
 	uint64_t sample_bytes;
 	uint64_t sample_seed;
 	int unwind;		/* enum unwind_mode */
+	uint64_t temp_ns;	/* freed within this: a temporary allocation */
 	bool trace_mmap;
 	bool probe_at_entry;	/* no trap-aware placement */
 	bool verbose;
