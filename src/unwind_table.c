@@ -2,9 +2,8 @@
 /*
  * unwind_table.c - .eh_frame -> sorted struct unwind_row[] (issue 4).
  *
- * dwarf_next_cfi() walks the section to find every FDE's address range
- * (decoding the pointer encoding its CIE announces); within a range,
- * dwarf_cfi_addrframe() + dwarf_frame_info() give the rules in force at a
+ * eh_frame.c lists every FDE's address range (dwarf_next_cfi); within a
+ * range, dwarf_cfi_addrframe() + dwarf_frame_info() give the rules at a
  * pc and the end of the row, so one call per row covers the range. Rules
  * become rows: CFA = sp/fp + off, return address and frame pointer saved
  * at CFA + off. Anything else becomes CFA_UNSUPPORTED (walker: frame
@@ -19,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "eh_frame.h"
 #include "unwind_table.h"
 
 /* The only architecture-specific part: DWARF register numbers. */
@@ -52,11 +52,6 @@ struct raw_row {
 	struct unwind_row r;
 };
 
-struct cie_info {
-	Dwarf_Off off;		/* section offset */
-	uint8_t fde_enc;	/* DW_EH_PE_* of FDE initial_location */
-};
-
 struct range {
 	uint64_t lo, hi;
 };
@@ -65,11 +60,8 @@ struct builder {
 	const struct unwind_arch *arch;
 	Elf *elf;
 	Dwarf_CFI *cfi;
-	bool is64;
 	struct raw_row *raw;
 	size_t nr, cap;
-	struct cie_info *cies;
-	size_t nr_cies, cap_cies;
 	struct range *ranges;
 	size_t nr_ranges, cap_ranges;
 	unsigned int fdes, unsupported, plt_rows, synthesized;
@@ -109,165 +101,6 @@ static int push_row(struct builder *b, uint64_t addr, const struct unwind_row *r
 	if (r->cfa_rule == CFA_PLT)
 		b->plt_rows++;
 	return 0;
-}
-
-/* ---- pointer encodings (.eh_frame FDE initial_location) ----------------- */
-
-static int read_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	unsigned int shift = 0;
-
-	*v = 0;
-	while (*p < end && shift < 64) {
-		uint8_t c = *(*p)++;
-
-		*v |= (uint64_t)(c & 0x7f) << shift;
-		shift += 7;
-		if (!(c & 0x80))
-			return 0;
-	}
-	return -EINVAL;
-}
-
-static int read_sleb(const uint8_t **p, const uint8_t *end, int64_t *v)
-{
-	unsigned int shift = 0;
-	uint64_t u = 0;
-	uint8_t c = 0;
-
-	while (*p < end && shift < 64) {
-		c = *(*p)++;
-		u |= (uint64_t)(c & 0x7f) << shift;
-		shift += 7;
-		if (!(c & 0x80)) {
-			if (shift < 64 && (c & 0x40))
-				u |= ~0ULL << shift;
-			*v = (int64_t)u;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static int read_fixed(const uint8_t **p, const uint8_t *end, size_t n, bool sign, uint64_t *v)
-{
-	uint64_t u = 0;
-
-	if ((size_t)(end - *p) < n)
-		return -EINVAL;
-	memcpy(&u, *p, n);	/* little endian only: checked in build */
-	if (sign && n < 8 && (u >> (n * 8 - 1)) & 1)
-		u |= ~0ULL << (n * 8);
-	*p += n;
-	*v = u;
-	return 0;
-}
-
-/*
- * Decode one DW_EH_PE_* value at *p. field_addr is the ELF address of the
- * field (for pcrel); apply=false reads the value only (address_range).
- */
-static int read_encoded(const uint8_t **p, const uint8_t *end, uint8_t enc, bool is64,
-			uint64_t field_addr, bool apply, uint64_t *v)
-{
-	int64_t s = 0;
-	int err;
-
-	switch (enc & 0x0f) {
-	case DW_EH_PE_absptr:
-		err = read_fixed(p, end, is64 ? 8 : 4, false, v);
-		break;
-	case DW_EH_PE_uleb128:
-		err = read_uleb(p, end, v);
-		break;
-	case DW_EH_PE_sleb128:
-		err = read_sleb(p, end, &s);
-		*v = (uint64_t)s;
-		break;
-	case DW_EH_PE_udata2:
-		err = read_fixed(p, end, 2, false, v);
-		break;
-	case DW_EH_PE_udata4:
-		err = read_fixed(p, end, 4, false, v);
-		break;
-	case DW_EH_PE_udata8:
-		err = read_fixed(p, end, 8, false, v);
-		break;
-	case DW_EH_PE_sdata2:
-		err = read_fixed(p, end, 2, true, v);
-		break;
-	case DW_EH_PE_sdata4:
-		err = read_fixed(p, end, 4, true, v);
-		break;
-	case DW_EH_PE_sdata8:
-		err = read_fixed(p, end, 8, true, v);
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (err || !apply)
-		return err;
-	if (enc & DW_EH_PE_indirect)
-		return -ENOTSUP;
-	switch (enc & 0x70) {
-	case DW_EH_PE_absptr:
-		break;
-	case DW_EH_PE_pcrel:
-		*v += field_addr;
-		break;
-	default:		/* textrel, datarel, funcrel: not seen in .eh_frame */
-		return -ENOTSUP;
-	}
-	if (!is64)
-		*v &= 0xffffffffULL;
-	return 0;
-}
-
-/* Remember the FDE pointer encoding a CIE announces ("zR": R's byte). */
-static int add_cie(struct builder *b, Dwarf_Off off, const Dwarf_CIE *cie)
-{
-	const uint8_t *p = cie->augmentation_data;
-	const uint8_t *end = p ? p + cie->augmentation_data_size : NULL;
-	uint8_t enc = DW_EH_PE_absptr;
-	uint64_t skip;
-
-	if (cie->augmentation[0] == 'z') {
-		for (const char *a = cie->augmentation + 1; *a && p; a++) {
-			if (*a == 'R') {
-				if (p >= end)
-					break;
-				enc = *p++;
-			} else if (*a == 'P') {
-				if (p >= end)
-					break;
-				uint8_t penc = *p++;
-
-				if (read_encoded(&p, end, penc & 0x0f, b->is64, 0, false, &skip))
-					break;
-			} else if (*a == 'L') {
-				p++;
-			} else if (*a != 'S' && *a != 'B' && *a != 'G') {
-				break;	/* unknown letter: R, if any, came first */
-			}
-		}
-	} else if (cie->augmentation[0]) {
-		enc = DW_EH_PE_omit;	/* pre-"z" augmentations: skip its FDEs */
-	}
-	if (grow((void **)&b->cies, &b->cap_cies, b->nr_cies + 1, sizeof(*b->cies)))
-		return -ENOMEM;
-	b->cies[b->nr_cies].off = off;
-	b->cies[b->nr_cies].fde_enc = enc;
-	b->nr_cies++;
-	return 0;
-}
-
-static const struct cie_info *cie_find(const struct builder *b, Dwarf_Off off)
-{
-	/* CIEs come before their FDEs and are few: search from the newest. */
-	for (size_t i = b->nr_cies; i-- > 0;)
-		if (b->cies[i].off == off)
-			return &b->cies[i];
-	return NULL;
 }
 
 /* ---- rules -> rows ------------------------------------------------------ */
@@ -384,9 +217,10 @@ unsupported:
 	r->cfa_rule = CFA_UNSUPPORTED;
 }
 
-/* Rows of one FDE's range: one addrframe call per row. */
-static int add_range(struct builder *b, uint64_t lo, uint64_t hi)
+/* Rows of one FDE's range [lo, hi): one addrframe call per row. */
+static int add_range(uint64_t lo, uint64_t hi, void *ctx)
 {
+	struct builder *b = ctx;
 	struct unwind_row r, end = { .cfa_rule = CFA_UNSUPPORTED };
 	uint64_t pc = lo;
 	int err;
@@ -413,45 +247,6 @@ static int add_range(struct builder *b, uint64_t lo, uint64_t hi)
 	b->ranges[b->nr_ranges++] = (struct range){ lo, hi };
 	return push_row(b, hi, &end, true);
 }
-
-static int read_fdes(struct builder *b, Elf_Scn *scn, const GElf_Shdr *sh)
-{
-	const unsigned char *ident = (const unsigned char *)elf_getident(b->elf, NULL);
-	Elf_Data *data = elf_getdata(scn, NULL);
-	Dwarf_Off off = 0, next;
-	Dwarf_CFI_Entry e;
-	int rc, err;
-
-	if (!ident || !data || !data->d_buf)
-		return -EINVAL;
-	while ((rc = dwarf_next_cfi(ident, data, true, off, &next, &e)) == 0) {
-		if (dwarf_cfi_cie_p(&e)) {
-			err = add_cie(b, off, &e.cie);
-		} else {
-			const struct cie_info *cie = cie_find(b, e.fde.CIE_pointer);
-			const uint8_t *p = e.fde.start;
-			uint64_t lo, len, field;
-
-			err = 0;
-			if (!cie || cie->fde_enc == DW_EH_PE_omit)
-				goto next;
-			field = sh->sh_addr + (uint64_t)(p - (const uint8_t *)data->d_buf);
-			if (read_encoded(&p, e.fde.end, cie->fde_enc, b->is64, field, true, &lo) ||
-			    read_encoded(&p, e.fde.end, cie->fde_enc, b->is64, 0, false, &len))
-				goto next;
-			if (len == 0 || lo + len < lo)
-				goto next;
-			b->fdes++;
-			err = add_range(b, lo, lo + len);
-		}
-next:
-		if (err)
-			return err;
-		off = next;
-	}
-	return rc < 0 ? -EINVAL : 0;
-}
-
 /* ---- PLT sections without CFI ------------------------------------------- */
 
 static bool covered(const struct builder *b, uint64_t lo, uint64_t hi)
@@ -620,27 +415,24 @@ int unwind_table__build(Elf *elf, struct unwind_table **out)
 	b.arch = arch_find(eh.e_machine);
 	if (!b.arch)
 		return -ENOTSUP;
-	b.is64 = ident[EI_CLASS] == ELFCLASS64;
 	scn = find_section(elf, ".eh_frame", &sh);
 	if (!scn || sh.sh_type == SHT_NOBITS || !sh.sh_size)
 		return -ENODATA;
 	b.cfi = dwarf_getcfi_elf(elf);
 	if (!b.cfi)
 		return -ENODATA;
-	err = read_fdes(&b, scn, &sh);
-	if (err)
-		goto free_all;
-	if (!b.fdes) {
-		err = -ENODATA;
+	err = eh_frame__for_each_fde(elf, scn, add_range, &b);
+	if (err <= 0) {
+		err = err ?: -ENODATA;
 		goto free_all;
 	}
+	b.fdes = err;
 	err = add_plt(&b);
 	if (err)
 		goto free_all;
 	err = finish(&b, out);
 free_all:
 	free(b.ranges);
-	free(b.cies);
 	free(b.raw);
 	dwarf_cfi_end(b.cfi);
 	return err;
