@@ -14,6 +14,16 @@
  * walker uses frame pointers in it; mappings past UNWIND_MAX_MODULES are
  * left out (the walker's fp fallback then stops at them).
  *
+ * Loader sequence (dwarf mode):
+ *   open skeleton; rodata unwind_mode = UNWIND_DWARF; optionally
+ *   bpf_map__set_max_entries(unwind_rows / unwind_tables / unwind_modules);
+ *   load; u = unwind_maps__new(rows, tables, modules);
+ *   unwind_maps__add_pid(u, pid) before attaching, again on each
+ *   NOTIFY_EXEC_MAP (coalesced per poll round), unwind_maps__remove_pid()
+ *   when it exits; unwind_maps__stats() for the report; unwind_maps__free().
+ * In fp mode shrink the three maps to 1 entry before load: the rows map
+ * alone is UNWIND_ROWS_MAX * 16 bytes (32 MiB) of locked memory.
+ *
  * Not thread safe: one caller at a time.
  */
 #ifndef MEMTRACE_UNWIND_MAPS_H
@@ -33,8 +43,8 @@ struct unwind_maps_stats {
 	uint64_t no_table;		/* binaries without usable CFI (fp there) */
 	uint64_t tables_full;		/* binaries left out: tables map full */
 	uint64_t rows_full;		/* binaries left out: rows map full */
-	uint64_t modules_dropped;	/* mappings past UNWIND_MAX_MODULES */
-	uint64_t open_failures;		/* mappings whose file could not be opened */
+	uint64_t modules_dropped;	/* mappings past UNWIND_MAX_MODULES (per call) */
+	uint64_t open_failures;		/* mappings whose file could not be opened (per call) */
 	uint64_t build_ns;		/* time spent building tables */
 };
 
