@@ -280,6 +280,10 @@ class Memtrace:
         track_pid(pid)
         return pid
 
+    def allocator(self):
+        """The allocator module memtrace probes (from its tracing line)."""
+        return self.err.expect(r"^memtrace: tracing pid \d+ .*, allocator (\S+),").group(1)
+
     def stop(self):
         """Ask for the final report (SIGINT, as Ctrl-C)."""
         os.kill(self.pid, signal.SIGINT)
@@ -345,7 +349,16 @@ def run_attach(name, *targs, mt_args=("-f", "json", "-n", "0"), output=None):
 # ---- reports ----------------------------------------------------------------
 
 def frames_of(stack):
-    return [f.get("function") or "?" for f in stack["frames"]]
+    """Function names of a stack's frames; '?' (module+offset) when unknown."""
+    out = []
+    for f in stack["frames"]:
+        if f.get("function"):
+            out.append(f["function"])
+        elif f.get("module"):
+            out.append(f"?({os.path.basename(f['module'])}+{f.get('offset', 0):#x})")
+        else:
+            out.append(f"?({f.get('ip', 0):#x})")
+    return out
 
 
 def describe(report, limit=60):
@@ -406,6 +419,20 @@ def check_totals_sane(report):
     for s in report["stacks"]:
         for k in ("outstanding_bytes", "outstanding_allocs"):
             assert s[k] >= 0, f"negative {k}:\n{describe(report)}"
+
+
+def aliases(path, *names):
+    """True when the dynamic symbols names of ELF path share one address."""
+    out = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True, text=True,
+                         timeout=WAIT_S)
+    if out.returncode:
+        raise AssertionError(f"nm -D {path}: {out.stderr.strip()}")
+    addr = {}
+    for line in out.stdout.splitlines():
+        f = line.split()
+        if len(f) == 3:
+            addr[f[2].split("@")[0]] = f[0]
+    return len({addr.get(n) for n in names}) == 1 and names[0] in addr
 
 
 # ---- BPF programs left behind -------------------------------------------------

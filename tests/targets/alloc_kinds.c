@@ -464,11 +464,19 @@ NOIPA void mremap_shrink(void)
 }
 
 /* ---- threads ---------------------------------------------------------- */
-
+/*
+ * NTHREADS threads allocate PER_THREAD blocks of 96 bytes each at
+ * thread_alloc() and free every other one. NPRE_THREADS of them start
+ * before attach (they wait at the barrier until after SIGUSR1), the others
+ * after; SIGUSR1 and SIGTERM stay blocked in all of them (proto_init).
+ */
 #define NTHREADS 4
+#define NPRE_THREADS 2
 #define PER_THREAD 200
 
 static pthread_barrier_t start_line;
+static pthread_t threads[NTHREADS];
+static int nthreads;
 static void *volatile thread_blocks[NTHREADS][PER_THREAD];
 
 NOIPA void thread_free(void *p)
@@ -496,17 +504,28 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+static void start_threads(int first, int last)
+{
+	for (int t = first; t < last; t++)
+		if (pthread_create(&threads[nthreads], NULL, thread_main, (void *)(intptr_t)t) == 0)
+			nthreads++;
+}
+
+/* Before attach: the first threads, waiting at the barrier. */
+static void pre_threads(void)
+{
+	pthread_barrier_init(&start_line, NULL, NTHREADS + 1);
+	start_threads(0, NPRE_THREADS);
+}
+
 static void run_threads(void)
 {
-	pthread_t th[NTHREADS];
-	int started = 0;
-
-	pthread_barrier_init(&start_line, NULL, NTHREADS);
-	for (int t = 0; t < NTHREADS; t++)
-		started += pthread_create(&th[t], NULL, thread_main, (void *)(intptr_t)t) == 0;
-	for (int t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
-	note("threads", started);
+	start_threads(NPRE_THREADS, NTHREADS);
+	if (nthreads == NTHREADS)
+		pthread_barrier_wait(&start_line);	/* all go at once */
+	for (int t = 0; t < nthreads; t++)
+		pthread_join(threads[t], NULL);
+	note("threads", nthreads);
 }
 
 /* ---- allocated before attach, freed after -------------------------- */
@@ -566,6 +585,8 @@ int main(int argc, char **argv)
 	proto_init();
 	if (has_group(groups, "prefree"))
 		pre_attach_alloc();
+	if (has_group(groups, "threads"))
+		pre_threads();
 	proto_ready();
 	proto_wait_go();
 
