@@ -150,7 +150,8 @@ static __always_inline struct task_state *task_state(void)
 
 /* ---- stacks ---------------------------------------------------------- */
 
-#include "unwind_fp.bpf.h"	/* replaced by unwind.bpf.h (dwarf) when integrated */
+#define unwind_count_fp_fallback(n)	count(DROP_MAX + CNT_UNWIND_FP_FALLBACK, (n))
+#include "unwind.bpf.h"
 
 static __always_inline __u64 hash_stack(const struct stack_trace *st)
 {

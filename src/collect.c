@@ -205,6 +205,7 @@ static void read_counters(struct collector *c, struct totals *t)
 	t->unmatched_frees = t->counters[CNT_UNMATCHED_FREES];
 	t->unwind_failed = t->counters[CNT_UNWIND_FAILED];
 	t->truncated_stacks = t->counters[CNT_UNWIND_TRUNCATED];
+	t->fp_fallback_frames = t->counters[CNT_UNWIND_FP_FALLBACK];
 }
 
 static int64_t unweight(int64_t v)

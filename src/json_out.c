@@ -122,6 +122,11 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 	json_object_object_add(t, "unwind_failures", json_object_new_int64((int64_t)r->totals.unwind_failed));
 	json_object_object_add(t, "truncated_stacks", json_object_new_int64((int64_t)r->totals.truncated_stacks));
 	json_object_object_add(t, "stacks", json_object_new_int64((int64_t)r->nr_stacks));
+	json_object_object_add(t, "fp_fallback_frames", json_object_new_int64((int64_t)r->totals.fp_fallback_frames));
+	json_object_object_add(t, "unwind_rows", json_object_new_int64((int64_t)r->totals.unwind_rows));
+	json_object_object_add(t, "unwind_rows_max", json_object_new_int64((int64_t)r->totals.unwind_rows_max));
+	json_object_object_add(t, "unwind_tables", json_object_new_int64((int64_t)r->totals.unwind_tables));
+	json_object_object_add(t, "unwind_no_table", json_object_new_int64((int64_t)r->totals.unwind_no_table));
 	for (int i = 0; i < DROP_MAX; i++)
 		json_object_object_add(d, drop_names[i], json_object_new_int64((int64_t)r->totals.drops[i]));
 	json_object_object_add(t, "drops", d);

@@ -98,6 +98,7 @@ static void on_notify(const void *data, void *ctx)
 
 static void refresh_modules(struct session *s)
 {
+	tracer__refresh_unwind(s->tracer);
 	if (s->syms)
 		syms__refresh(s->syms);
 	s->refresh_modules = false;
@@ -156,6 +157,8 @@ static int report_once(struct session *s, bool final)
 	r->final = final;
 	r->sample_bytes = s->opt.sample_bytes;
 	r->unwind = s->opt.unwind;
+	tracer__unwind_usage(s->tracer, &r->totals.unwind_rows, &r->totals.unwind_rows_max,
+			     &r->totals.unwind_tables, &r->totals.unwind_no_table);
 
 	/* Every stack: analysis and the file outputs see beyond the top N, and
 	 * the symbol cache makes repeated stacks cheap. */
@@ -379,6 +382,7 @@ int main(int argc, char **argv)
 		.trace_mmap = !s.opt.no_mmap,
 		.probe_at_entry = s.opt.entry_probes,
 		.temp_ns = (uint64_t)(analysis__opts(s.analysis)->temp_s * 1e9),
+		.unwind_rows = 1 << 19,	/* 8 MiB: ~20 binaries the size of libc */
 		.verbose = s.opt.verbose,
 	};
 	s.tracer = tracer__new(&cfg, s.target.pid);
@@ -413,10 +417,14 @@ int main(int argc, char **argv)
 		"allocations from now on are tracked%s\n", s.target.pid, s.target.comm,
 		s.target.alloc_name, tracer__nr_links(s.tracer),
 		s.opt.duration_s > 0 ? "" : "; Ctrl-C to stop");
-	/* After exec, the launched command's maps are its own. */
+	/* After exec the launched command's maps are its own: read them
+	 * while it is still stopped before its first instruction. */
+	if (s.target.launched)
+		tracer__refresh_unwind(s.tracer);
 	s.syms = syms__new(s.target.pid, &sopts);
 	if (!s.syms && s.opt.verbose)
 		fprintf(stderr, "memtrace: symbolization unavailable: %s\n", strerror(errno));
+	target__resume(&s.target);
 
 	err = run(&s);
 	status = err ? 1 : 0;

@@ -83,6 +83,11 @@ struct totals {
 	uint64_t counters[CNT_MAX];
 	uint64_t unwind_failed;
 	uint64_t truncated_stacks;
+	uint64_t fp_fallback_frames;	/* dwarf mode: frames unwound by frame pointer */
+	uint64_t unwind_rows;		/* dwarf mode: table rows loaded, and the limit */
+	uint64_t unwind_rows_max;
+	uint64_t unwind_tables;		/* binaries with tables */
+	uint64_t unwind_no_table;	/* binaries without (no CFI, maps full): fp there */
 };
 
 /* Process-level view from /proc (issue 5). Bytes; < 0 when unknown. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -358,6 +359,8 @@ static int list_libraries(const char *interp, const char *exe, char **names,
 	return 0;
 }
 
+static void set_status(struct target *t, int status);
+
 static void hold_child(int hold_rd, int err_wr, char *const argv[], const char *path)
 {
 	char c;
@@ -366,9 +369,16 @@ static void hold_child(int hold_rd, int err_wr, char *const argv[], const char *
 	/* Wait until memtrace has attached (or gone away). */
 	while (read(hold_rd, &c, 1) < 0 && errno == EINTR)
 		;
-	if (c != 'g' )
+	if (c != 'g')
 		_exit(127);
 	close(hold_rd);
+	/* Stop right after exec so memtrace can read the new image before
+	 * its first instruction runs; say so if that is impossible. */
+	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL)) {
+		e = -1;
+		if (write(err_wr, &e, sizeof(e)) < 0)
+			_exit(127);
+	}
 	execv(path, argv);
 	e = errno;
 	if (write(err_wr, &e, sizeof(e)) < 0)
@@ -452,17 +462,43 @@ int target__release(struct target *t)
 		return -errno;
 	close(t->hold_fd);
 	t->hold_fd = -1;
-	/* The error pipe closes on a successful exec (O_CLOEXEC). */
-	do
-		n = read(t->exec_err_fd, &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
+	/* The error pipe closes on a successful exec (O_CLOEXEC); before
+	 * that the child may say -1 (not stopping at exec) or an errno. */
+	t->stopped = true;
+	for (;;) {
+		do
+			n = read(t->exec_err_fd, &e, sizeof(e));
+		while (n < 0 && errno == EINTR);
+		if (n != sizeof(e) || e != -1)
+			break;
+		t->stopped = false;
+	}
 	close(t->exec_err_fd);
 	t->exec_err_fd = -1;
 	if (n == sizeof(e)) {
+		t->stopped = false;
 		target__wait(t);
 		return -e;
 	}
+	if (t->stopped) {
+		int status;
+
+		while (waitpid(t->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFSTOPPED(status)) {	/* died on the way */
+			t->stopped = false;
+			set_status(t, status);
+		}
+	}
 	return 0;
+}
+
+int target__resume(struct target *t)
+{
+	if (!t->stopped)
+		return 0;
+	t->stopped = false;
+	return ptrace(PTRACE_DETACH, t->pid, NULL, NULL) ? -errno : 0;
 }
 
 static void set_status(struct target *t, int status)
@@ -509,6 +545,8 @@ int target__wait(struct target *t)
 
 void target__close(struct target *t)
 {
+	if (t->stopped)
+		target__resume(t);
 	if (t->launched && t->pid > 0 && t->hold_fd >= 0) {
 		/* never released: the command must not run untraced */
 		kill(t->pid, SIGKILL);

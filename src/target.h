@@ -20,6 +20,7 @@ struct target {
 	char *alloc_name;	/* allocator path as the target sees it */
 	int exit_status;	/* launched: shell-style exit status once reaped */
 	bool exited;
+	bool stopped;		/* launched: held stopped right after exec */
 };
 
 /*
@@ -38,9 +39,16 @@ int target__open_pid(struct target *t, pid_t pid);
  */
 int target__launch(struct target *t, char *const argv[]);
 
-/* Let a launched command run. Returns 0, or -errno if exec failed (the
- * child is reaped). No-op for an attached PID. */
+/*
+ * Let a launched command exec. It stops right after exec (t->stopped),
+ * before its first instruction, so its new image can be read: call
+ * target__resume() then. Returns 0, or -errno if exec failed (the child
+ * is reaped). No-op for an attached PID.
+ */
 int target__release(struct target *t);
+
+/* Let a command stopped after exec run. Returns 0 or -errno. */
+int target__resume(struct target *t);
 
 /*
  * Check whether the target has exited (non-blocking). Returns true once it

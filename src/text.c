@@ -104,6 +104,11 @@ int text_report__write(const struct report *r, int top, FILE *out)
 	fprintf(out, "Dropped events: %" PRIu64 "; unmatched frees: %" PRIu64
 		"; unwind failures: %" PRIu64 "; truncated stacks: %" PRIu64 "\n",
 		t->dropped_events, t->unmatched_frees, t->unwind_failed, t->truncated_stacks);
+	if (r->unwind == UNWIND_DWARF)
+		fprintf(out, "Unwinding: dwarf, %" PRIu64 " binaries with tables (%" PRIu64
+			" rows of %" PRIu64 "), %" PRIu64 " without; %" PRIu64
+			" frames by frame pointer\n", t->unwind_tables, t->unwind_rows,
+			t->unwind_rows_max, t->unwind_no_table, t->fp_fallback_frames);
 	for (size_t i = 0; i < r->nr_stacks && shown < n; i++) {
 		if (r->stacks[i].outstanding_bytes <= 0)
 			continue;	/* freed or churned away: no outstanding memory */

@@ -15,6 +15,7 @@
 #include "elf_funcs.h"
 #include "probe_place.h"
 #include "tracer.h"
+#include "unwind_maps.h"
 
 #define MAX_LINKS 32
 
@@ -23,6 +24,7 @@ struct tracer {
 	struct bpf_link *links[MAX_LINKS];
 	unsigned int nr_links;
 	struct ring_buffer *rb;
+	struct unwind_maps *unwind;	/* dwarf mode */
 	void (*notify_cb)(const void *ev, void *ctx);
 	void *notify_ctx;
 	struct tracer_config cfg;
@@ -131,6 +133,14 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	bpf_map__set_max_entries(skel->maps.allocs, (__u32)cfg->max_allocs);
 	bpf_map__set_max_entries(skel->maps.stacks, (__u32)cfg->max_stacks);
 	bpf_map__set_max_entries(skel->maps.aggs, (__u32)cfg->max_stacks);
+	if (cfg->unwind == UNWIND_DWARF) {
+		bpf_map__set_max_entries(skel->maps.unwind_rows, (__u32)cfg->unwind_rows);
+		bpf_map__set_max_entries(skel->maps.unwind_modules, 1);
+	} else {		/* the walker never looks: keep them tiny */
+		bpf_map__set_max_entries(skel->maps.unwind_rows, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_tables, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_modules, 1);
+	}
 	if (!cfg->trace_mmap) {
 		bpf_program__set_autoload(skel->progs.mmap_enter, false);
 		bpf_program__set_autoload(skel->progs.mmap_exit, false);
@@ -145,6 +155,15 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 			err == -EPERM ? " (run as root, or with CAP_BPF and CAP_PERFMON)" :
 			" (rerun with -v for the verifier log)");
 		goto destroy_skel;
+	}
+	if (cfg->unwind == UNWIND_DWARF) {
+		tr->unwind = unwind_maps__new(skel->maps.unwind_rows, skel->maps.unwind_tables,
+					      skel->maps.unwind_modules);
+		if (!tr->unwind) {
+			err = -errno;
+			fprintf(stderr, "memtrace: cannot set up unwind tables: %s\n", strerror(-err));
+			goto destroy_skel;
+		}
 	}
 	return tr;
 
@@ -297,6 +316,16 @@ int tracer__attach(struct tracer *tr, const struct target *t)
 {
 	int err;
 
+	if (tr->unwind && !t->launched) {
+		/* Tables before probes: the first stack already unwinds fully.
+		 * A launched command gets its tables once it has exec'd. */
+		err = unwind_maps__add_pid(tr->unwind, t->pid);
+		if (err < 0 && err != -ESRCH) {
+			fprintf(stderr, "memtrace: cannot load unwind tables of pid %d: %s\n",
+				t->pid, strerror(-err));
+			return err;
+		}
+	}
 	err = attach_fns(tr, t);
 	if (!err && tr->cfg.trace_mmap)
 		err = attach_syscalls(tr);
@@ -330,6 +359,31 @@ int tracer__notify_consume(struct tracer *tr, void (*cb)(const void *ev, void *c
 	return ring_buffer__consume(tr->rb);
 }
 
+int tracer__refresh_unwind(struct tracer *tr)
+{
+	int err;
+
+	if (!tr->unwind)
+		return 0;
+	err = unwind_maps__add_pid(tr->unwind, tr->tgid);
+	return err < 0 ? err : 0;
+}
+
+void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *rows_max,
+			  uint64_t *tables, uint64_t *failed)
+{
+	struct unwind_maps_stats st;
+
+	*rows = *rows_max = *tables = *failed = 0;
+	if (!tr->unwind)
+		return;
+	unwind_maps__stats(tr->unwind, &st);
+	*rows = st.rows_used;
+	*rows_max = st.rows_max;
+	*tables = st.tables;
+	*failed = st.no_table + st.tables_full + st.rows_full + st.open_failures;
+}
+
 unsigned int tracer__nr_links(const struct tracer *tr)
 {
 	return tr->nr_links;
@@ -348,6 +402,7 @@ void tracer__free(struct tracer *tr)
 		return;
 	ring_buffer__free(tr->rb);
 	detach_all(tr);
+	unwind_maps__free(tr->unwind);
 	memtrace_bpf__destroy(tr->skel);
 	free(tr);
 }

@@ -17,6 +17,7 @@ struct tracer_config {
 	uint64_t sample_seed;
 	int unwind;		/* enum unwind_mode */
 	uint64_t temp_ns;	/* freed within this: a temporary allocation */
+	uint64_t unwind_rows;	/* dwarf mode: unwind rows for all binaries */
 	bool trace_mmap;
 	bool probe_at_entry;	/* no trap-aware placement */
 	bool verbose;
@@ -49,6 +50,17 @@ int tracer__counters_fd(const struct tracer *tr);
  * that receives each struct notify_event. Returns events consumed or -errno. */
 int tracer__notify_fd(const struct tracer *tr);
 int tracer__notify_consume(struct tracer *tr, void (*cb)(const void *ev, void *ctx), void *ctx);
+
+/*
+ * Load unwind tables for code the target mapped since attach (dlopen).
+ * Call after a NOTIFY_EXEC_MAP. Returns 0 or -errno; dwarf mode only.
+ */
+int tracer__refresh_unwind(struct tracer *tr);
+
+/* Unwind table usage: rows used and available, binaries with tables, and
+ * binaries that could not get one (no .eh_frame, maps full). */
+void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *rows_max,
+			  uint64_t *tables, uint64_t *failed);
 
 /* Number of probes attached, and max entries of a map by name. */
 unsigned int tracer__nr_links(const struct tracer *tr);
