@@ -393,15 +393,16 @@ def stack_at(report, func, kind, anywhere=False):
     return got[0]
 
 
-def check_stack(report, func, kind, anywhere=False, **want):
+def check_stack(report, func, kind, anywhere=False, why="", **want):
     """Assert exact fields (outstanding_bytes=..., alloc_calls=...) of the
-    stack of kind starting at func."""
+    stack of kind starting at func (anywhere: with a frame in func). why:
+    what the numbers mean, for the failure message."""
     s = stack_at(report, func, kind, anywhere)
     bad = {k: (s[k], v) for k, v in want.items() if s[k] != v}
     if bad:
         raise AssertionError(f"{kind} stack at {func}(): "
                              + ", ".join(f"{k}={g} (want {w})" for k, (g, w) in bad.items())
-                             + "\n" + describe(report))
+                             + (f" {why}" if why else "") + "\n" + describe(report))
     return s
 
 

@@ -94,7 +94,8 @@ def test_realloc_failure_keeps_old_block():
     rep, done = heap()
     assert done["realloc_fail_null"] == 1, done
     lib.check_stack(rep, "fail_base", "malloc", outstanding_bytes=800, outstanding_allocs=1,
-                    alloc_calls=1, free_calls=0)
+                    alloc_calls=1, free_calls=0,
+                    why="(realloc(p, SIZE_MAX - 65536) failed: p is still allocated)")
     lib.check_no_stack(rep, "realloc_fail", why="(the huge realloc failed)")
 
 
@@ -106,9 +107,14 @@ def test_reallocarray():
                     outstanding_allocs=1, alloc_calls=1, alloc_bytes=3000, free_calls=0)
     lib.check_stack(rep, "array_base", "malloc", outstanding_bytes=0, outstanding_allocs=0,
                     alloc_calls=1, alloc_bytes=100, free_calls=1)
+
+
+def test_reallocarray_overflow_keeps_old_block():
+    rep, done = heap()
     assert done["reallocarray_overflow_null"] == 1, done
     lib.check_stack(rep, "overflow_base", "malloc", outstanding_bytes=900,
-                    outstanding_allocs=1, free_calls=0)
+                    outstanding_allocs=1, alloc_calls=1, free_calls=0,
+                    why="(reallocarray(p, SIZE_MAX / 2, 4) failed: p is still allocated)")
     lib.check_no_stack(rep, "reallocarray_overflow", why="(nmemb * size overflows: it failed)")
 
 
@@ -121,7 +127,8 @@ def test_posix_memalign_and_einval():
     assert done["posix_memalign_einval_rc"] == 22, done
     assert done["posix_memalign_einval_untouched"] == 1, done
     lib.check_stack(rep, "einval_base", "malloc", outstanding_bytes=600, outstanding_allocs=1,
-                    alloc_calls=1, free_calls=0)
+                    alloc_calls=1, free_calls=0,
+                    why="(the failed posix_memalign's out pointer still holds this block)")
     lib.check_no_stack(rep, "posix_memalign_einval", why="(posix_memalign failed: EINVAL)")
 
 
