@@ -53,7 +53,7 @@ all: memtrace
 include $(sort $(wildcard mk/*.mk))
 
 memtrace: $(OUT)/memtrace
-	$(Q)cp $< $@
+	$(Q)cp $< $@.tmp && mv -f $@.tmp $@
 
 $(OUT)/memtrace: $(OUT)/src/main.o $(LIB_OBJS)
 	$(call msg,LINK,$@)

@@ -95,7 +95,7 @@ struct entry {
 	__u64 ptr;		/* realloc: old pointer; posix_memalign: out pointer */
 	__u64 old_ts;		/* realloc: the old block's record, to detect reuse */
 	__u32 kind;
-	__u32 pad;
+	__u32 nested;		/* made inside another allocator call: its business */
 };
 
 /* mmap-family syscall in flight (at most one per thread). */
@@ -403,6 +403,9 @@ static __always_inline void push_entry(struct pt_regs *ctx, __u32 kind,
 	e->size = size;
 	e->ptr = ptr;
 	e->kind = kind;
+	/* realloc(NULL, n) calling malloc, reallocarray calling realloc: the
+	 * outer call accounts for the result. */
+	e->nested = d > 0;
 	e->old_ts = 0;
 	if (kind == KIND_REALLOC || kind == KIND_REALLOCARRAY) {
 		struct alloc_info *old = ptr ? bpf_map_lookup_elem(&allocs, &ptr) : NULL;
@@ -453,7 +456,7 @@ static __always_inline int alloc_exit(struct pt_regs *ctx)
 	struct entry e;
 	__u64 ret = PT_REGS_RC(ctx);
 
-	if (!pop_entry(ctx, &ts, &e))
+	if (!pop_entry(ctx, &ts, &e) || e.nested)
 		return 0;
 
 	switch (e.kind) {
@@ -494,13 +497,13 @@ static __always_inline __u64 mul_checked(__u64 a, __u64 b)
 	__u64 cross, low;
 
 	if (ah && bh)
-		return 0;	/* overflow: the call fails, nothing to record */
+		return ~0ULL;	/* overflow: an impossible size, the call fails */
 	cross = ah * bl + al * bh;
 	if (cross >> 32)
-		return 0;
+		return ~0ULL;
 	low = al * bl;
 	if (low + (cross << 32) < low)
-		return 0;
+		return ~0ULL;
 	return low + (cross << 32);
 }
 

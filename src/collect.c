@@ -26,7 +26,41 @@ struct collector {
 	double last_cost;
 	uint64_t last_walked;
 	uint64_t last_allocs, last_mmaps;
+	struct addr_range *wrappers;
+	size_t nr_wrappers;
 };
+
+int collector__set_wrappers(struct collector *c, const struct addr_range *r, size_t n)
+{
+	struct addr_range *w = n ? malloc(n * sizeof(*w)) : NULL;
+
+	if (n && !w)
+		return -ENOMEM;
+	if (n)
+		memcpy(w, r, n * sizeof(*w));
+	free(c->wrappers);
+	c->wrappers = w;
+	c->nr_wrappers = n;
+	return 0;
+}
+
+/* Leading ips of a syscall stack that lie in a wrapper (ip - 1: the call
+ * or syscall instruction before the return address). */
+static uint32_t wrapper_frames(const struct collector *c, const uint64_t *ips, uint32_t nr)
+{
+	uint32_t skip = 0;
+
+	while (skip < nr) {
+		bool in = false;
+
+		for (size_t i = 0; i < c->nr_wrappers && !in; i++)
+			in = ips[skip] - 1 >= c->wrappers[i].lo && ips[skip] - 1 < c->wrappers[i].hi;
+		if (!in)
+			break;
+		skip++;
+	}
+	return skip < nr ? skip : 0;	/* never leave a stack empty */
+}
 
 struct collector *collector__new(const struct collect_maps *maps, const struct collect_opts *o)
 {
@@ -52,6 +86,7 @@ void collector__free(struct collector *c)
 	for (size_t i = 0; i < c->cache_cap; i++)
 		free(c->cache[i].ips);
 	free(c->cache);
+	free(c->wrappers);
 	free(c);
 }
 
@@ -402,10 +437,14 @@ int collector__read(struct collector *c, uint64_t now_ns, struct report **out)
 			s->life_hist = hist;
 		}
 		if (cs) {
+			uint32_t skip = 0;
+
+			if (s->kind == KIND_MMAP || s->kind == KIND_MREMAP)
+				skip = wrapper_frames(c, cs->ips, cs->nr);
 			s->ips = malloc((cs->nr ? cs->nr : 1) * sizeof(uint64_t));
 			if (s->ips) {
-				memcpy(s->ips, cs->ips, cs->nr * sizeof(uint64_t));
-				s->nr_ips = cs->nr;
+				memcpy(s->ips, cs->ips + skip, (cs->nr - skip) * sizeof(uint64_t));
+				s->nr_ips = cs->nr - skip;
 			}
 			s->flags = cs->flags;
 		}

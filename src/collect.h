@@ -25,6 +25,11 @@ struct collect_maps {
 	int counters;		/* per-CPU u64[DROP_MAX + CNT_MAX] */
 };
 
+/* A range of the target's code, [lo, hi) in its address space. */
+struct addr_range {
+	uint64_t lo, hi;
+};
+
 struct collector;
 
 /* A collector for maps. Returns NULL and sets errno on failure. */
@@ -36,6 +41,14 @@ struct collector *collector__new(const struct collect_maps *maps, const struct c
  * sets *out (caller frees with report__free), or -errno.
  */
 int collector__read(struct collector *c, uint64_t now_ns, struct report **out);
+
+/*
+ * Code of the syscall wrappers (libc's mmap, mremap): leading frames of
+ * mmap and mremap stacks inside these ranges are dropped, so such stacks
+ * start at the caller of mmap like malloc stacks start at the caller of
+ * malloc. The array is copied. Returns 0 or -ENOMEM.
+ */
+int collector__set_wrappers(struct collector *c, const struct addr_range *r, size_t n);
 
 /* Cost of the last read, seconds, and live allocations walked. */
 double collector__last_cost(const struct collector *c);

@@ -27,6 +27,7 @@
 #include "target.h"
 #include "text.h"
 #include "tracer.h"
+#include "wrappers.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -96,8 +97,19 @@ static void on_notify(const void *data, void *ctx)
 		s->refresh_modules = true;
 }
 
+/* Where mmap's wrapper is, so mmap stacks start at mmap's caller. */
+static void find_wrappers(struct session *s)
+{
+	struct addr_range r[8];
+	int n = wrappers__find(s->target.pid, r, 8);
+
+	if (n > 0)
+		collector__set_wrappers(s->collector, r, (size_t)n);
+}
+
 static void refresh_modules(struct session *s)
 {
+	find_wrappers(s);
 	tracer__refresh_unwind(s->tracer);
 	if (s->syms)
 		syms__refresh(s->syms);
@@ -413,17 +425,20 @@ int main(int argc, char **argv)
 			goto free_collector;
 		}
 	}
-	fprintf(stderr, "memtrace: tracing pid %d (%s), allocator %s, %u probes; "
-		"allocations from now on are tracked%s\n", s.target.pid, s.target.comm,
-		s.target.alloc_name, tracer__nr_links(s.tracer),
-		s.opt.duration_s > 0 ? "" : "; Ctrl-C to stop");
 	/* After exec the launched command's maps are its own: read them
 	 * while it is still stopped before its first instruction. */
 	if (s.target.launched)
 		tracer__refresh_unwind(s.tracer);
+	find_wrappers(&s);
+	/* Modules are read before anyone is told tracing is live: a target
+	 * that exits right after still symbolizes. */
 	s.syms = syms__new(s.target.pid, &sopts);
 	if (!s.syms && s.opt.verbose)
 		fprintf(stderr, "memtrace: symbolization unavailable: %s\n", strerror(errno));
+	fprintf(stderr, "memtrace: tracing pid %d (%s), allocator %s, %u probes; "
+		"allocations from now on are tracked%s\n", s.target.pid, s.target.comm,
+		s.target.alloc_name, tracer__nr_links(s.tracer),
+		s.opt.duration_s > 0 ? "" : "; Ctrl-C to stop");
 	target__resume(&s.target);
 
 	err = run(&s);

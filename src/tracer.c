@@ -46,8 +46,8 @@ static const struct probe_fn probe_fns[] = {
 	{ "realloc", KIND_REALLOC, false, true, 3 },
 	{ "reallocarray", KIND_REALLOCARRAY, false, true, 7 },
 	{ "posix_memalign", KIND_POSIX_MEMALIGN, false, true, 7 },
-	{ "aligned_alloc", KIND_ALIGNED_ALLOC, false, true, 3 },
 	{ "memalign", KIND_MEMALIGN, false, true, 3 },
+	{ "aligned_alloc", KIND_ALIGNED_ALLOC, false, true, 3 },
 	{ "valloc", KIND_VALLOC, false, true, 1 },
 	{ "pvalloc", KIND_PVALLOC, false, true, 1 },
 	{ "free", KIND_MAX, true, false, 1 },
@@ -210,9 +210,19 @@ static int ensure_tracefs(void)
 	return 0;
 }
 
+static bool is_alias(const uint64_t *done, size_t n, uint64_t off)
+{
+	for (size_t i = 0; i < n; i++)
+		if (done[i] == off)
+			return true;
+	return false;
+}
+
 static int attach_fns(struct tracer *tr, const struct target *t)
 {
 	struct elf_funcs *ef = elf_funcs__open(t->alloc_path);
+	uint64_t done[sizeof(probe_fns) / sizeof(probe_fns[0])];
+	size_t nr_done = 0;
 	int err = 0;
 
 	if (!ef) {
@@ -237,6 +247,15 @@ static int attach_fns(struct tracer *tr, const struct target *t)
 					p->name);
 			continue;
 		}
+		if (is_alias(done, nr_done, f.offset)) {
+			/* same code as a function already probed (glibc's
+			 * aligned_alloc is memalign): one probe, the first name */
+			if (tr->cfg.verbose)
+				fprintf(stderr, "memtrace: %s: same code as a function already probed\n",
+					p->name);
+			continue;
+		}
+		done[nr_done++] = f.offset;
 		/* A return probe must sit at the entry (it swaps the return
 		 * address at [sp]) and shares that breakpoint with the entry
 		 * probe. Entry-only probes (free) move to the first instruction
