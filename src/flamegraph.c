@@ -14,6 +14,7 @@
 #include <string.h>
 #include "collapsed.h"
 #include "flamegraph.h"
+#include "util.h"
 
 #define XPAD		10
 #define TOP		56	/* title, subtitle, buttons */
@@ -181,25 +182,6 @@ static void human_bytes(char *buf, size_t size, double v)
 }
 
 /* Length of the valid UTF-8 sequence at s, 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
 
 /* s, escaped for XML text and attributes, at most max characters (0: all). */
 static void put_xml(FILE *f, const char *s, size_t max)
@@ -208,7 +190,7 @@ static void put_xml(FILE *f, const char *s, size_t max)
 	size_t chars = 0;
 
 	while (*p && (!max || chars < max)) {
-		size_t n = utf8_len(p);
+		size_t n = utf8__seq_len(p);
 
 		chars++;
 		if (n > 1) {

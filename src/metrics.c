@@ -7,6 +7,7 @@
 #include <string.h>
 #include "collapsed.h"
 #include "metrics.h"
+#include "util.h"
 
 static const char *const map_names[TRACER_MAP_MAX] = {
 	[TRACER_MAP_ALLOCS] = "allocs",
@@ -46,25 +47,6 @@ void tracer_self__init(struct tracer_self *s)
 }
 
 /* Length of the valid UTF-8 sequence at s, 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
 
 /* Copy src into dst as valid UTF-8 (bad bytes -> '?'), whole characters only. */
 static void utf8_copy(char *dst, size_t size, const char *src)
@@ -73,7 +55,7 @@ static void utf8_copy(char *dst, size_t size, const char *src)
 	size_t o = 0;
 
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = utf8__seq_len(p);
 
 		if (o + (n ? n : 1) >= size)
 			break;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "unwind_maps.h"
+#include "util.h"
 #include "unwind_table.h"
 
 #define MAX_LOADS	8	/* PT_LOAD segments remembered per binary */
@@ -51,22 +52,6 @@ struct unwind_maps {
 	struct unwind_maps_stats st;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 16;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
 
 static uint64_t now_ns(void)
 {
@@ -126,7 +111,7 @@ static struct binary *find_alias(struct unwind_maps *u, const char *key)
 
 static int add_alias(struct unwind_maps *u, const char *key, size_t bin)
 {
-	if (grow((void **)&u->aliases, &u->cap_aliases, u->nr_aliases + 1, sizeof(*u->aliases)))
+	if (array__grow((void **)&u->aliases, &u->cap_aliases, u->nr_aliases + 1, sizeof(*u->aliases), 16))
 		return -ENOMEM;
 	snprintf(u->aliases[u->nr_aliases].key, sizeof(u->aliases[0].key), "%s", key);
 	u->aliases[u->nr_aliases].bin = bin;
@@ -252,7 +237,7 @@ static int get_binary(struct unwind_maps *u, int fd, size_t *out)
 			goto end_elf;
 		}
 	}
-	if (grow((void **)&u->bins, &u->cap_bins, u->nr_bins + 1, sizeof(*u->bins))) {
+	if (array__grow((void **)&u->bins, &u->cap_bins, u->nr_bins + 1, sizeof(*u->bins), 16)) {
 		err = -ENOMEM;
 		goto end_elf;
 	}
@@ -363,7 +348,7 @@ static int note_pid(struct unwind_maps *u, int pid)
 	for (size_t i = 0; i < u->nr_pids; i++)
 		if (u->pids[i] == pid)
 			return 0;
-	if (grow((void **)&u->pids, &u->cap_pids, u->nr_pids + 1, sizeof(*u->pids)))
+	if (array__grow((void **)&u->pids, &u->cap_pids, u->nr_pids + 1, sizeof(*u->pids), 16))
 		return -ENOMEM;
 	u->pids[u->nr_pids++] = pid;
 	u->st.pids = u->nr_pids;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "eh_frame.h"
 #include "unwind_table.h"
+#include "util.h"
 
 /* The only architecture-specific part: DWARF register numbers. */
 struct unwind_arch {
@@ -67,28 +68,12 @@ struct builder {
 	unsigned int fdes, unsupported, plt_rows, synthesized;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 64;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
 
 static int push_row(struct builder *b, uint64_t addr, const struct unwind_row *r, bool end)
 {
 	struct raw_row *x;
 
-	if (grow((void **)&b->raw, &b->cap, b->nr + 1, sizeof(*b->raw)))
+	if (array__grow((void **)&b->raw, &b->cap, b->nr + 1, sizeof(*b->raw), 64))
 		return -ENOMEM;
 	x = &b->raw[b->nr];
 	x->addr = addr;
@@ -242,7 +227,7 @@ static int add_range(uint64_t lo, uint64_t hi, void *ctx)
 			return err;
 		pc = stop;
 	}
-	if (grow((void **)&b->ranges, &b->cap_ranges, b->nr_ranges + 1, sizeof(*b->ranges)))
+	if (array__grow((void **)&b->ranges, &b->cap_ranges, b->nr_ranges + 1, sizeof(*b->ranges), 64))
 		return -ENOMEM;
 	b->ranges[b->nr_ranges++] = (struct range){ lo, hi };
 	return push_row(b, hi, &end, true);

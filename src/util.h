@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util.h - small helpers shared by several modules.
+ */
+#ifndef MEMTRACE_UTIL_H
+#define MEMTRACE_UTIL_H
+
+#include <stddef.h>
+
+/*
+ * Make room for `need` elements of `size` bytes in the array *p of *cap
+ * elements, doubling (from `first`). Returns 0, or -ENOMEM leaving *p and
+ * *cap unchanged.
+ */
+int array__grow(void **p, size_t *cap, size_t need, size_t size, size_t first);
+
+/*
+ * Length of the valid UTF-8 sequence starting at s (1..4), or 0 when s
+ * does not start one (overlong, surrogate-free check of lead and
+ * continuation bytes only). s must be NUL-terminated. Cannot fail.
+ */
+size_t utf8__seq_len(const unsigned char *s);
+
+#endif
