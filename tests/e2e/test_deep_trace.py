@@ -280,6 +280,34 @@ def test_munmap_partial():
                     alloc_bytes=5 * PAGE, free_calls=1)
 
 
+def test_munmap_spanning_pieces():
+    """One munmap over both pieces of a split mapping (and the hole)."""
+    rep, done = mmaps()
+    assert done["span_split_rc"] == 0 and done["span_rc"] == 0, done
+    lib.check_stack(rep, "mmap_unmap_span", "mmap", anywhere=True, outstanding_bytes=0,
+                    outstanding_allocs=0, alloc_calls=1, alloc_bytes=6 * PAGE,
+                    free_bytes=6 * PAGE)
+
+
+def test_mmap_fixed_replaces_part_of_a_mapping():
+    rep, done = mmaps()
+    assert done["fixed_ok"] == 1, done
+    # Page 1 of 4 replaced: the old mapping keeps pages 0 and 2-3, two pieces.
+    lib.check_stack(rep, "fixed_base", "mmap", anywhere=True, outstanding_bytes=3 * PAGE,
+                    outstanding_allocs=2, alloc_calls=1, alloc_bytes=4 * PAGE, free_calls=0)
+    lib.check_stack(rep, "mmap_fixed_over", "mmap", outstanding_bytes=PAGE,
+                    outstanding_allocs=1, alloc_calls=1, alloc_bytes=PAGE)
+
+
+def test_mremap_failure_keeps_mapping():
+    rep, done = mmaps()
+    assert done["mremap_einval_failed"] == 1, done
+    lib.check_stack(rep, "einval_map_base", "mmap", anywhere=True, outstanding_bytes=2 * PAGE,
+                    outstanding_allocs=1, alloc_calls=1, free_calls=0,
+                    why="(mremap failed with EINVAL: the mapping is unchanged)")
+    lib.check_no_stack(rep, "mremap_einval", "mremap", anywhere=True)
+
+
 def test_file_mapping_not_tracked():
     rep, done = mmaps()
     assert done["file_mapped"] == 1, done
@@ -332,8 +360,10 @@ def test_threads_counted_exactly():
 
 def test_unmatched_frees_attach():
     """Blocks allocated before attach and released after (5 frees, 1
-    realloc) are unmatched frees, never negative bytes."""
-    rep, _ = session("prefree", "prefree", "wait")
+    realloc) are unmatched frees, never negative bytes; so is half of a
+    mapping made before attach."""
+    rep, done = session("prefree", "prefree,fork", "wait")
+    assert done["pre_unmap_rc"] == 0, done
     t = rep["totals"]
     assert t["unmatched_frees"] == 6, t
     assert t["free_calls"] == 0, t
@@ -342,6 +372,14 @@ def test_unmatched_frees_attach():
                     outstanding_allocs=1, alloc_calls=1, free_calls=0)
     assert t["outstanding_bytes"] == 2000 and t["outstanding_allocs"] == 1, \
         f"{t}\n{lib.describe(rep)}"
+
+
+def test_forked_child_not_traced():
+    """A child of the target (fork) is another process: its mallocs are not
+    the target's."""
+    rep, done = session("prefree", "prefree,fork", "wait")
+    assert done["child_status"] == 0, done
+    lib.check_no_stack(rep, "child_alloc", anywhere=True, why="(made in a forked child)")
 
 
 # ---- modes and options ------------------------------------------------------------

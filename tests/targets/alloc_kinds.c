@@ -5,7 +5,7 @@
  *
  * Usage: alloc_kinds GROUP[,GROUP...] [MODE]
  *   GROUP: malloc calloc realloc reallocarray aligned churn big mmap threads
- *          prefree top none
+ *          prefree fork top none
  *   MODE:  exit (default), exit=N, wait  (see alloc_common.h)
  *
  * Protocol (alloc_common.h): "ready PID", wait for SIGUSR1, run the groups,
@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include "alloc_common.h"
 
 #define PAGE 4096UL
@@ -463,6 +464,53 @@ NOIPA void mremap_shrink(void)
 	KEEP_FRAME();
 }
 
+NOIPA void mmap_unmap_span(void)
+{
+	char *p = map_anon(6 * PAGE);
+
+	note("span_split_rc", munmap(p + 2 * PAGE, 2 * PAGE));	/* [0,2) and [4,6) */
+	note("span_rc", munmap(p, 6 * PAGE));			/* both pieces, and the hole */
+	KEEP_FRAME();
+}
+
+NOIPA void *fixed_base(size_t len)
+{
+	void *p = map_anon(len);
+
+	KEEP_FRAME();
+	return p;
+}
+
+NOIPA void mmap_fixed_over(void)
+{
+	char *p = fixed_base(4 * PAGE), *q;
+
+	/* A new mapping replaces page 1 of the old one. */
+	q = mmap(p + PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0);
+	note("fixed_ok", q == p + PAGE);
+	hold(p);
+	KEEP_FRAME();
+}
+
+NOIPA void *einval_map_base(size_t len)
+{
+	void *p = map_anon(len);
+
+	KEEP_FRAME();
+	return p;
+}
+
+NOIPA void mremap_einval(void)
+{
+	char *p = einval_map_base(2 * PAGE);
+
+	/* Unaligned address: EINVAL, the mapping stays as it is. */
+	note("mremap_einval_failed", remap(p + 1, PAGE, 3 * PAGE, MREMAP_MAYMOVE) == MAP_FAILED);
+	hold(p);
+	KEEP_FRAME();
+}
+
 /* ---- threads ---------------------------------------------------------- */
 /*
  * NTHREADS threads allocate PER_THREAD blocks of 96 bytes each at
@@ -549,6 +597,40 @@ NOIPA void free_pre_attach(void)
 	}
 }
 
+static char *pre_map;
+
+NOIPA void pre_attach_map(void)
+{
+	pre_map = map_anon(4 * PAGE);
+}
+
+NOIPA void unmap_pre_attach(void)
+{
+	note("pre_unmap_rc", munmap(pre_map + 2 * PAGE, 2 * PAGE));	/* untracked */
+	KEEP_FRAME();
+}
+
+/* A forked child's allocations are not the target's. */
+NOIPA void child_alloc(void)
+{
+	hold(malloc(7777));
+	KEEP_FRAME();
+}
+
+static void fork_child(void)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		child_alloc();
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	note("child_status", status);
+}
+
 NOIPA void realloc_pre_attach(void)
 {
 	hold(realloc(pre_blocks[NPRE], 2000));	/* old block: unmatched */
@@ -583,8 +665,10 @@ int main(int argc, char **argv)
 	/* A fixed threshold: every malloc above 128 KiB is an mmap. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	proto_init();
-	if (has_group(groups, "prefree"))
+	if (has_group(groups, "prefree")) {
 		pre_attach_alloc();
+		pre_attach_map();
+	}
 	if (has_group(groups, "threads"))
 		pre_threads();
 	proto_ready();
@@ -635,13 +719,19 @@ int main(int argc, char **argv)
 		mmap_file();
 		mremap_grow();
 		mremap_shrink();
+		mmap_unmap_span();
+		mmap_fixed_over();
+		mremap_einval();
 	}
 	if (has_group(groups, "threads"))
 		run_threads();
 	if (has_group(groups, "prefree")) {
 		free_pre_attach();
 		realloc_pre_attach();
+		unmap_pre_attach();
 	}
+	if (has_group(groups, "fork"))
+		fork_child();
 	if (has_group(groups, "top")) {
 		top_c();
 		top_a();
