@@ -43,6 +43,16 @@ def test_no_such_pid():
             status=1)
 
 
+def test_zombie_pid():
+    """A process that has exited but is not reaped yet has no memory to
+    trace: the message says so (not "no allocator")."""
+    z = lib.spawn(["true"])
+    os.waitid(os.P_PID, z.pid, os.WEXITED | os.WNOWAIT)	# exited, not reaped
+    assert os.path.exists(f"/proc/{z.pid}") and not lib.alive(z.pid), "not a zombie"
+    refused(["-p", str(z.pid)], r"^memtrace: .*\b%d\b.*(exited|zombie|no such process)" % z.pid,
+            status=1)
+
+
 def _kernel_thread():
     """kthreadd (pid 2), or any process with PF_KTHREAD."""
     for pid in ["2"] + sorted(os.listdir("/proc")):
