@@ -5,7 +5,8 @@ set -eu
 pkgs="clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcmocka-dev
 libjson-c-dev libcapstone-dev libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev
 elfutils pkg-config make gcc g++ python3 binutils
-golang-go prometheus chromium libxml2-utils libjemalloc2 libgoogle-perftools4"
+golang-go prometheus chromium libxml2-utils libjemalloc2 libgoogle-perftools4
+bpftrace redis-server redis-tools"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,0 +1,264 @@
+#!/bin/sh
+# memtrace's benchmarks (make bench); docs/benchmarks.md explains the numbers.
+#  1. probe placement: tools/bench-probe-place.sh (bare uprobe at entry vs
+#     at the chosen offset, per libc function);
+#  2. symbolization cost of one report: tools/bench-syms.sh;
+#  3. malloc+free overhead, every tracer in one run on one process
+#     ($out/bench/bench-overhead): untraced, the bare uprobe floor (perf
+#     events, no BPF), the same with an empty BPF program, the naive peer
+#     (bcc memleak's algorithm on libbpf), bpftrace and bcc's memleak when
+#     installed, memtrace (dwarf), --unwind fp, -s 524288;
+#  4. redis-server on 127.0.0.1 under redis-benchmark: ops/s untraced and
+#     traced;
+#  5. 1M live allocations: attach time, time of one report, memtrace's RSS
+#     and the memory of its BPF maps.
+# Every process it starts is stopped before it exits. Needs root.
+# Usage: tools/bench.sh [OUTDIR]   (default build)
+# Knobs (environment): BENCH_PAIRS (20000), BENCH_ROUNDS (5), BENCH_DEPTH (8),
+#   BENCH_REDIS_N (20000), BENCH_HOLD (1000000), BENCH_ONLY (sections to
+#   run, e.g. "micro redis"; default all: probe syms micro redis report).
+set -eu
+out=${1:-build}
+pairs=${BENCH_PAIRS:-20000}
+rounds=${BENCH_ROUNDS:-5}
+depth=${BENCH_DEPTH:-8}
+redis_n=${BENCH_REDIS_N:-20000}
+hold=${BENCH_HOLD:-1000000}
+only=${BENCH_ONLY:-probe syms micro redis report}
+mt=$(cd "$out" && pwd)/memtrace
+bench=$(cd "$out" && pwd)/bench
+tmp=$(mktemp -d /tmp/memtrace-bench.XXXXXX)
+pids=""
+
+cleanup() {
+	for p in $pids; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+want() { case " $only " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+section() { printf '\n==== %s ====\n' "$*"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_for FILE REGEX SECONDS: until a line of FILE matches (grep -E).
+wait_for() {
+	_end=$(($(now_ms) + $3 * 1000))
+	until grep -Eq "$2" "$1" 2>/dev/null; do
+		if [ "$(now_ms)" -gt "$_end" ]; then
+			echo "bench: no line matching '$2' in $1 after $3 s:" >&2
+			tail -n 5 "$1" >&2 || true
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# stop PID: SIGINT, SIGKILL after 20 s, reap.
+stop() {
+	kill -INT "$1" 2>/dev/null || return 0
+	_n=0
+	while kill -0 "$1" 2>/dev/null && [ $_n -lt 400 ]; do
+		sleep 0.05
+		_n=$((_n + 1))
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench: needs root (uprobes, BPF)" >&2
+	exit 1
+fi
+for f in "$mt" "$bench/bench-overhead" "$bench/malloc_loop" "$bench/naive_memleak" \
+	 "$bench/hold_allocs"; do
+	[ -x "$f" ] || { echo "bench: $f is missing: run make bench" >&2; exit 1; }
+done
+libc=$(ldd "$bench/malloc_loop" | awk '/libc\.so/ { print $3; exit }')
+section "machine"
+echo "kernel $(uname -r), $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "memory $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
+	"$(ldd --version | head -n1), libc $libc"
+echo "memtrace $(git describe --always --dirty 2>/dev/null || echo '?'), load average" \
+	"$(cut -d' ' -f1-3 /proc/loadavg)"
+
+if want probe; then
+	section "probe placement (tools/bench-probe-place.sh)"
+	tools/bench-probe-place.sh "$out" "$pairs"
+fi
+if want syms; then
+	section "symbolization (tools/bench-syms.sh)"
+	tools/bench-syms.sh "$out"
+fi
+
+# ---- 3. malloc+free overhead ----------------------------------------------
+if want micro; then
+	section "malloc+free overhead ($pairs pairs x $rounds rounds, $depth frames deep)"
+	set -- -t "naive|naive_memleak: tracing|$bench/naive_memleak -p {pid}"
+	if command -v bpftrace >/dev/null; then
+		# The same algorithm as naive_memleak in bpftrace; BEGIN runs once
+		# every probe is attached.
+		cat >"$tmp/naive.bt" <<-EOF
+		BEGIN { printf("bpftrace: attached\n"); }
+		uprobe:$libc:malloc { @size[tid] = arg0; }
+		uretprobe:$libc:malloc /@size[tid]/ {
+			@allocs[retval] = @size[tid];
+			@bytes[ustack] = sum(@size[tid]);
+			delete(@size[tid]);
+		}
+		uprobe:$libc:free /@allocs[arg0]/ { delete(@allocs[arg0]); }
+		END { clear(@allocs); clear(@size); clear(@bytes); }
+		EOF
+		set -- "$@" -t "bpftrace|bpftrace: attached|bpftrace -p {pid} $tmp/naive.bt"
+	else
+		echo "bpftrace: not installed, skipped"
+	fi
+	if command -v memleak-bpfcc >/dev/null; then
+		set -- "$@" -t "bcc-memleak|Attaching to pid|memleak-bpfcc -p {pid} 3600"
+	else
+		echo "bcc memleak (memleak-bpfcc): not installed, skipped"
+	fi
+	set -- "$@" \
+		-t "memtrace|memtrace: tracing pid|$mt -p {pid} >/dev/null" \
+		-t "memtrace-fp|memtrace: tracing pid|$mt --unwind fp -p {pid} >/dev/null" \
+		-t "memtrace-s512k|memtrace: tracing pid|$mt -s 524288 -p {pid} >/dev/null"
+	"$bench/bench-overhead" -w "$bench/malloc_loop" -n "$pairs" -r "$rounds" -d "$depth" \
+		"$@" 2>"$tmp/overhead.err" || { cat "$tmp/overhead.err" >&2; exit 1; }
+fi
+
+# ---- 4. redis ---------------------------------------------------------------
+# redis_bench LABEL: one redis-benchmark run, its ops/s per test on one line.
+redis_bench() {
+	redis-benchmark -h 127.0.0.1 -p "$port" -n "$redis_n" -r 100000 -t set,get -q \
+		</dev/null 2>&1 | tr '\r' '\n' | grep 'requests per second' >"$tmp/rb" || true
+	printf '%-16s' "$1"
+	awk '{ printf " %s %10s", $1, $2 }' "$tmp/rb"
+	echo
+}
+
+if want redis; then
+	section "redis-server: redis-benchmark -n $redis_n -r 100000 -t set,get (ops/s)"
+	if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+		echo "redis-server or redis-benchmark not installed, skipped"
+	else
+		redis-server --version
+		rpid=""
+		for port in 16379 16389 16399 16409; do
+			redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+				--daemonize no --logfile "$tmp/redis.log" </dev/null >/dev/null 2>&1 &
+			rpid=$!
+			pids="$pids $rpid"
+			_n=0
+			until redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 || [ $_n -gt 100 ]; do
+				sleep 0.05
+				_n=$((_n + 1))
+			done
+			redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && kill -0 "$rpid" \
+				2>/dev/null && break
+			stop "$rpid"
+			rpid=""
+		done
+		if [ -z "$rpid" ]; then
+			echo "redis-server did not start; skipped"
+		else
+			echo "redis-server pid $rpid on 127.0.0.1:$port"
+			redis_bench "warm-up" >/dev/null
+			redis_bench "untraced"
+			for v in "memtrace|" "memtrace-fp|--unwind fp" "memtrace-s512k|-s 524288"; do
+				label=${v%%|*}
+				# shellcheck disable=SC2086 # options split on purpose
+				"$mt" ${v#*|} -p "$rpid" >/dev/null 2>"$tmp/mt.err" &
+				mpid=$!
+				pids="$pids $mpid"
+				if wait_for "$tmp/mt.err" "^memtrace: tracing pid" 60; then
+					redis_bench "$label"
+				fi
+				stop "$mpid"
+			done
+			redis_bench "untraced again"
+			stop "$rpid"
+		fi
+	fi
+fi
+
+# ---- 5. report cost with many live allocations --------------------------------
+# map_memory PID: BPF maps PID holds (from its fdinfo), name, entries, memlock.
+map_memory() {
+	bpftool -j map show | python3 -c '
+import json, os, sys
+pid = sys.argv[1]
+ids = set()
+for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+    try:
+        with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+            for line in f:
+                if line.startswith("map_id:"):
+                    ids.add(int(line.split()[1]))
+    except OSError:
+        pass
+total = 0
+for m in sorted(json.load(sys.stdin), key=lambda m: -m.get("bytes_memlock", 0)):
+    if m["id"] in ids:
+        total += m.get("bytes_memlock", 0)
+        if m.get("bytes_memlock", 0) >= 1 << 20:
+            print("  map %-16s %-14s %9d entries %9.1f MiB" % (m.get("name", "?"), m["type"],
+                  m["max_entries"], m["bytes_memlock"] / 2**20))
+print(f"  BPF maps: {len(ids)}, memlock {total / 2**20:.1f} MiB in all")
+' "$1"
+}
+
+# metric NAME: its value in $tmp/metrics.
+metric() { awk -v n="$1" '$1 == n { print $2; exit }' "$tmp/metrics"; }
+
+if want report; then
+	section "report cost with $hold live allocations (32 B, 256 stacks)"
+	"$bench/hold_allocs" "$hold" 32 >"$tmp/hold.out" 2>&1 &
+	hpid=$!
+	pids="$pids $hpid"
+	wait_for "$tmp/hold.out" "^ready" 20
+	hport=17411
+	t0=$(now_ms)
+	"$mt" -p "$hpid" -f json -i 1 -n 10 --http "127.0.0.1:$hport" >"$tmp/hold.json" \
+		2>"$tmp/hold.err" &
+	mpid=$!
+	pids="$pids $mpid"
+	wait_for "$tmp/hold.err" "^memtrace: tracing pid" 120
+	t1=$(now_ms)
+	echo "attach: $((t1 - t0)) ms from start to \"memtrace: tracing pid\"" \
+		"(dwarf tables of $(grep -c 'r-xp' "/proc/$hpid/maps") executable mappings)"
+	kill -USR1 "$hpid"
+	wait_for "$tmp/hold.out" "^done" 600
+	t2=$(now_ms)
+	echo "allocating: $((t2 - t1)) ms for $hold malloc calls under memtrace" \
+		"($(((t2 - t1) * 1000000 / hold)) ns a call)"
+	# Reports every second: wait for one that sees every allocation.
+	n=0
+	while :; do
+		curl -s "http://127.0.0.1:$hport/metrics" >"$tmp/metrics" || true
+		v=$(metric memtrace_outstanding_allocations)
+		[ "${v%%.*}" -ge "$hold" ] 2>/dev/null && break
+		n=$((n + 1))
+		[ $n -lt 600 ] || { echo "bench: no report with $hold allocations" >&2; exit 1; }
+		sleep 0.1
+	done
+	lat=""
+	for i in 1 2 3 4 5; do
+		sleep 1.1
+		curl -s "http://127.0.0.1:$hport/metrics" >"$tmp/metrics" || true
+		lat="$lat $(metric memtrace_report_latency_seconds)"
+	done
+	echo "report: memtrace_report_latency_seconds of 5 successive reports:$lat"
+	echo "  (collect + symbolize + analyse; outstanding" \
+		"$(metric memtrace_outstanding_allocations) allocations," \
+		"$(metric memtrace_stacks) stacks)"
+	echo "memtrace RSS: $(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$mpid/status")," \
+		"peak $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$mpid/status")"
+	map_memory "$mpid"
+	t3=$(now_ms)
+	stop "$mpid"
+	echo "final report and exit: $(($(now_ms) - t3)) ms"
+	kill -TERM "$hpid" 2>/dev/null || true
+	wait "$hpid" 2>/dev/null || true
+fi

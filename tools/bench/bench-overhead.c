@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench-overhead - what a tracer adds to one malloc+free pair, every tracer
+ * measured in one run on one process.
+ *
+ *   bench-overhead -w WORKER [-n PAIRS] [-r ROUNDS] [-z SIZE] [-d DEPTH]
+ *                  [-b BASELINE] [-t 'LABEL|READY|COMMAND']...
+ *
+ * Starts WORKER (tools/bench/malloc_loop.c) once and times rounds of PAIRS
+ * malloc(SIZE)+free pairs in it, DEPTH frames below main, under:
+ *   untraced	nothing attached;
+ *   floor	the bare uprobe floor: perf uprobe events, no BPF program, at
+ *		the points memtrace probes: malloc's entry, malloc's return
+ *		and free at the offset probe_place__choose() picks (what the
+ *		kernel's traps cost, nothing else);
+ *   LABEL	each -t tracer in turn: COMMAND runs under /bin/sh with
+ *		{pid} replaced by the worker's pid; it counts as attached
+ *		once a line of its output contains READY; it is stopped with
+ *		SIGINT (SIGKILL after 20 s) before the next one starts.
+ * Each variant gets one warm-up round, then ROUNDS rounds; the median
+ * round is reported as ns per pair, with the time the tracer took to
+ * attach, and the added ns per pair over untraced as a ratio to the
+ * floor's and to BASELINE's (the -t label of the naive tracer, default
+ * "naive"). A tracer that fails to attach is reported with its last lines
+ * of output and the run goes on. Exit status 0, 1 on a setup error (no
+ * worker, bad option), 2 when uprobes cannot be opened at all.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "elf_funcs.h"
+#include "probe_place.h"
+
+#define MAX_VARIANTS	16
+#define MAX_ROUNDS	101
+#define TAIL_LINES	4
+#define LINE_MAX_LEN	512
+#define READY_TIMEOUT_S	120
+#define STOP_TIMEOUT_S	20
+
+struct opts {
+	const char *worker;
+	long pairs;
+	int rounds;
+	long size;
+	int depth;
+	const char *baseline;
+};
+
+/* The worker process: commands on in_fd, answers on out_fd. */
+struct worker {
+	pid_t pid;
+	int in_fd, out_fd;
+};
+
+/* A tracer process and its merged stdout+stderr. */
+struct tracer {
+	pid_t pid;		/* also its process group */
+	int fd;
+	char part[LINE_MAX_LEN];	/* line being read */
+	size_t part_len;
+	char tail[TAIL_LINES][LINE_MAX_LEN];	/* last complete lines */
+	unsigned int nr_lines;
+	bool exited;
+	int status;
+};
+
+struct result {
+	char label[64];
+	double ns[MAX_ROUNDS];	/* per pair, each round */
+	int nr;
+	double median, min, max;
+	double attach_ms;	/* < 0: not applicable */
+	char note[256];
+	bool ok;
+};
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ---- worker ------------------------------------------------------------ */
+
+/* Start the worker with pipes on its stdin and stdout. Returns 0 or -errno. */
+static int worker_start(struct worker *w, const char *path)
+{
+	int in[2], out[2];
+
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		return -errno;
+	w->pid = fork();
+	if (w->pid < 0)
+		return -errno;
+	if (w->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execl(path, path, (char *)NULL);
+		fprintf(stderr, "bench-overhead: cannot run %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	w->in_fd = in[1];
+	w->out_fd = out[0];
+	return 0;
+}
+
+/* One round of n pairs. Returns nanoseconds per pair, or < 0 if the worker is gone. */
+static double worker_round(const struct worker *w, const struct opts *o, long n)
+{
+	char buf[64];
+	int len = snprintf(buf, sizeof(buf), "%ld %ld %d\n", n, o->size, o->depth);
+	size_t got = 0;
+
+	if (write(w->in_fd, buf, len) != len)
+		return -1;
+	while (got < sizeof(buf) - 1) {
+		ssize_t r = read(w->out_fd, buf + got, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		if (buf[got] == '\n')
+			break;
+		got++;
+	}
+	buf[got] = '\0';
+	return n ? strtod(buf, NULL) / n : 0;
+}
+
+static void worker_stop(struct worker *w)
+{
+	close(w->in_fd);
+	close(w->out_fd);
+	waitpid(w->pid, NULL, 0);
+}
+
+/* ---- statistics -------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void summarize(struct result *r)
+{
+	double s[MAX_ROUNDS];
+
+	memcpy(s, r->ns, sizeof(double) * r->nr);
+	qsort(s, r->nr, sizeof(double), cmp_double);
+	r->min = s[0];
+	r->max = s[r->nr - 1];
+	r->median = r->nr % 2 ? s[r->nr / 2] : (s[r->nr / 2 - 1] + s[r->nr / 2]) / 2;
+}
+
+/* Warm-up round, then o->rounds rounds. Returns false when the worker died. */
+static bool measure(const struct worker *w, const struct opts *o, struct result *r)
+{
+	if (worker_round(w, o, o->pairs) < 0)
+		return false;
+	for (r->nr = 0; r->nr < o->rounds; r->nr++) {
+		r->ns[r->nr] = worker_round(w, o, o->pairs);
+		if (r->ns[r->nr] < 0)
+			return false;
+	}
+	summarize(r);
+	r->ok = true;
+	return true;
+}
+
+/* ---- the bare uprobe floor --------------------------------------------- */
+
+static int read_int_file(const char *path, const char *prefix)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+	char fmt[32];
+
+	if (!f)
+		return -errno;
+	snprintf(fmt, sizeof(fmt), "%s%%d", prefix);
+	if (fscanf(f, fmt, &v) != 1)
+		v = -EINVAL;
+	fclose(f);
+	return v;
+}
+
+/* A counting uprobe (uretprobe if ret) on path:offset in process pid. Returns fd or -errno. */
+static int open_uprobe(pid_t pid, const char *path, uint64_t offset, bool ret)
+{
+	static int type = -1, ret_bit = -1;
+	struct perf_event_attr attr;
+	int fd;
+
+	if (type < 0) {
+		type = read_int_file("/sys/bus/event_source/devices/uprobe/type", "");
+		ret_bit = read_int_file("/sys/bus/event_source/devices/uprobe/format/retprobe",
+					"config:");
+		if (type < 0)
+			return type;
+	}
+	if (ret && ret_bit < 0)
+		return -ENOTSUP;
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = type;
+	attr.config = ret ? 1ULL << ret_bit : 0;
+	attr.config1 = (uint64_t)(uintptr_t)path;	/* uprobe_path */
+	attr.config2 = offset;				/* probe_offset */
+	fd = syscall(SYS_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The libc the worker mapped (path of the first mapping named libc.so*). */
+static int worker_libc(pid_t pid, char *path, size_t cap)
+{
+	char maps[64], line[1024];
+	FILE *f;
+	int err = -ENOENT;
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	f = fopen(maps, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, '/'), *base;
+
+		if (!p)
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		base = strrchr(p, '/') + 1;
+		if (strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0) {
+			snprintf(path, cap, "%s", p);
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+/* An empty BPF program ("return 0") of the kprobe type. Returns fd or -errno. */
+static int load_empty_prog(void)
+{
+	static const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_KPROBE;
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.insn_cnt = sizeof(insns) / sizeof(insns[0]);
+	attr.license = (uint64_t)(uintptr_t)"GPL";
+	memcpy(attr.prog_name, "bench_empty", sizeof("bench_empty"));
+	fd = syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * The floor: perf uprobe events at malloc's entry and return and at free's
+ * chosen offset, on the worker only. with_bpf: an empty BPF program on
+ * each (the kernel then skips the perf record: the least any BPF tracer at
+ * these points pays). Returns 0, or -errno when uprobes cannot be opened
+ * (r->note says why).
+ */
+static int run_floor(const struct worker *w, const struct opts *o, struct result *r,
+		     bool with_bpf)
+{
+	static char libc[512];	/* the kernel reads the path at open */
+	struct elf_func fm, ff;
+	struct probe_place pp;
+	struct elf_funcs *e;
+	uint64_t hits[3] = { 0 };
+	int fds[3] = { -1, -1, -1 }, prog = -1, err;
+
+	snprintf(r->label, sizeof(r->label), with_bpf ? "floor-bpf" : "floor");
+	r->attach_ms = -1;
+	err = worker_libc(w->pid, libc, sizeof(libc));
+	if (err) {
+		snprintf(r->note, sizeof(r->note), "no libc in the worker: %s", strerror(-err));
+		return err;
+	}
+	e = elf_funcs__open(libc);
+	if (!e) {
+		err = -errno;
+		snprintf(r->note, sizeof(r->note), "%.200s: %s", libc, strerror(-err));
+		return err;
+	}
+	err = elf_funcs__find(e, "malloc", &fm);
+	if (!err)
+		err = elf_funcs__find(e, "free", &ff);
+	if (!err && probe_place__choose(e, &ff, PROBE_ARG_REGS(1), &pp))
+		pp.offset = ff.offset;
+	elf_funcs__close(e);
+	if (err) {
+		snprintf(r->note, sizeof(r->note), "%.200s: no malloc or free", libc);
+		return err;
+	}
+	fds[0] = open_uprobe(w->pid, libc, fm.offset, false);
+	fds[1] = open_uprobe(w->pid, libc, fm.offset, true);
+	fds[2] = open_uprobe(w->pid, libc, pp.offset, false);
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] < 0) {
+			err = fds[i];
+			snprintf(r->note, sizeof(r->note), "perf uprobe: %s", strerror(-err));
+			goto close_fds;
+		}
+	}
+	if (with_bpf) {
+		prog = load_empty_prog();
+		for (int i = 0; i < 3 && prog >= 0; i++)
+			if (ioctl(fds[i], PERF_EVENT_IOC_SET_BPF, prog))
+				prog = -errno;
+		if (prog < 0) {
+			err = prog;
+			snprintf(r->note, sizeof(r->note), "empty BPF program: %s", strerror(-err));
+			goto close_fds;
+		}
+	}
+	if (!measure(w, o, r)) {
+		err = -ESRCH;
+		snprintf(r->note, sizeof(r->note), "the worker died");
+		goto close_fds;
+	}
+	for (int i = 0; i < 3; i++)
+		if (read(fds[i], &hits[i], sizeof(hits[i])) != sizeof(hits[i]))
+			hits[i] = 0;
+	if (with_bpf)		/* a program returning 0 suppresses the count */
+		snprintf(r->note, sizeof(r->note), "empty BPF program, free at +%" PRIu64,
+			 pp.offset - ff.offset);
+	else
+		snprintf(r->note, sizeof(r->note), "hits: malloc %" PRIu64 ", malloc return %"
+			 PRIu64 ", free+%" PRIu64 " %" PRIu64, hits[0], hits[1],
+			 pp.offset - ff.offset, hits[2]);
+close_fds:
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (prog >= 0)
+		close(prog);
+	return err;
+}
+
+/* ---- external tracers -------------------------------------------------- */
+
+static void tracer_line(struct tracer *t, const char *line)
+{
+	snprintf(t->tail[t->nr_lines % TAIL_LINES], LINE_MAX_LEN, "%s", line);
+	t->nr_lines++;
+}
+
+/*
+ * Read what the tracer printed, waiting up to timeout_ms for the first
+ * byte. Returns true when a new complete line contains ready (if given).
+ */
+static bool tracer_read(struct tracer *t, int timeout_ms, const char *ready)
+{
+	struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
+	bool found = false;
+	char buf[4096];
+	ssize_t n;
+
+	if (t->fd < 0)
+		return false;
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return false;
+	while ((n = read(t->fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n' && t->part_len < LINE_MAX_LEN - 1) {
+				t->part[t->part_len++] = buf[i];
+				continue;
+			}
+			if (buf[i] != '\n')
+				continue;	/* overlong line: keep its start */
+			t->part[t->part_len] = '\0';
+			tracer_line(t, t->part);
+			if (ready && strstr(t->part, ready))
+				found = true;
+			t->part_len = 0;
+		}
+	}
+	if (n == 0) {			/* EOF */
+		close(t->fd);
+		t->fd = -1;
+	}
+	return found;
+}
+
+static bool tracer_alive(struct tracer *t)
+{
+	if (!t->exited && waitpid(t->pid, &t->status, WNOHANG) == t->pid)
+		t->exited = true;
+	return !t->exited;
+}
+
+/* Last lines of the tracer's output, joined by " / ". */
+static void tracer_tail(const struct tracer *t, char *out, size_t cap)
+{
+	unsigned int first = t->nr_lines > TAIL_LINES ? t->nr_lines - TAIL_LINES : 0;
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (unsigned int i = first; i < t->nr_lines && len < cap; i++)
+		len += snprintf(out + len, cap - len, "%s%s", i > first ? " / " : "",
+				t->tail[i % TAIL_LINES]);
+}
+
+/* COMMAND with every {pid} replaced. */
+static void expand(const char *cmd, pid_t pid, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	while (*cmd && len < cap - 1) {
+		if (strncmp(cmd, "{pid}", 5) == 0) {
+			len += snprintf(out + len, cap - len, "%d", (int)pid);
+			cmd += 5;
+		} else {
+			out[len++] = *cmd++;
+		}
+	}
+	out[len < cap ? len : cap - 1] = '\0';
+}
+
+static int tracer_start(struct tracer *t, const char *cmd)
+{
+	int p[2];
+
+	memset(t, 0, sizeof(*t));
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	t->pid = fork();
+	if (t->pid < 0)
+		return -errno;
+	if (t->pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		setpgid(0, 0);
+		dup2(null, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(t->pid, t->pid);	/* both sides: no race with the kill below */
+	close(p[1]);
+	t->fd = p[0];
+	fcntl(t->fd, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+/* SIGINT to the tracer's group, SIGKILL if it has not exited in time. */
+static void tracer_stop(struct tracer *t)
+{
+	double deadline = mono_ms() + STOP_TIMEOUT_S * 1000.0;
+
+	if (tracer_alive(t))
+		kill(-t->pid, SIGINT);
+	while (tracer_alive(t) && mono_ms() < deadline)
+		tracer_read(t, 50, NULL);	/* drain: a full pipe would block its exit */
+	if (tracer_alive(t)) {
+		kill(-t->pid, SIGKILL);
+		waitpid(t->pid, &t->status, 0);
+		t->exited = true;
+	}
+	kill(-t->pid, SIGKILL);		/* anything it left in its group */
+	while (t->fd >= 0 && tracer_read(t, 0, NULL))
+		;
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
+
+/* Parse 'LABEL|READY|COMMAND'. Returns false on a malformed spec. */
+static bool split_spec(char *spec, char **label, char **ready, char **cmd)
+{
+	char *a = strchr(spec, '|'), *b = a ? strchr(a + 1, '|') : NULL;
+
+	if (!a || !b || a == spec || b == a + 1 || !b[1])
+		return false;
+	*a = *b = '\0';
+	*label = spec;
+	*ready = a + 1;
+	*cmd = b + 1;
+	return true;
+}
+
+static void run_tracer(const struct worker *w, const struct opts *o, char *spec,
+		       struct result *r)
+{
+	char cmd[2048], tail[LINE_MAX_LEN * TAIL_LINES];
+	char *label, *ready, *tmpl;
+	struct tracer t;
+	double t0, deadline;
+	bool up = false;
+
+	r->attach_ms = -1;
+	if (!split_spec(spec, &label, &ready, &tmpl)) {
+		snprintf(r->label, sizeof(r->label), "?");
+		snprintf(r->note, sizeof(r->note), "bad -t spec (want LABEL|READY|COMMAND)");
+		return;
+	}
+	snprintf(r->label, sizeof(r->label), "%s", label);
+	expand(tmpl, w->pid, cmd, sizeof(cmd));
+	t0 = mono_ms();
+	if (tracer_start(&t, cmd)) {
+		snprintf(r->note, sizeof(r->note), "cannot start: %s", strerror(errno));
+		return;
+	}
+	deadline = t0 + READY_TIMEOUT_S * 1000.0;
+	while (!up && t.fd >= 0 && mono_ms() < deadline) {
+		up = tracer_read(&t, 100, ready);
+		if (!up && !tracer_alive(&t)) {		/* gone: read what it said last */
+			up = tracer_read(&t, 0, ready);
+			break;
+		}
+	}
+	r->attach_ms = mono_ms() - t0;
+	if (!up) {
+		tracer_stop(&t);
+		tracer_tail(&t, tail, sizeof(tail));
+		snprintf(r->note, sizeof(r->note), "did not attach (%s): %.200s",
+			 t.exited && WIFEXITED(t.status) ? "exited" : "timed out", tail);
+		r->attach_ms = -1;
+		return;
+	}
+	if (!measure(w, o, r))
+		snprintf(r->note, sizeof(r->note), "the worker died");
+	tracer_read(&t, 0, NULL);
+	if (!tracer_alive(&t)) {
+		tracer_tail(&t, tail, sizeof(tail));
+		snprintf(r->note, sizeof(r->note), "the tracer exited during the rounds: %.200s",
+			 tail);
+		r->ok = false;
+	}
+	tracer_stop(&t);
+}
+
+/* ---- report ------------------------------------------------------------ */
+
+/* "a / b" of the added ns, or "-" when b added nothing. */
+static void ratio(char *out, size_t cap, double added, const struct result *b, double base)
+{
+	if (b && b->median > base)
+		snprintf(out, cap, "%.2f", added / (b->median - base));
+	else
+		snprintf(out, cap, "-");
+}
+
+static void print_results(const struct opts *o, const struct result *res, int nr,
+			  pid_t worker)
+{
+	const struct result *base = NULL, *floor = NULL, *bfloor = NULL, *naive = NULL;
+
+	for (int i = 0; i < nr; i++) {
+		if (!res[i].ok)
+			continue;
+		if (!strcmp(res[i].label, "untraced"))
+			base = &res[i];
+		else if (!strcmp(res[i].label, "floor"))
+			floor = &res[i];
+		else if (!strcmp(res[i].label, "floor-bpf"))
+			bfloor = &res[i];
+		else if (!strcmp(res[i].label, o->baseline))
+			naive = &res[i];
+	}
+	printf("# %ld malloc(%ld)+free pairs a round, %d rounds + 1 warm-up, %d frames deep; "
+	       "worker pid %d\n", o->pairs, o->size, o->rounds, o->depth, (int)worker);
+	printf("# ns/pair: median round (min-max); added: over untraced; "
+	       "x floor, x floor-bpf, x %s: added / their added\n", o->baseline);
+	printf("%-16s %10s %21s %10s %8s %9s %8s %9s\n", "variant", "ns/pair", "(min-max)",
+	       "added", "x floor", "x flr-bpf", "x naive", "attach ms");
+	for (int i = 0; i < nr; i++) {
+		const struct result *r = &res[i];
+		char range[48], added[24] = "-", xf[16] = "-", xb[16] = "-", xn[16] = "-";
+		char att[16] = "-";
+
+		if (!r->ok) {
+			printf("%-16s %10s  %s\n", r->label, "n/a", r->note);
+			continue;
+		}
+		snprintf(range, sizeof(range), "(%.1f-%.1f)", r->min, r->max);
+		if (base && r != base) {
+			double a = r->median - base->median;
+
+			snprintf(added, sizeof(added), "%.1f", a);
+			ratio(xf, sizeof(xf), a, floor, base->median);
+			ratio(xb, sizeof(xb), a, bfloor, base->median);
+			ratio(xn, sizeof(xn), a, naive, base->median);
+		}
+		if (r->attach_ms >= 0)
+			snprintf(att, sizeof(att), "%.0f", r->attach_ms);
+		printf("%-16s %10.1f %21s %10s %8s %9s %8s %9s%s%s\n", r->label, r->median, range,
+		       added, xf, xb, xn, att, r->note[0] ? "  " : "", r->note);
+	}
+	fflush(stdout);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench-overhead -w WORKER [-n PAIRS] [-r ROUNDS] [-z SIZE] "
+		"[-d DEPTH] [-b BASELINE] [-t 'LABEL|READY|COMMAND']...\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .pairs = 20000, .rounds = 5, .size = 64, .depth = 8,
+			  .baseline = "naive" };
+	static struct result res[MAX_VARIANTS + 2];
+	char *specs[MAX_VARIANTS];
+	struct worker w;
+	int nr_specs = 0, nr = 0, c, err;
+
+	while ((c = getopt(argc, argv, "w:n:r:z:d:b:t:h")) != -1) {
+		switch (c) {
+		case 'w': o.worker = optarg; break;
+		case 'n': o.pairs = atol(optarg); break;
+		case 'r': o.rounds = atoi(optarg); break;
+		case 'z': o.size = atol(optarg); break;
+		case 'd': o.depth = atoi(optarg); break;
+		case 'b': o.baseline = optarg; break;
+		case 't':
+			if (nr_specs == MAX_VARIANTS) {
+				fprintf(stderr, "bench-overhead: at most %d -t\n", MAX_VARIANTS);
+				return 1;
+			}
+			specs[nr_specs++] = optarg;
+			break;
+		default:
+			usage();
+			return c == 'h' ? 0 : 1;
+		}
+	}
+	if (!o.worker || optind != argc || o.pairs <= 0 || o.rounds < 1 ||
+	    o.rounds > MAX_ROUNDS || o.size < 0 || o.depth < 0 || o.depth > 200) {
+		usage();
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	err = worker_start(&w, o.worker);
+	if (err) {
+		fprintf(stderr, "bench-overhead: cannot start %s: %s\n", o.worker, strerror(-err));
+		return 1;
+	}
+	snprintf(res[nr].label, sizeof(res[nr].label), "untraced");
+	res[nr].attach_ms = -1;
+	if (!measure(&w, &o, &res[nr])) {
+		fprintf(stderr, "bench-overhead: the worker failed\n");
+		worker_stop(&w);
+		return 1;
+	}
+	nr++;
+	err = run_floor(&w, &o, &res[nr++], false);
+	if (err == -EACCES || err == -EPERM || err == -ENOENT) {
+		print_results(&o, res, nr, w.pid);
+		fprintf(stderr, "bench-overhead: uprobes cannot be opened here: %s\n",
+			res[nr - 1].note);
+		worker_stop(&w);
+		return 2;
+	}
+	run_floor(&w, &o, &res[nr++], true);
+	for (int i = 0; i < nr_specs; i++) {
+		fprintf(stderr, "bench-overhead: %.60s ...\n", specs[i]);
+		run_tracer(&w, &o, specs[i], &res[nr++]);
+	}
+	print_results(&o, res, nr, w.pid);
+	worker_stop(&w);
+	return 0;
+}
