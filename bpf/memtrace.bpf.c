@@ -28,6 +28,9 @@ const volatile __u64 sample_bytes = 0;	/* 0: every allocation */
 const volatile __u64 sample_seed = 0;
 const volatile __u64 temp_ns = 1000000;	/* "temporary": freed within 1 ms */
 const volatile __u32 page_size = 4096;
+/* Launched command: stop it at each new code mapping until its unwind
+ * tables and symbols are loaded (memtrace is its parent). */
+const volatile __u32 stop_on_code_map = 0;
 /* Exponential draws with mean 65536 (fixed point 16.16), for sampling. */
 const volatile __u32 exp_draws[SAMPLE_DRAWS] = {};
 
@@ -791,6 +794,9 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 				ev->pid = target_tgid;
 				ev->addr = addr;
 				ev->len = len;
+				ev->stopped = 0;
+				if (stop_on_code_map && !bpf_send_signal(19 /* SIGSTOP */))
+					ev->stopped = 1;
 				bpf_ringbuf_submit(ev, 0);
 			}
 		}

@@ -147,6 +147,8 @@ struct notify_event {
 	__u32 pid;
 	__u64 addr;
 	__u64 len;
+	__u32 stopped;		/* the target stopped itself: SIGCONT it when done */
+	__u32 pad;
 };
 
 /* Unwind table row (issue 4). Architecture neutral: "sp" and "fp" are the

@@ -86,6 +86,7 @@ struct session {
 	FILE *out;
 	double start_mono;
 	bool refresh_modules;
+	bool resume_target;	/* the target stopped itself at a code mapping */
 };
 
 static void on_notify(const void *data, void *ctx)
@@ -95,6 +96,11 @@ static void on_notify(const void *data, void *ctx)
 
 	if (ev->type == NOTIFY_EXEC_MAP)
 		s->refresh_modules = true;
+	if (ev->stopped)
+		s->resume_target = true;
+	if (s->opt.verbose)
+		fprintf(stderr, "memtrace: new code mapped at 0x%llx (%llu bytes)\n",
+			(unsigned long long)ev->addr, (unsigned long long)ev->len);
 }
 
 /* Where mmap's wrapper is, so mmap stacks start at mmap's caller. */
@@ -109,11 +115,19 @@ static void find_wrappers(struct session *s)
 
 static void refresh_modules(struct session *s)
 {
+	int err;
+
 	find_wrappers(s);
-	tracer__refresh_unwind(s->tracer);
+	err = tracer__refresh_unwind(s->tracer);
+	if (err && s->opt.verbose)
+		fprintf(stderr, "memtrace: cannot load unwind tables of new code: %s\n", strerror(-err));
 	if (s->syms)
 		syms__refresh(s->syms);
 	s->refresh_modules = false;
+	if (s->resume_target) {
+		kill(s->target.pid, SIGCONT);
+		s->resume_target = false;
+	}
 }
 
 static void symbolize(struct session *s, struct report *r)
@@ -382,8 +396,13 @@ int main(int argc, char **argv)
 	s.outputs = outputs__open(&s.opt);
 	if (!s.outputs)
 		goto free_analysis;
-	if (open_target(&s))
+	err = open_target(&s);
+	if (err) {
+		/* like a shell: 127 not found, 126 found but not executable */
+		if (!s.opt.pid && (err == -ENOENT || err == -EACCES || err == -ENOEXEC))
+			status = err == -ENOENT ? 127 : 126;
 		goto close_outputs;
+	}
 
 	cfg = (struct tracer_config){
 		.max_allocs = s.opt.max_allocs,
@@ -392,6 +411,7 @@ int main(int argc, char **argv)
 		.sample_seed = s.opt.sample_seed,
 		.unwind = s.opt.unwind,
 		.trace_mmap = !s.opt.no_mmap,
+		.stop_on_code_map = s.target.launched,
 		.probe_at_entry = s.opt.entry_probes,
 		.temp_ns = (uint64_t)(analysis__opts(s.analysis)->temp_s * 1e9),
 		.unwind_rows = 1 << 19,	/* 8 MiB: ~20 binaries the size of libc */
@@ -421,7 +441,7 @@ int main(int argc, char **argv)
 		if (err) {
 			fprintf(stderr, "memtrace: cannot execute %s: %s\n", s.opt.argv[0],
 				strerror(-err));
-			status = 127;
+			status = err == -ENOENT ? 127 : 126;
 			goto free_collector;
 		}
 	}

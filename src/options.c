@@ -264,6 +264,7 @@ int options__parse(struct options *o, int argc, char **argv)
 	/* Usage errors print one line (plus argp's "Try --help" hint) and
 	 * exit 2; --help and --version exit 0. */
 	argp_err_exit_status = 2;
+	argv[0] = (char *)"memtrace";	/* messages start "memtrace: ", not the path */
 	err = argp_parse(&argp, argc, argv, 0, NULL, o);
 	return err ? -EINVAL : 0;
 }

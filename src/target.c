@@ -104,8 +104,8 @@ static int read_comm(pid_t pid, char *buf, size_t len)
 	return 0;
 }
 
-/* Flags word of /proc/PID/stat (after the parenthesized comm). */
-static int read_stat_flags(pid_t pid, unsigned long *flags)
+/* State and flags of /proc/PID/stat (after the parenthesized comm). */
+static int read_stat(pid_t pid, char *state, unsigned long *flags)
 {
 	char path[64], buf[1024], *p;
 	ssize_t n;
@@ -122,7 +122,7 @@ static int read_stat_flags(pid_t pid, unsigned long *flags)
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	/* ") S ppid pgrp session tty tpgid flags" */
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", flags) != 1)
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
 		return -EINVAL;
 	return 0;
 }
@@ -139,15 +139,18 @@ int target__open_pid(struct target *t, pid_t pid)
 	char **opens = NULL, **names = NULL, buf[PATH_MAX];
 	unsigned long flags;
 	size_t n = 0;
+	char state;
 	int err;
 
 	target_init(t);
 	t->pid = pid;
 	if (kill(pid, 0) && errno == ESRCH)
 		return -ESRCH;
-	err = read_stat_flags(pid, &flags);
+	err = read_stat(pid, &state, &flags);
 	if (err)
 		return err;
+	if (state == 'Z' || state == 'X')
+		return -ECHILD;
 	if (flags & PF_KTHREAD)
 		return -EINVAL;
 	err = read_comm(pid, t->comm, sizeof(t->comm));
@@ -568,6 +571,7 @@ const char *target__strerror(int err)
 {
 	switch (err) {
 	case -ESRCH: return "no such process";
+	case -ECHILD: return "has exited (zombie)";
 	case -EINVAL: return "is a kernel thread (no user-space allocator to trace)";
 	case -ENOENT: return "command not found";
 	case -ENODATA: return "no allocator found (no module defines malloc and free)";

@@ -27,7 +27,8 @@ struct target {
  * Open a running process. Checks it exists, is not a kernel thread, and
  * maps an allocator (a module defining malloc and free: the executable if it
  * does, else a preloaded or linked allocator library, else libc). On error
- * prints nothing and returns -ESRCH (no such process), -EPERM, -EINVAL
+ * prints nothing and returns -ESRCH (no such process), -ECHILD (a zombie),
+ * -EPERM, -EINVAL
  * (kernel thread), or -ENODATA (no allocator); *t is then released.
  */
 int target__open_pid(struct target *t, pid_t pid);

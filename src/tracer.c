@@ -2,6 +2,7 @@
 /* tracer.c - open, configure, load, attach and destroy the BPF side. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,7 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	skel->rodata->sample_bytes = cfg->sample_bytes;
 	skel->rodata->sample_seed = cfg->sample_seed;
 	skel->rodata->temp_ns = cfg->temp_ns;
+	skel->rodata->stop_on_code_map = cfg->stop_on_code_map && cfg->unwind == UNWIND_DWARF;
 	skel->rodata->page_size = (__u32)sysconf(_SC_PAGESIZE);
 	if (cfg->sample_bytes)
 		fill_exp_draws(skel->rodata->exp_draws, cfg->sample_seed);
@@ -325,10 +327,30 @@ static int on_notify(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * Each uprobe unregistration waits for an RCU grace period (0.1-0.25 s
+ * here): destroy the links in parallel, in reverse order of attachment.
+ */
 static void detach_all(struct tracer *tr)
 {
-	while (tr->nr_links)
-		bpf_link__destroy(tr->links[--tr->nr_links]);
+	pthread_t th[MAX_LINKS];
+	bool started[MAX_LINKS] = { false };
+
+	for (unsigned int i = tr->nr_links; i-- > 0;)
+		started[i] = pthread_create(&th[i], NULL, destroy_link, tr->links[i]) == 0;
+	for (unsigned int i = tr->nr_links; i-- > 0;) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			bpf_link__destroy(tr->links[i]);
+	}
+	tr->nr_links = 0;
 }
 
 int tracer__attach(struct tracer *tr, const struct target *t)

@@ -19,6 +19,7 @@ struct tracer_config {
 	uint64_t temp_ns;	/* freed within this: a temporary allocation */
 	uint64_t unwind_rows;	/* dwarf mode: unwind rows for all binaries */
 	bool trace_mmap;
+	bool stop_on_code_map;	/* launched: hold the target at each new code mapping */
 	bool probe_at_entry;	/* no trap-aware placement */
 	bool verbose;
 };
