@@ -24,6 +24,14 @@
  * "naive"). A tracer that fails to attach is reported with its last lines
  * of output and the run goes on. Exit status 0, 1 on a setup error (no
  * worker, bad option), 2 when uprobes cannot be opened at all.
+ *
+ *   bench-overhead -p PID [-e] -u PATH:OFFSET[:ret]...
+ *
+ * The floor on any process (tools/bench.sh: redis-server, with memtrace's
+ * probe points): perf uprobe events on PID at each file OFFSET of PATH
+ * (":ret": a return probe of the function there), with an empty BPF
+ * program on each if -e. Prints "bench-overhead: probes attached", waits
+ * for SIGINT or SIGTERM, prints the hits of each (without -e) and exits 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -622,7 +630,77 @@ static void print_results(const struct opts *o, const struct result *res, int nr
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench-overhead -w WORKER [-n PAIRS] [-r ROUNDS] [-z SIZE] "
-		"[-d DEPTH] [-b BASELINE] [-t 'LABEL|READY|COMMAND']...\n");
+		"[-d DEPTH] [-b BASELINE] [-t 'LABEL|READY|COMMAND']...\n"
+		"       bench-overhead -p PID [-e] -u PATH:OFFSET[:ret]...\n");
+}
+
+/* ---- probes on another process ------------------------------------------ */
+
+static volatile sig_atomic_t stop_probes;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_probes = 1;
+}
+
+/* -p PID [-e] -u ...: hold the probes until SIGINT or SIGTERM. */
+static int hold_probes(pid_t pid, bool with_bpf, char **points, int nr)
+{
+	int fds[MAX_VARIANTS], prog = -1, err = 0, n = 0;
+	sigset_t set, old;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, &old);	/* delivered only in sigsuspend */
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	if (with_bpf) {
+		prog = load_empty_prog();
+		if (prog < 0) {
+			fprintf(stderr, "bench-overhead: empty BPF program: %s\n", strerror(-prog));
+			return 1;
+		}
+	}
+	for (n = 0; n < nr; n++) {
+		char *path = points[n], *off = strchr(path, ':'), *ret;
+
+		if (!off) {
+			fprintf(stderr, "bench-overhead: -u %s: want PATH:OFFSET[:ret]\n", path);
+			err = 1;
+			break;
+		}
+		*off++ = '\0';
+		ret = strchr(off, ':');
+		if (ret)
+			*ret++ = '\0';
+		fds[n] = open_uprobe(pid, path, strtoull(off, NULL, 0), ret && !strcmp(ret, "ret"));
+		if (fds[n] < 0 || (with_bpf && ioctl(fds[n], PERF_EVENT_IOC_SET_BPF, prog))) {
+			fprintf(stderr, "bench-overhead: uprobe %s:%s: %s\n", path, off,
+				strerror(fds[n] < 0 ? -fds[n] : errno));
+			if (fds[n] >= 0)
+				close(fds[n]);
+			err = 1;
+			break;
+		}
+	}
+	if (!err) {
+		fprintf(stderr, "bench-overhead: probes attached\n");
+		while (!stop_probes)
+			sigsuspend(&old);
+	}
+	while (n-- > 0) {
+		uint64_t hits = 0;
+
+		if (!with_bpf && !err && read(fds[n], &hits, sizeof(hits)) == sizeof(hits))
+			printf("%s:%s hits %" PRIu64 "\n", points[n], points[n] + strlen(points[n]) + 1,
+			       hits);
+		close(fds[n]);
+	}
+	if (prog >= 0)
+		close(prog);
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -630,12 +708,23 @@ int main(int argc, char **argv)
 	struct opts o = { .pairs = 20000, .rounds = 5, .size = 64, .depth = 8,
 			  .baseline = "naive" };
 	static struct result res[MAX_VARIANTS + 2];
-	char *specs[MAX_VARIANTS];
+	char *specs[MAX_VARIANTS], *points[MAX_VARIANTS];
+	int nr_specs = 0, nr_points = 0, nr = 0, c, err;
+	bool with_bpf = false;
+	pid_t pid = 0;
 	struct worker w;
-	int nr_specs = 0, nr = 0, c, err;
 
-	while ((c = getopt(argc, argv, "w:n:r:z:d:b:t:h")) != -1) {
+	while ((c = getopt(argc, argv, "w:n:r:z:d:b:t:p:eu:h")) != -1) {
 		switch (c) {
+		case 'p': pid = atoi(optarg); break;
+		case 'e': with_bpf = true; break;
+		case 'u':
+			if (nr_points == MAX_VARIANTS) {
+				fprintf(stderr, "bench-overhead: at most %d -u\n", MAX_VARIANTS);
+				return 1;
+			}
+			points[nr_points++] = optarg;
+			break;
 		case 'w': o.worker = optarg; break;
 		case 'n': o.pairs = atol(optarg); break;
 		case 'r': o.rounds = atoi(optarg); break;
@@ -654,6 +743,8 @@ int main(int argc, char **argv)
 			return c == 'h' ? 0 : 1;
 		}
 	}
+	if (pid > 0 && nr_points && optind == argc)
+		return hold_probes(pid, with_bpf, points, nr_points);
 	if (!o.worker || optind != argc || o.pairs <= 0 || o.rounds < 1 ||
 	    o.rounds > MAX_ROUNDS || o.size < 0 || o.depth < 0 || o.depth > 200) {
 		usage();
