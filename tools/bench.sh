@@ -164,13 +164,15 @@ if want redis; then
 				--daemonize no --logfile "$tmp/redis.log" </dev/null >/dev/null 2>&1 &
 			rpid=$!
 			pids="$pids $rpid"
+			# Up, and ours (not another redis already on the port).
 			_n=0
-			until redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 || [ $_n -gt 100 ]; do
-				sleep 0.05
+			until redis-cli -h 127.0.0.1 -p "$port" info server 2>/dev/null | tr -d '\r' |
+				grep -qx "process_id:$rpid"; do
 				_n=$((_n + 1))
+				[ $_n -gt 100 ] && break
+				sleep 0.05
 			done
-			redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && kill -0 "$rpid" \
-				2>/dev/null && break
+			[ $_n -le 100 ] && break
 			stop "$rpid"
 			rpid=""
 		done
@@ -274,7 +276,7 @@ if want report; then
 		sleep 0.1
 	done
 	lat=""
-	for i in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		sleep 1.1
 		curl -s "http://127.0.0.1:$hport/metrics" >"$tmp/metrics" || true
 		lat="$lat $(metric memtrace_report_latency_seconds)"
