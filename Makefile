@@ -88,7 +88,8 @@ deps:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all unit e2e
-	$(Q)tools/run-tests.sh $(OUT)
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 unit
+	$(Q)SAN_OUT=build-san tools/run-tests.sh $(OUT)
 
 sanitize: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 all unit

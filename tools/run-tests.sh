@@ -1,12 +1,16 @@
 #!/bin/sh
 # Run every unit test binary and every e2e test; print "N passed, N failed".
 # Usage: tools/run-tests.sh OUTDIR [FILTER]   (FILTER: substring of test file names)
+# SAN_OUT=DIR also runs the unit tests built there (make SANITIZE=1 unit).
 set -u
 out=${1:-build}
 filter=${2:-${T:-}}
 pass=0 fail=0 skip=0
 log=$(mktemp)
-for t in "$out"/tests/test_*; do
+# Sanitized binaries: report leaks and UB as failures; huge requests return NULL.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+for t in "$out"/tests/test_* ${SAN_OUT:+"$SAN_OUT"/tests/test_*}; do
 	[ -x "$t" ] || continue
 	case "$t" in *"$filter"*) ;; *) continue ;; esac
 	CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log" 2>&1
@@ -17,7 +21,7 @@ for t in "$out"/tests/test_*; do
 	p=${p:-0} f=${f:-0} s=${s:-0}
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	if [ "$f" -ne 0 ]; then cat "$log"; fi
-	echo "unit $(basename "$t"): $p passed, $f failed, $s skipped"
+	echo "unit $(basename "$(dirname "$(dirname "$t")")")/$(basename "$t"): $p passed, $f failed, $s skipped"
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 done
 rm -f "$log"
