@@ -285,8 +285,14 @@ static __always_inline __u32 next_rand(struct task_state *ts)
 {
 	__u64 x = ts->rng;
 
-	if (!x)
-		x = sample_seed ^ (bpf_get_current_pid_tgid() * 0x9e3779b97f4a7c15ULL) ^ 1;
+	if (!x) {
+		/* Same seed, same samples: mix in the thread's ordinal (tid -
+		 * tgid: 0 for the main thread), never the pid itself. */
+		__u64 id = bpf_get_current_pid_tgid();
+		__u64 ord = (__u32)id - (id >> 32);
+
+		x = (sample_seed ^ ((ord + 1) * 0x9e3779b97f4a7c15ULL)) | 1;
+	}
 	x ^= x << 13;
 	x ^= x >> 7;
 	x ^= x << 17;
