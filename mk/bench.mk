@@ -5,13 +5,19 @@
 #   hold_allocs		holds 1M small allocations: report cost at scale
 BENCH_DIR      := $(OUT)/bench
 BENCH_PROGS    := $(addprefix $(BENCH_DIR)/,bench-overhead malloc_loop naive_memleak hold_allocs)
-BENCH_OVH_OBJS := $(OUT)/src/elf_funcs.o $(OUT)/src/probe_place.o
+BENCH_OVH_OBJS := $(OUT)/src/elf_funcs.o $(OUT)/src/probe_place.o $(BENCH_DIR)/bench_libc.o
+BENCH_LIBC_OBJS := $(BENCH_DIR)/bench_libc.o $(OUT)/src/procmaps.o
 TARGETS += $(BENCH_PROGS)
 
-$(BENCH_DIR)/bench-overhead: tools/bench/bench-overhead.c $(BENCH_OVH_OBJS)
+$(BENCH_DIR)/bench_libc.o: tools/bench/bench_libc.c
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_OVH_OBJS) -lcapstone -lelf
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BENCH_DIR)/bench-overhead: tools/bench/bench-overhead.c $(BENCH_OVH_OBJS) $(OUT)/src/procmaps.o
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_OVH_OBJS) $(OUT)/src/procmaps.o -lcapstone -lelf
 
 # The traced programs: like the e2e targets, with frame pointers.
 $(BENCH_DIR)/malloc_loop $(BENCH_DIR)/hold_allocs: $(BENCH_DIR)/%: tools/bench/%.c
@@ -26,6 +32,6 @@ $(BENCH_DIR)/naive_memleak.bpf.o: tools/bench/naive_memleak.bpf.c $(VMLINUX)
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp
 	$(Q)rm -f $@.tmp
 
-$(BENCH_DIR)/naive_memleak: tools/bench/naive_memleak.c $(BENCH_DIR)/naive_memleak.skel.h
+$(BENCH_DIR)/naive_memleak: tools/bench/naive_memleak.c $(BENCH_DIR)/naive_memleak.skel.h $(BENCH_LIBC_OBJS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(BENCH_DIR) $(LDFLAGS) -o $@ $< -lbpf -lelf -lz
+	$(Q)$(CC) $(CFLAGS) -I$(BENCH_DIR) $(LDFLAGS) -o $@ $< $(BENCH_LIBC_OBJS) -lbpf -lelf -lz

@@ -52,6 +52,7 @@
 
 #include "elf_funcs.h"
 #include "probe_place.h"
+#include "bench_libc.h"
 
 #define MAX_VARIANTS	16
 #define MAX_ROUNDS	101
@@ -240,34 +241,6 @@ static int open_uprobe(pid_t pid, const char *path, uint64_t offset, bool ret)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The libc the worker mapped (path of the first mapping named libc.so*). */
-static int worker_libc(pid_t pid, char *path, size_t cap)
-{
-	char maps[64], line[1024];
-	FILE *f;
-	int err = -ENOENT;
-
-	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
-	f = fopen(maps, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, '/'), *base;
-
-		if (!p)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		base = strrchr(p, '/') + 1;
-		if (strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0) {
-			snprintf(path, cap, "%s", p);
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return err;
-}
-
 /* An empty BPF program ("return 0") of the kprobe type. Returns fd or -errno. */
 static int load_empty_prog(void)
 {
@@ -307,7 +280,7 @@ static int run_floor(const struct worker *w, const struct opts *o, struct result
 
 	snprintf(r->label, sizeof(r->label), with_bpf ? "floor-bpf" : "floor");
 	r->attach_ms = -1;
-	err = worker_libc(w->pid, libc, sizeof(libc));
+	err = bench__libc_path(w->pid, libc, sizeof(libc));
 	if (err) {
 		snprintf(r->note, sizeof(r->note), "no libc in the worker: %s", strerror(-err));
 		return err;

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "naive_memleak.skel.h"
+#include "bench_libc.h"
 
 static volatile sig_atomic_t stop;
 
@@ -34,34 +35,6 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	if (level == LIBBPF_DEBUG || level == LIBBPF_INFO)
 		return 0;
 	return vfprintf(stderr, fmt, args);
-}
-
-/* Path of the libc pid maps. Returns 0 or -ENOENT. */
-static int find_libc(int pid, char *path, size_t cap)
-{
-	char maps[64], line[1024];
-	FILE *f;
-	int err = -ENOENT;
-
-	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
-	f = fopen(maps, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, '/'), *base;
-
-		if (!p)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		base = strrchr(p, '/') + 1;
-		if (strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0) {
-			snprintf(path, cap, "%s", p);
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return err;
 }
 
 static struct bpf_link *attach(struct bpf_program *prog, int pid, const char *lib,
@@ -108,7 +81,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: naive_memleak -p PID\n");
 		return 1;
 	}
-	if (find_libc(pid, libc, sizeof(libc))) {
+	if (bench__libc_path(pid, libc, sizeof(libc))) {
 		fprintf(stderr, "naive_memleak: no libc mapped in pid %d\n", pid);
 		return 1;
 	}

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+/* bench_libc.c - the libc a benchmarked process mapped (src/procmaps). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "procmaps.h"
+#include "bench_libc.h"
+
+int bench__libc_path(int pid, char *path, size_t cap)
+{
+	struct proc_maps m;
+	int err = proc_maps__read(pid, &m);
+
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (size_t i = 0; i < m.nr && err; i++) {
+		const char *p = m.e[i].path, *base;
+
+		if (!p || p[0] != '/')
+			continue;
+		base = strrchr(p, '/') + 1;
+		if (strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0) {
+			snprintf(path, cap, "%s", p);
+			err = 0;
+		}
+	}
+	proc_maps__free(&m);
+	return err;
+}
