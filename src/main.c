@@ -106,8 +106,8 @@ static void on_notify(const void *data, void *ctx)
 /* Where mmap's wrapper is, so mmap stacks start at mmap's caller. */
 static void find_wrappers(struct session *s)
 {
-	struct addr_range r[8];
-	int n = wrappers__find(s->target.pid, r, 8);
+	struct addr_range r[16];
+	int n = wrappers__find(s->target.pid, r, 16);
 
 	if (n > 0)
 		collector__set_wrappers(s->collector, r, (size_t)n);

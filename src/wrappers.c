@@ -10,7 +10,10 @@
 #include "procmaps.h"
 #include "wrappers.h"
 
-static const char *const wrapper_names[] = { "mmap", "mmap64", "mremap" };
+/* Public names, and the internal ones ld.so's own copies carry. */
+static const char *const wrapper_names[] = {
+	"mmap", "mmap64", "mremap", "__mmap64", "__mmap", "__mremap",
+};
 
 static bool is_candidate(const char *path, const char *exe)
 {
@@ -18,7 +21,7 @@ static bool is_candidate(const char *path, const char *exe)
 
 	base = base ? base + 1 : path;
 	return strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0 ||
-	       strcmp(path, exe) == 0;
+	       strncmp(base, "ld-linux", 8) == 0 || strcmp(path, exe) == 0;
 }
 
 /* Add the wrappers of one file, mapped executable by entry e. */

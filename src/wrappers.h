@@ -10,7 +10,8 @@
 #include "collect.h"
 
 /*
- * Find the code of mmap, mmap64 and mremap in pid's libc and executable
+ * Find the code of mmap, mmap64 and mremap in pid's libc, dynamic loader
+ * (its private copies, when its symbol table names them) and executable
  * (a static binary carries its own), as runtime address ranges. Returns
  * the number of ranges written to out (at most max), or -errno (-ESRCH
  * when the process is gone).
