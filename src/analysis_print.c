@@ -281,10 +281,12 @@ void analysis__report_to_json(const struct report *r, json_object *root)
 			suspect = json_object_new_object();
 		if (suspect) {
 			const struct stack_report *s = &r->stacks[r->suspect];
-			char label[512];
+			char label[512], id[24];
 
 			add(suspect, "index", json_object_new_int64(r->suspect));
-			add(suspect, "stack_id", json_object_new_uint64(s->stack_id));
+			/* the same hex string as stacks[].stack_id */
+			snprintf(id, sizeof(id), "%016" PRIx64, s->stack_id);
+			add(suspect, "stack_id", json_object_new_string(id));
 			add(suspect, "kind", json_object_new_string(alloc_kind_name(s->kind)));
 			add(suspect, "label", json_object_new_string(
 				analysis__stack_label(s, LABEL_DEPTH, label, sizeof(label))));

@@ -197,8 +197,11 @@ static int report_once(struct session *s, bool final)
 		r->proc.heap_bytes = -1;
 	}
 	analysis__update(s->analysis, r);
-	if (final && s->baseline)
+	if (final && s->baseline) {
 		diff = baseline__compare(s->baseline, r);
+		if (diff)
+			s->baseline = NULL;	/* the diff owns it now */
+	}
 
 	if (s->opt.format == FORMAT_JSON || s->opt.http) {
 		json = json_report__build(r, s->opt.top, analysis__to_json);

@@ -238,7 +238,7 @@ def test_fixed_rate_leak_setup_and_churn():
     assert 0 <= sus["index"] < len(final["stacks"]) \
         and lib.frames_of(final["stacks"][sus["index"]])[0] == "leak_fixed_rate", \
         f"suspect index {sus['index']} is not the leak's stack" + why
-    assert sus["stack_id"] == int(leak["stack_id"], 16), \
+    assert sus["stack_id"] == leak["stack_id"], \
         f"suspect stack_id {sus['stack_id']} is not the leak's {leak['stack_id']}"
     assert math.isclose(sus["growth_bytes_per_s"], leak["growth_bytes_per_s"]), sus
 
