@@ -59,6 +59,10 @@ int proc_maps__parse(FILE *f, struct proc_maps *out)
 			goto free_all;
 		out->nr++;
 	}
+	if (ferror(f)) {	/* e.g. the process died while we read */
+		err = errno == ESRCH ? -ESRCH : -EIO;
+		goto free_all;
+	}
 	free(line);
 	return 0;
 

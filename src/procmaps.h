@@ -27,7 +27,8 @@ struct proc_maps {
 /*
  * Parse the text of a maps file (from a FILE). Returns 0 and fills *out
  * (caller frees with proc_maps__free), or -errno (-EINVAL on a malformed
- * line). An empty file gives nr == 0.
+ * line, -ESRCH or -EIO when reading failed: the process died meanwhile).
+ * An empty file gives nr == 0.
  */
 int proc_maps__parse(FILE *f, struct proc_maps *out);
 

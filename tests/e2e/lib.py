@@ -330,10 +330,18 @@ def run_attach(name, *targs, mt_args=("-f", "json", "-n", "0"), output=None):
     done, stop memtrace (SIGINT), release the target; check that no probe
     is left. output: the --output FILE in mt_args, if any. Returns (final
     report, done pairs, Memtrace)."""
-    t = Target(name, *targs)
+    return attach_started(Target(name, *targs), mt_args, output=output)
+
+
+def attach_started(t, mt_args, output=None, before_go=None):
+    """run_attach for a target t already started (any object with pid, go,
+    wait_done, alive, release, wait, err, name); before_go(t) runs once
+    tracing is live. Returns (final report, done pairs, Memtrace)."""
     w = ProbeWatch()
     m = Memtrace(*mt_args, "-p", str(t.pid), output=output)
     assert m.wait_tracing() == t.pid
+    if before_go:
+        before_go(t)
     t.go()
     done = t.wait_done()
     m.stop()
@@ -341,7 +349,7 @@ def run_attach(name, *targs, mt_args=("-f", "json", "-n", "0"), output=None):
     assert rc == 0, f"memtrace exited {rc}; stderr:\n{m.err.text()}"
     if t.alive():
         t.release()
-    assert t.wait() == 0, f"{name} failed: {t.err.text()}"
+    assert t.wait() == 0, f"{getattr(t, 'name', 'target')} failed: {t.err.text()}"
     w.assert_clean(mine=[m.pid, t.pid])
     return m.final(), done, m
 

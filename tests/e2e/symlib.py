@@ -75,21 +75,8 @@ def attach(t, *mt_args, before_go=None):
     """lib.run_attach for a started target t (mode 'wait'): memtrace -f
     json -n 0 MT_ARGS -p PID; before_go(t) runs once tracing is live.
     Returns (final report, done pairs)."""
-    w = lib.ProbeWatch()
-    m = lib.Memtrace("-f", "json", "-n", "0", *mt_args, "-p", str(t.pid))
-    assert m.wait_tracing() == t.pid
-    if before_go:
-        before_go(t)
-    t.go()
-    done = t.wait_done()
-    m.stop()
-    rc = m.wait()
-    assert rc == 0, f"memtrace exited {rc}; stderr:\n{m.err.text()}"
-    if t.alive():
-        t.release()
-    assert t.wait() == 0, f"{t.name} failed: {t.err.text()}"
-    w.assert_clean(mine=[m.pid, t.pid])
-    rep = m.final()
+    rep, done, _ = lib.attach_started(t, ("-f", "json", "-n", "0") + tuple(mt_args),
+                                      before_go=before_go)
     lib.check_totals_sane(rep)
     return rep, done
 
