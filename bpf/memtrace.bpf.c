@@ -341,7 +341,7 @@ static __always_inline bool sample(struct task_state *ts, __u64 size,
 
 /* ---- allocations ----------------------------------------------------- */
 
-static __always_inline void release_record(__u64 addr, struct alloc_info *info)
+static __always_inline void release_record(const struct alloc_info *info)
 {
 	agg_release(info->stack_id, info->kind, info->est_bytes, info->est_count,
 		    info->ts, true);
@@ -364,7 +364,7 @@ static __always_inline void record_alloc(struct pt_regs *regs, struct task_state
 			return;
 		}
 		/* The address is live again: its free was not seen. */
-		release_record(addr, old);
+		release_record(old);
 		if (bpf_map_update_elem(&allocs, &addr, &info, BPF_ANY)) {
 			drop(DROP_ALLOCS_FULL);
 			return;
@@ -384,7 +384,7 @@ static __always_inline bool record_free(__u64 addr)
 	info = *p;
 	if (bpf_map_delete_elem(&allocs, &addr))
 		return true;	/* another CPU released it */
-	release_record(addr, &info);
+	release_record(&info);
 	return true;
 }
 

@@ -19,7 +19,6 @@
 #define STACKS_MAX_ENTRIES	(1 << 16) /* distinct stacks */
 #define AGGS_MAX_ENTRIES	(1 << 16) /* distinct (stack, kind) pairs */
 #define MMAPS_MAX_ENTRIES	(1 << 14) /* live anonymous mappings */
-#define ENTRIES_MAX_ENTRIES	(1 << 14) /* calls in flight (entry -> return) */
 #define MUNMAP_MAX_HITS		16	/* regions one munmap may touch */
 #define LIFE_BUCKETS		32	/* log2(us) lifetime histogram */
 #define SAMPLE_DRAWS		4096	/* exponential draws table for sampling */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "analysis.h"
 #include "options.h"
+#include "report.h"
 #include "../bpf/memtrace.h"
 
 const char *argp_program_version = "memtrace 0.1";
@@ -193,12 +194,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_ENTRY: o->entry_probes = true; break;
 	case OPT_SAVE_BASELINE: o->save_baseline = arg; break;
 	case OPT_BASELINE: o->baseline = arg; break;
-	case OPT_FAIL_ON:
-		if (strcmp(arg, "low") && strcmp(arg, "medium") && strcmp(arg, "high") &&
-		    strcmp(arg, "critical"))
+	case OPT_FAIL_ON: {
+		enum severity sev;
+
+		if (severity_parse(arg, &sev) || sev == SEV_NONE)
 			argp_error(state, "invalid --fail-on: %s (low, medium, high, critical)", arg);
 		o->fail_on = arg;
 		break;
+	}
 	case OPT_MAX_GROWTH:
 		if (analysis__parse_rate(arg, &o->max_growth))
 			argp_error(state, "invalid --max-growth: %s (e.g. 1000, 64KiB/s, 200MB/h)", arg);

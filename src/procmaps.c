@@ -123,3 +123,11 @@ const char *proc_maps__open_path(int pid, const struct map_entry *e, char *buf, 
 	snprintf(buf, len, "/proc/%d/root%s", pid, e->path);
 	return buf;
 }
+
+bool proc_maps__is_libc(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0;
+}

@@ -49,4 +49,7 @@ const struct map_entry *proc_maps__find(const struct proc_maps *m, uint64_t addr
  */
 const char *proc_maps__open_path(int pid, const struct map_entry *e, char *buf, size_t len);
 
+/* True when path names a C library (basename libc.so* or libc-*). */
+bool proc_maps__is_libc(const char *path);
+
 #endif

@@ -42,14 +42,6 @@ static bool defines_allocator(const char *path)
 	return ok;
 }
 
-static bool is_libc(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	return strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0;
-}
-
 static bool is_ldso(const char *path)
 {
 	const char *base = strrchr(path, '/');
@@ -71,7 +63,7 @@ static int choose_allocator(struct target *t, char **open_paths, char **names, s
 	for (size_t i = 0; i < n && pick < 0; i++) {
 		if (is_ldso(names[i]))
 			continue;
-		if (is_libc(names[i])) {
+		if (proc_maps__is_libc(names[i])) {
 			if (libc < 0 && defines_allocator(open_paths[i]))
 				libc = i;
 			continue;

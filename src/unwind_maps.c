@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <limits.h>
+#include "procmaps.h"
 #include "unwind_maps.h"
 #include "util.h"
 #include "unwind_table.h"
@@ -289,34 +291,23 @@ static int mod_cmp(const void *pa, const void *pb)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
-static int open_mapping(int pid, uint64_t start, uint64_t end, const char *path)
-{
-	char buf[4096 + 64];
-	int fd;
-
-	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, start, end);
-	fd = open(buf, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, path);
-	return open(buf, O_RDONLY | O_CLOEXEC);
-}
-
 /* Add one executable mapping to mods (counted, never fatal). */
 static int add_mapping(struct unwind_maps *u, int pid, struct unwind_modules *mods,
-		       uint64_t start, uint64_t end, uint64_t offset, const char *path)
+		       const struct map_entry *e)
 {
 	struct unwind_module *m;
 	struct binary *b;
+	char path[PATH_MAX];
 	uint64_t vaddr;
 	size_t bin = 0;
-	int fd, err;
+	int fd = -1, err;
 
 	if (mods->nr >= UNWIND_MAX_MODULES) {
 		u->st.modules_dropped++;
 		return 0;
 	}
-	fd = open_mapping(pid, start, end, path);
+	if (proc_maps__open_path(pid, e, path, sizeof(path)))
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		u->st.open_failures++;
 		return 0;
@@ -332,11 +323,11 @@ static int add_mapping(struct unwind_maps *u, int pid, struct unwind_modules *mo
 	b = &u->bins[bin];
 	m = &mods->mod[mods->nr];
 	memset(m, 0, sizeof(*m));
-	m->start = start;
-	m->end = end;
+	m->start = e->start;
+	m->end = e->end;
 	m->table = (uint32_t)-1;
-	if (b->table >= 0 && !mapping_vaddr(b, offset, &vaddr)) {
-		m->bias = start - vaddr + b->base;
+	if (b->table >= 0 && !mapping_vaddr(b, e->offset, &vaddr)) {
+		m->bias = e->start - vaddr + b->base;
 		m->table = b->table;
 	}
 	mods->nr++;
@@ -358,40 +349,32 @@ static int note_pid(struct unwind_maps *u, int pid)
 int unwind_maps__add_pid(struct unwind_maps *u, int pid)
 {
 	struct unwind_modules *mods;
-	char path[64], line[4096 + 256];
+	struct proc_maps maps;
 	__u32 key = pid;
-	size_t lines = 0;
-	FILE *f;
-	int err = 0;
+	int err;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
+	err = proc_maps__read(pid, &maps);
+	if (err)
+		return err;
+	if (!maps.nr) {		/* zombie, kernel thread */
+		err = -ESRCH;
+		goto free_maps;
+	}
 	mods = calloc(1, sizeof(*mods));
 	if (!mods) {
 		err = -ENOMEM;
-		goto close_file;
+		goto free_maps;
 	}
 	elf_version(EV_CURRENT);
-	while (!err && fgets(line, sizeof(line), f)) {
-		uint64_t start, end, offset, inode;
-		char perms[8], file[4096];
-		int n;
+	for (size_t i = 0; i < maps.nr && !err; i++) {
+		const struct map_entry *e = &maps.e[i];
 
-		lines++;
-		n = sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %" SCNu64 " %4095[^\n]",
-			   &start, &end, perms, &offset, &inode, file);
-		if (n < 6 || perms[2] != 'x' || !inode || file[0] != '/')
+		if (e->perms[2] != 'x' || !e->inode || !e->path || e->path[0] != '/')
 			continue;	/* anonymous, [vdso], [uprobes] */
-		err = add_mapping(u, pid, mods, start, end, offset, file);
+		err = add_mapping(u, pid, mods, e);
 	}
 	if (err)
 		goto free_mods;
-	if (ferror(f) || !lines) {	/* gone while we read, zombie, kernel thread */
-		err = -ESRCH;
-		goto free_mods;
-	}
 	qsort(mods->mod, mods->nr, sizeof(mods->mod[0]), mod_cmp);
 	if (bpf_map_update_elem(u->modules_fd, &key, mods, BPF_ANY)) {
 		err = -errno;
@@ -400,8 +383,8 @@ int unwind_maps__add_pid(struct unwind_maps *u, int pid)
 	err = note_pid(u, pid) ?: (int)mods->nr;
 free_mods:
 	free(mods);
-close_file:
-	fclose(f);
+free_maps:
+	proc_maps__free(&maps);
 	return err;
 }
 

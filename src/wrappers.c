@@ -20,8 +20,8 @@ static bool is_candidate(const char *path, const char *exe)
 	const char *base = strrchr(path, '/');
 
 	base = base ? base + 1 : path;
-	return strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0 ||
-	       strncmp(base, "ld-linux", 8) == 0 || strcmp(path, exe) == 0;
+	return proc_maps__is_libc(path) || strncmp(base, "ld-linux", 8) == 0 ||
+	       strcmp(path, exe) == 0;
 }
 
 /* Add the wrappers of one file, mapped executable by entry e. */

@@ -79,12 +79,24 @@ static void test_self(void **state)
 	assert_int_equal(proc_maps__read(0x7ffffff0, &m), -ESRCH);
 }
 
+static void test_is_libc(void **state)
+{
+	(void)state;
+	assert_true(proc_maps__is_libc("/lib/x86_64-linux-gnu/libc.so.6"));
+	assert_true(proc_maps__is_libc("/usr/lib/libc-2.31.so"));
+	assert_true(proc_maps__is_libc("libc.so.6"));
+	assert_false(proc_maps__is_libc("/usr/lib/libcap.so.2"));
+	assert_false(proc_maps__is_libc("/usr/lib/x86_64-linux-gnu/libc++.so.1"));
+	assert_false(proc_maps__is_libc("/opt/libc.so/libfoo.so"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_is_libc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,12 +15,9 @@ int bench__libc_path(int pid, char *path, size_t cap)
 		return err;
 	err = -ENOENT;
 	for (size_t i = 0; i < m.nr && err; i++) {
-		const char *p = m.e[i].path, *base;
+		const char *p = m.e[i].path;
 
-		if (!p || p[0] != '/')
-			continue;
-		base = strrchr(p, '/') + 1;
-		if (strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0) {
+		if (p && p[0] == '/' && proc_maps__is_libc(p)) {
 			snprintf(path, cap, "%s", p);
 			err = 0;
 		}
