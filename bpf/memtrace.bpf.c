@@ -35,6 +35,7 @@ const volatile __u32 stop_on_code_map = 0;
 const volatile __u32 exp_draws[SAMPLE_DRAWS] = {};
 
 #define MAX_NEST	4		/* allocator calls in flight per thread */
+#define MEMO_WAYS	4		/* walks remembered per thread, by call site */
 #define NR_COUNTERS	(DROP_MAX + CNT_MAX)
 
 #ifndef MAP_FIXED
@@ -91,6 +92,17 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } notify SEC(".maps");
 
+static __always_inline void count(__u32 idx, __u64 n)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += n;
+}
+
+#define unwind_count_fp_fallback(n)	count(DROP_MAX + CNT_UNWIND_FP_FALLBACK, (n))
+#include "unwind.bpf.h"
+
 /* One allocator (or syscall) call in flight on a thread. */
 struct entry {
 	__u64 sp;		/* stack pointer at function entry */
@@ -120,6 +132,10 @@ struct task_state {
 	__u64 rng;		/* sampling: xorshift state */
 	struct entry e[MAX_NEST];
 	struct sys_entry sys;
+	/* The last walk from each of MEMO_WAYS call-site classes: a repeat
+	 * from the same place with the same stack skips the walk (exact, see
+	 * unwind_user_stack()); result is its stack id. */
+	struct unwind_memo memo[MEMO_WAYS];
 };
 
 struct {
@@ -128,14 +144,6 @@ struct {
 	__type(key, int);
 	__type(value, struct task_state);
 } tasks SEC(".maps");
-
-static __always_inline void count(__u32 idx, __u64 n)
-{
-	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
-
-	if (c)
-		*c += n;
-}
 
 #define drop(reason)	count((reason), 1)
 #define counter(cnt)	count(DROP_MAX + (cnt), 1)
@@ -153,9 +161,6 @@ static __always_inline struct task_state *task_state(void)
 
 /* ---- stacks ---------------------------------------------------------- */
 
-#define unwind_count_fp_fallback(n)	count(DROP_MAX + CNT_UNWIND_FP_FALLBACK, (n))
-#include "unwind.bpf.h"
-
 static __always_inline __u64 hash_stack(const struct stack_trace *st)
 {
 	__u64 h = 0xcbf29ce484222325ULL ^ st->nr;
@@ -170,27 +175,50 @@ static __always_inline __u64 hash_stack(const struct stack_trace *st)
 	return h ? h : 1;	/* 0 means "no stack" */
 }
 
-/* Walk the user stack from regs, store it, return its id (0 if unknown). */
-static __always_inline __u64 get_stack_id(struct pt_regs *regs)
+/*
+ * Walk the user stack from regs, store it, return its id (0 if unknown).
+ * ts (nullable): the thread's state, whose memos skip repeated walks.
+ */
+static __always_inline __u64 get_stack_id(struct pt_regs *regs, struct task_state *ts)
 {
 	__u32 zero = 0;
 	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
-	__u64 id;
+	struct unwind_memo *memo = NULL;
+	__u64 id = 0, seq;
 	long err;
 
 	if (!st)
 		return 0;
-	unwind_user_stack(regs, target_tgid, st, unwind_mode);
-	if (st->flags & STACK_F_TRUNCATED)
-		counter(CNT_UNWIND_TRUNCATED);
-	if (st->flags & STACK_F_UNWIND_ERROR)
-		counter(CNT_UNWIND_FAILED);
-	id = hash_stack(st);
-	err = bpf_map_update_elem(&stacks, &id, st, BPF_NOEXIST);
-	if (err && err != -17 /* EEXIST */) {
-		drop(DROP_STACKS_FULL);
-		return 0;
+	if (ts) {
+		__u64 way = (PT_REGS_IP(regs) * 0x9e3779b97f4a7c15ULL) >> 62;
+
+		memo = &ts->memo[way & (MEMO_WAYS - 1)];
 	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (unwind_user_stack(regs, target_tgid, st, unwind_mode, memo) == UNWIND_MEMO_HIT &&
+		    memo)
+			return memo->result;
+		seq = unwind_seq();
+		if (st->flags & STACK_F_TRUNCATED)
+			counter(CNT_UNWIND_TRUNCATED);
+		if (st->flags & STACK_F_UNWIND_ERROR)
+			counter(CNT_UNWIND_FAILED);
+		id = hash_stack(st);
+		if (!bpf_map_lookup_elem(&stacks, &id)) {
+			err = bpf_map_update_elem(&stacks, &id, st, BPF_NOEXIST);
+			if (err && err != -17 /* EEXIST */) {
+				drop(DROP_STACKS_FULL);
+				return 0;
+			}
+		}
+		if (unwind_seq() == seq)
+			break;
+		/* st (per-CPU) was reused by another walk meanwhile: the id may
+		 * be of a mix; walk again (the mix stays unreferenced) */
+		id = 0;
+	}
+	if (memo)
+		memo->result = id;
 	return id;
 }
 
@@ -356,7 +384,7 @@ static __always_inline void record_alloc(struct pt_regs *regs, struct task_state
 	if (!sample(ts, size, &info.est_bytes, &info.est_count))
 		return;
 	info.ts = bpf_ktime_get_ns();
-	info.stack_id = get_stack_id(regs);
+	info.stack_id = get_stack_id(regs, ts);
 	if (bpf_map_update_elem(&allocs, &addr, &info, BPF_NOEXIST)) {
 		old = bpf_map_lookup_elem(&allocs, &addr);
 		if (!old) {
@@ -719,7 +747,7 @@ static __always_inline void record_mapping(__u64 addr, __u64 len, __u32 kind)
 	struct pt_regs *regs = user_regs();
 
 	m.ts = bpf_ktime_get_ns();
-	m.stack_id = regs ? get_stack_id(regs) : 0;
+	m.stack_id = regs ? get_stack_id(regs, NULL) : 0;
 	if (bpf_map_update_elem(&mmaps, &addr, &m, BPF_ANY)) {
 		drop(DROP_MMAPS_FULL);
 		return;

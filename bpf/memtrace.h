@@ -198,7 +198,8 @@ struct unwind_module {
 
 struct unwind_modules {
 	__u32 nr;		/* sorted by start */
-	__u32 pad;
+	__u32 gen;		/* changes with every update: the walker's row
+				   cache keys on it */
 	struct unwind_module mod[UNWIND_MAX_MODULES];
 };
 

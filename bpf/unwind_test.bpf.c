@@ -44,6 +44,19 @@ struct {
 	__type(value, struct unwind_test_event);
 } ut_scratch SEC(".maps");
 
+/* Per thread: a memo and the stack it stands for. */
+struct ut_thread {
+	struct unwind_memo memo;
+	struct stack_trace last;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ut_thread);
+} ut_threads SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 24);
@@ -54,6 +67,7 @@ static __always_inline int ut_record(struct pt_regs *regs, __u32 source)
 	__u64 id = bpf_get_current_pid_tgid(), t0, t1, t2;
 	struct unwind_test_event *ev;
 	struct unwind_test_cost *c;
+	struct ut_thread *th;
 	__u32 zero = 0, tgid = id >> 32;
 	__u64 dwarf_ns, fp_ns;
 
@@ -67,19 +81,36 @@ static __always_inline int ut_record(struct pt_regs *regs, __u32 source)
 	ev->source = source;
 	t0 = bpf_ktime_get_ns();
 	if (c->walks & 1) {
-		unwind_user_stack(regs, tgid, &ev->fp, UNWIND_FP);
+		unwind_user_stack(regs, tgid, &ev->fp, UNWIND_FP, NULL);
 		t1 = bpf_ktime_get_ns();
-		unwind_user_stack(regs, tgid, &ev->dwarf, UNWIND_DWARF);
+		unwind_user_stack(regs, tgid, &ev->dwarf, UNWIND_DWARF, NULL);
 		t2 = bpf_ktime_get_ns();
 		fp_ns = t1 - t0;
 		dwarf_ns = t2 - t1;
 	} else {
-		unwind_user_stack(regs, tgid, &ev->dwarf, UNWIND_DWARF);
+		unwind_user_stack(regs, tgid, &ev->dwarf, UNWIND_DWARF, NULL);
 		t1 = bpf_ktime_get_ns();
-		unwind_user_stack(regs, tgid, &ev->fp, UNWIND_FP);
+		unwind_user_stack(regs, tgid, &ev->fp, UNWIND_FP, NULL);
 		t2 = bpf_ktime_get_ns();
 		dwarf_ns = t1 - t0;
 		fp_ns = t2 - t1;
+	}
+	/* the memo walk: on a hit, the stack its earlier walk found */
+	th = bpf_task_storage_get(&ut_threads, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (th) {
+		t0 = bpf_ktime_get_ns();
+		ev->memo_hit = unwind_user_stack(regs, tgid, &ev->memo, UNWIND_DWARF,
+						 &th->memo) == UNWIND_MEMO_HIT;
+		c->memo_ns += bpf_ktime_get_ns() - t0;
+		if (ev->memo_hit) {
+			c->memo_hits++;
+			ev->memo = th->last;
+		} else {
+			c->memo_walks++;
+			th->last = ev->memo;
+			th->memo.result = 1;
+		}
 	}
 	c->walks++;
 	c->dwarf_ns += dwarf_ns;

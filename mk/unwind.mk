@@ -3,6 +3,8 @@
 # without frame pointers on purpose (the last -f flag wins); test_unwind_bpf
 # runs it under bpf/unwind_test.bpf.c.
 TARGET_CFLAGS_unwind_chain := -fomit-frame-pointer -fasynchronous-unwind-tables -pthread
+# memo_callers: two stacks differing only in one return address (memo test).
+TARGET_CFLAGS_memo_callers := -fomit-frame-pointer -fasynchronous-unwind-tables
 
 $(OUT)/tests/test_unwind_bpf: $(OUT)/targets/unwind_chain
 

@@ -51,6 +51,7 @@ struct unwind_maps {
 	size_t nr_aliases, cap_aliases;
 	int *pids;
 	size_t nr_pids, cap_pids;
+	uint32_t gen;			/* last unwind_modules.gen given out */
 	struct unwind_maps_stats st;
 };
 
@@ -376,6 +377,8 @@ int unwind_maps__add_pid(struct unwind_maps *u, int pid)
 	if (err)
 		goto free_mods;
 	qsort(mods->mod, mods->nr, sizeof(mods->mod[0]), mod_cmp);
+	/* never 0: the walker's empty cache slots hold generation 0 */
+	mods->gen = ++u->gen ? u->gen : ++u->gen;
 	if (bpf_map_update_elem(u->modules_fd, &key, mods, BPF_ANY)) {
 		err = -errno;
 		goto free_mods;

@@ -102,3 +102,26 @@ def test_python_reaches_eval_loop():
                  "__libc_start_main_impl"):
         assert want in fr, (want, fr)
     assert not held[0]["unwind_error"]
+
+
+def test_memo_follows_the_caller():
+    """The walker skips a walk that repeats the last one from the same call
+    site (same registers, same stack words). via_x and via_y are the same
+    code, so leaf's malloc returns with the same pc and sp under both and
+    only one return address differs; outer_a/outer_b differ one frame
+    further up. Every stack must keep its own exact bytes."""
+    rounds = 50
+    rep = run_json(["--", lib.target_path("memo_callers"), str(rounds)])
+    got = {}
+    for s in rep["stacks"]:
+        n = names(s)
+        if s["kind"] == "malloc" and n[:1] == ["leaf"]:
+            key = tuple(n[:n.index("main") + 1])
+            got[key] = got.get(key, 0) + s["outstanding_bytes"]
+    assert got == {
+        ("leaf", "via_x", "main"): rounds * 2 * 24,
+        ("leaf", "via_y", "main"): rounds * 40,
+        ("leaf", "via_x", "outer_a", "main"): rounds * 56,
+        ("leaf", "via_x", "outer_b", "main"): rounds * 2 * 72,
+    }, got
+    assert rep["totals"]["dropped_events"] == 0, rep["totals"]

@@ -202,6 +202,9 @@ static void sum_costs(struct unwind_test_bpf *skel, struct unwind_test_cost *sum
 		sum->dwarf_frames += c[i].dwarf_frames;
 		sum->fp_frames += c[i].fp_frames;
 		sum->fp_fallback_frames += c[i].fp_fallback_frames;
+		sum->memo_hits += c[i].memo_hits;
+		sum->memo_walks += c[i].memo_walks;
+		sum->memo_ns += c[i].memo_ns;
 	}
 out:
 	free(c);
@@ -593,6 +596,58 @@ static void test_walk_cost(void **state)
 	assert_int_equal(c->fp_fallback_frames, 0);	/* every frame had CFI */
 }
 
+static bool same_stack(const struct stack_trace *a, const struct stack_trace *b)
+{
+	if (a->nr != b->nr || a->flags != b->flags)
+		return false;
+	for (unsigned int i = 0; i < a->nr && i < MAX_STACK_DEPTH; i++)
+		if (a->ip[i] != b->ip[i])
+			return false;
+	return true;
+}
+
+/*
+ * The memo (unwind_user_stack's skip of a repeated walk) against a full
+ * walk of the same event, in every run: the normal chain (the same loop
+ * calls malloc 16 times from the same place: hits), mmap inside malloc (a
+ * pending uretprobe: never skipped), the 127-frame stacks (too many words:
+ * never skipped), no modules (fp fallback). A hit must give exactly the
+ * stack the full walk finds.
+ */
+static void test_memo_matches_full_walk(void **state)
+{
+	const struct run *runs[] = { &normal, &nomods, &deeprun };
+	const char *names[] = { "chain", "no modules", "deep" };
+
+	(void)state;
+	need(&normal);
+	for (size_t k = 0; k < 3; k++) {
+		const struct run *r = runs[k];
+		size_t hits = 0;
+
+		if (!r->ok)
+			continue;
+		for (size_t i = 0; i < r->nr_ev; i++) {
+			const struct unwind_test_event *e = &r->ev[i];
+
+			if (!same_stack(&e->memo, &e->dwarf)) {
+				dump(r, &e->dwarf, "full walk");
+				dump(r, &e->memo, e->memo_hit ? "memo hit" : "memo walk");
+				fail();
+			}
+			hits += e->memo_hit;
+		}
+		print_message("%s: %zu events, %zu memo hits (%.0f ns per memo walk or hit, "
+			      "%.0f ns per full walk)\n", names[k], r->nr_ev, hits,
+			      (double)r->cost.memo_ns / (r->cost.memo_hits + r->cost.memo_walks),
+			      (double)r->cost.dwarf_ns / (r->cost.walks ? r->cost.walks : 1));
+		if (r == &normal)	/* rounds 2..16 of each thread repeat round 1 */
+			assert_true(hits >= (THREADS + 1) * (ROUNDS / 2));
+		if (r == &deeprun)
+			assert_int_equal(hits, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -604,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_deep_stack_truncated),
 		cmocka_unit_test(test_maps_shared_and_idempotent),
 		cmocka_unit_test(test_walk_cost),
+		cmocka_unit_test(test_memo_matches_full_walk),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
