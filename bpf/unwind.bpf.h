@@ -133,7 +133,7 @@ struct unwind_regs {
 struct unwind_memo {
 	__u64 pc, sp, fp;	/* registers the walk started from */
 	__u64 result;		/* the caller's result for this stack; 0: none */
-	__u64 lo, hi;		/* lowest and highest address of the words read */
+	__u64 lo, hi;		/* lowest and highest address of the needed words */
 	__u32 gen;		/* unwind_modules.gen during the walk; 0: fp mode */
 	__u32 nr;		/* words read; > UNWIND_MEMO_WORDS: not memoizable */
 	__u32 uses_fp;		/* fp is part of the key */
@@ -295,10 +295,6 @@ static __always_inline long unwind_read(struct unwind_window_buf *win, struct un
 			memo->val[n] = *out;
 			if (need)
 				memo->need |= 1ULL << n;
-			if (!n || addr < memo->lo)
-				memo->lo = addr;
-			if (!n || addr > memo->hi)
-				memo->hi = addr;
 			r->last_word = n + 1;
 		}
 		if (n <= UNWIND_MEMO_WORDS)
@@ -486,6 +482,30 @@ static long unwind_step(__u32 i, void *ctx)
 	return 1;
 }
 
+/* After a walk: the span of the words it needs (the check reads only that). */
+__noinline int unwind_memo_seal(struct unwind_memo *memo)
+{
+	__u64 lo = ~0ULL, hi = 0, a;
+
+	if (!memo)
+		return 0;
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < UNWIND_MEMO_WORDS; i++) {
+		if (i >= memo->nr)
+			break;
+		if (!((memo->need >> i) & 1))
+			continue;
+		a = memo->addr[i];
+		if (a < lo)
+			lo = a;
+		if (a > hi)
+			hi = a;
+	}
+	memo->lo = lo;
+	memo->hi = hi;
+	return 0;
+}
+
 /*
  * 1 when every word memo's walk read still holds the value it read, else
  * 0. The words usually span a few hundred bytes of one stack: one read of
@@ -499,7 +519,7 @@ __noinline int unwind_memo_check(struct unwind_window_buf *win, const struct unw
 		return 0;
 	lo = memo->lo;
 	len = memo->hi + 8 - lo;
-	if ((lo & 7) || len > UNWIND_WINDOW)
+	if (memo->hi < lo || (lo & 7) || len > UNWIND_WINDOW)
 		return 0;	/* unaligned, or the walk left the stack: walk */
 	if (bpf_probe_read_user(win->buf, len, (void *)lo))
 		return 0;
@@ -617,6 +637,8 @@ static __always_inline int unwind_user_stack(struct pt_regs *regs, __u32 tgid,
 			memo->gen = gen;
 			memo->mode = mode;
 			memo->uses_fp = w.regs.used_fp0;
+			if (memo->nr <= UNWIND_MEMO_WORDS)
+				unwind_memo_seal(memo);
 		}
 		unwind_count_fp_fallback(w.fp_frames);
 		break;
