@@ -5,7 +5,8 @@
 #   hold_allocs		holds 1M small allocations: report cost at scale
 BENCH_DIR      := $(OUT)/bench
 BENCH_PROGS    := $(addprefix $(BENCH_DIR)/,bench-overhead malloc_loop naive_memleak hold_allocs)
-BENCH_OVH_OBJS := $(OUT)/src/elf_funcs.o $(OUT)/src/probe_place.o $(BENCH_DIR)/bench_libc.o
+BENCH_OVH_OBJS := $(OUT)/src/elf_funcs.o $(OUT)/src/probe_place.o $(OUT)/src/uprobe_multi.o \
+		  $(BENCH_DIR)/bench_libc.o
 BENCH_LIBC_OBJS := $(BENCH_DIR)/bench_libc.o $(OUT)/src/procmaps.o
 TARGETS += $(BENCH_PROGS)
 

@@ -2,7 +2,6 @@
 /* tracer.c - open, configure, load, attach and destroy the BPF side. */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +13,16 @@
 #include "../bpf/memtrace.h"
 #include "memtrace.skel.h"
 #include "elf_funcs.h"
+#include "link_set.h"
 #include "probe_place.h"
 #include "tracer.h"
+#include "uprobe_multi.h"
 #include "unwind_maps.h"
-
-#define MAX_LINKS 32
 
 struct tracer {
 	struct memtrace_bpf *skel;
-	struct bpf_link *links[MAX_LINKS];
-	unsigned int nr_links;
+	struct link_set links;	/* in order of attachment */
+	bool multi;		/* uprobes through uprobe_multi links */
 	struct ring_buffer *rb;
 	struct unwind_maps *unwind;	/* dwarf mode */
 	void (*notify_cb)(const void *ev, void *ctx);
@@ -54,6 +53,8 @@ static const struct probe_fn probe_fns[] = {
 	{ "free", KIND_MAX, true, false, 1 },
 };
 
+#define NR_PROBE_FNS	(sizeof(probe_fns) / sizeof(probe_fns[0]))
+
 static struct bpf_program *entry_prog(struct memtrace_bpf *skel, int kind)
 {
 	switch (kind) {
@@ -79,6 +80,44 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	if (level == LIBBPF_INFO && !verbose_libbpf)
 		return 0;
 	return vfprintf(stderr, fmt, args);
+}
+
+/*
+ * How the uprobes attach: through uprobe_multi links when this kernel has
+ * them, unless MEMTRACE_UPROBE_MULTI=0 asks for perf-event links (one per
+ * probe, what kernels before 6.6 offer). Decided before load: a program
+ * loaded for uprobe_multi cannot attach through a perf event.
+ */
+static bool choose_uprobe_multi(bool verbose)
+{
+	const char *env = getenv("MEMTRACE_UPROBE_MULTI");
+	int r;
+
+	if (env && !strcmp(env, "0")) {
+		if (verbose)
+			fprintf(stderr, "memtrace: uprobes through perf-event links "
+				"(MEMTRACE_UPROBE_MULTI=0)\n");
+		return false;
+	}
+	r = uprobe_multi__supported();
+	if (verbose) {
+		if (r == 1)
+			fprintf(stderr, "memtrace: uprobes through uprobe_multi links\n");
+		else
+			fprintf(stderr, "memtrace: uprobes through perf-event links (%s)\n",
+				r == 0 ? "this kernel has no uprobe_multi links" : strerror(-r));
+	}
+	return r == 1;
+}
+
+/* Every uprobe program: loaded for uprobe_multi, or left as they are. */
+static void set_uprobe_attach_type(struct memtrace_bpf *skel)
+{
+	for (size_t i = 0; i < NR_PROBE_FNS; i++)
+		bpf_program__set_expected_attach_type(entry_prog(skel, probe_fns[i].kind),
+			(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+	bpf_program__set_expected_attach_type(skel->progs.alloc_return,
+		(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
 }
 
 /* Exponential(1) quantiles in 16.16 fixed point, shuffled by a fixed LCG. */
@@ -151,6 +190,9 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 		bpf_program__set_autoload(skel->progs.mremap_enter, false);
 		bpf_program__set_autoload(skel->progs.mremap_exit, false);
 	}
+	tr->multi = choose_uprobe_multi(cfg->verbose);
+	if (tr->multi)
+		set_uprobe_attach_type(skel);
 	err = memtrace_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "memtrace: cannot load BPF programs: %s%s\n", strerror(-err),
@@ -177,28 +219,6 @@ free_tr:
 	return NULL;
 }
 
-static int add_link(struct tracer *tr, struct bpf_link *link)
-{
-	int err = libbpf_get_error(link);
-
-	if (err)
-		return err;
-	if (tr->nr_links == MAX_LINKS) {
-		bpf_link__destroy(link);
-		return -E2BIG;
-	}
-	tr->links[tr->nr_links++] = link;
-	return 0;
-}
-
-static int attach_uprobe(struct tracer *tr, struct bpf_program *prog, const char *path,
-			 uint64_t off, bool ret)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
-
-	return add_link(tr, bpf_program__attach_uprobe_opts(prog, tr->tgid, path, off, &opts));
-}
-
 /* Syscall tracepoints need tracefs; mount it where it is expected if absent. */
 static int ensure_tracefs(void)
 {
@@ -212,6 +232,16 @@ static int ensure_tracefs(void)
 	return 0;
 }
 
+/* One uprobe to attach: a program at a file offset of the allocator. */
+struct uprobe_plan {
+	const char *fn;		/* the probed function, for messages */
+	struct bpf_program *prog;
+	uint64_t offset;
+	bool ret;
+};
+
+#define MAX_UPROBES	(2 * NR_PROBE_FNS)
+
 static bool is_alias(const uint64_t *done, size_t n, uint64_t off)
 {
 	for (size_t i = 0; i < n; i++)
@@ -220,12 +250,18 @@ static bool is_alias(const uint64_t *done, size_t n, uint64_t off)
 	return false;
 }
 
-static int attach_fns(struct tracer *tr, const struct target *t)
+/*
+ * The uprobes of t's allocator: which functions, at which offsets (free at
+ * a trap-aware offset), in attach order. Fills plan (MAX_UPROBES entries).
+ * Returns how many, or -errno after printing one line on stderr.
+ */
+static int plan_uprobes(const struct tracer *tr, const struct target *t,
+			struct uprobe_plan *plan)
 {
 	struct elf_funcs *ef = elf_funcs__open(t->alloc_path);
-	uint64_t done[sizeof(probe_fns) / sizeof(probe_fns[0])];
+	uint64_t done[NR_PROBE_FNS];
 	size_t nr_done = 0;
-	int err = 0;
+	int n = 0, err = 0;
 
 	if (!ef) {
 		err = -errno;
@@ -233,7 +269,7 @@ static int attach_fns(struct tracer *tr, const struct target *t)
 			strerror(-err));
 		return err;
 	}
-	for (size_t i = 0; i < sizeof(probe_fns) / sizeof(probe_fns[0]); i++) {
+	for (size_t i = 0; i < NR_PROBE_FNS; i++) {
 		const struct probe_fn *p = &probe_fns[i];
 		struct elf_func f;
 		struct probe_place place = { .offset = 0 };
@@ -273,20 +309,113 @@ static int attach_fns(struct tracer *tr, const struct target *t)
 			fprintf(stderr, "memtrace: %s: %s+0x%llx probe at +0x%llx: %s\n",
 				p->name, t->alloc_name, (unsigned long long)f.offset,
 				(unsigned long long)(place.offset - f.offset), place.reason);
-		err = attach_uprobe(tr, entry_prog(tr->skel, p->kind), t->alloc_path,
-				    place.offset, false);
-		if (!err && p->ret)
-			err = attach_uprobe(tr, tr->skel->progs.alloc_return, t->alloc_path,
-					    f.offset, true);
-		if (err) {
-			fprintf(stderr, "memtrace: cannot attach to %s in %s: %s\n", p->name,
-				t->alloc_name, strerror(-err));
-			goto close_elf;
-		}
+		plan[n++] = (struct uprobe_plan){ p->name, entry_prog(tr->skel, p->kind),
+						  place.offset, false };
+		if (p->ret)
+			plan[n++] = (struct uprobe_plan){ p->name, tr->skel->progs.alloc_return,
+							  f.offset, true };
 	}
 close_elf:
 	elf_funcs__close(ef);
-	return err;
+	return err ? err : n;
+}
+
+/* One perf-event link per uprobe, in plan order. Returns 0 or -errno. */
+static int attach_uprobes_perf(struct tracer *tr, const struct target *t,
+			       const struct uprobe_plan *plan, int n)
+{
+	for (int i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = plan[i].ret);
+		int err = link_set__add_link(&tr->links,
+				bpf_program__attach_uprobe_opts(plan[i].prog, tr->tgid,
+								t->alloc_path, plan[i].offset,
+								&opts), 1);
+
+		if (err) {
+			fprintf(stderr, "memtrace: cannot attach to %s in %s: %s\n", plan[i].fn,
+				t->alloc_name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The uprobes of plan sharing plan[first]'s program and kind and not yet
+ * taken: their offsets into offs, their names into fns. Returns how many.
+ */
+static unsigned int take_group(const struct uprobe_plan *plan, int n, int first, bool *taken,
+			       uint64_t *offs, char *fns, size_t fns_cap)
+{
+	unsigned int cnt = 0;
+	size_t len = 0;
+
+	fns[0] = '\0';
+	for (int j = first; j < n; j++) {
+		if (taken[j] || plan[j].prog != plan[first].prog || plan[j].ret != plan[first].ret)
+			continue;
+		taken[j] = true;
+		offs[cnt++] = plan[j].offset;
+		if (len < fns_cap)
+			len += snprintf(fns + len, fns_cap - len, "%s%s", len ? ", " : "",
+					plan[j].fn);
+	}
+	return cnt;
+}
+
+/*
+ * One uprobe_multi link per program and kind with all its offsets: a link
+ * per entry program, one return link for every allocating function, all
+ * for the target's tgid only. Return links go first: a call entered
+ * between two links then returns without an entry (counted as a missed
+ * entry), never enters without a return, which would leave an entry on
+ * its thread's stack and make its next allocations look nested. Returns
+ * 0 or -errno.
+ */
+static int attach_uprobes_multi(struct tracer *tr, const struct target *t,
+				const struct uprobe_plan *plan, int n)
+{
+	bool taken[MAX_UPROBES] = { false };
+	uint64_t offs[MAX_UPROBES];
+	char fns[256];
+
+	for (int pass = 0; pass < 2; pass++) {
+		bool ret = pass == 0;
+
+		for (int i = 0; i < n; i++) {
+			unsigned int cnt;
+			int err;
+
+			if (taken[i] || plan[i].ret != ret)
+				continue;
+			cnt = take_group(plan, n, i, taken, offs, fns, sizeof(fns));
+			err = link_set__add_fd(&tr->links,
+					uprobe_multi__attach(bpf_program__fd(plan[i].prog),
+							     t->alloc_path, offs, cnt, tr->tgid,
+							     ret), cnt);
+			if (err) {
+				fprintf(stderr, "memtrace: cannot attach to %s in %s: %s\n", fns,
+					t->alloc_name, strerror(-err));
+				return err;
+			}
+			if (tr->cfg.verbose)
+				fprintf(stderr, "memtrace: uprobe_multi link %s (%s): %s\n",
+					bpf_program__name(plan[i].prog),
+					ret ? "return" : "entry", fns);
+		}
+	}
+	return 0;
+}
+
+static int attach_fns(struct tracer *tr, const struct target *t)
+{
+	struct uprobe_plan plan[MAX_UPROBES];
+	int n = plan_uprobes(tr, t, plan);
+
+	if (n < 0)
+		return n;
+	return tr->multi ? attach_uprobes_multi(tr, t, plan, n) :
+			   attach_uprobes_perf(tr, t, plan, n);
 }
 
 static int attach_syscalls(struct tracer *tr)
@@ -308,7 +437,8 @@ static int attach_syscalls(struct tracer *tr)
 		return err;
 	}
 	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
-		err = add_link(tr, bpf_program__attach_tracepoint(progs[i], "syscalls", tps[i]));
+		err = link_set__add_link(&tr->links,
+				bpf_program__attach_tracepoint(progs[i], "syscalls", tps[i]), 1);
 		if (err) {
 			fprintf(stderr, "memtrace: cannot attach to syscalls:%s: %s\n", tps[i],
 				strerror(-err));
@@ -325,32 +455,6 @@ static int on_notify(void *ctx, void *data, size_t len)
 	if (len >= sizeof(struct notify_event) && tr->notify_cb)
 		tr->notify_cb(data, tr->notify_ctx);
 	return 0;
-}
-
-static void *destroy_link(void *link)
-{
-	bpf_link__destroy(link);
-	return NULL;
-}
-
-/*
- * Each uprobe unregistration waits for an RCU grace period (0.1-0.25 s
- * here): destroy the links in parallel, in reverse order of attachment.
- */
-static void detach_all(struct tracer *tr)
-{
-	pthread_t th[MAX_LINKS];
-	bool started[MAX_LINKS] = { false };
-
-	for (unsigned int i = tr->nr_links; i-- > 0;)
-		started[i] = pthread_create(&th[i], NULL, destroy_link, tr->links[i]) == 0;
-	for (unsigned int i = tr->nr_links; i-- > 0;) {
-		if (started[i])
-			pthread_join(th[i], NULL);
-		else
-			bpf_link__destroy(tr->links[i]);
-	}
-	tr->nr_links = 0;
 }
 
 int tracer__attach(struct tracer *tr, const struct target *t)
@@ -376,7 +480,7 @@ int tracer__attach(struct tracer *tr, const struct target *t)
 			err = -errno;
 	}
 	if (err)
-		detach_all(tr);
+		link_set__release(&tr->links);
 	return err;
 }
 
@@ -427,7 +531,7 @@ void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *row
 
 unsigned int tracer__nr_links(const struct tracer *tr)
 {
-	return tr->nr_links;
+	return link_set__probes(&tr->links);
 }
 
 uint64_t tracer__map_max(const struct tracer *tr, const char *name)
@@ -442,7 +546,7 @@ void tracer__free(struct tracer *tr)
 	if (!tr)
 		return;
 	ring_buffer__free(tr->rb);
-	detach_all(tr);
+	link_set__release(&tr->links);
 	unwind_maps__free(tr->unwind);
 	memtrace_bpf__destroy(tr->skel);
 	free(tr);

@@ -27,16 +27,22 @@ struct tracer_config {
 struct tracer;
 
 /*
- * Open and load the BPF programs for tgid with cfg. Returns NULL and sets
- * errno on failure (after printing one line on stderr saying why).
+ * Open and load the BPF programs for tgid with cfg. The uprobe programs
+ * are loaded for uprobe_multi links when the kernel has them (Linux 6.6+),
+ * else for perf-event links, or for perf-event links anyway when the
+ * environment has MEMTRACE_UPROBE_MULTI=0; cfg->verbose prints which.
+ * Returns NULL and sets errno on failure (after printing one line on
+ * stderr saying why).
  */
 struct tracer *tracer__new(const struct tracer_config *cfg, int tgid);
 
 /*
  * Attach to the target's allocator (t->alloc_path) and the syscall
  * tracepoints. malloc and free are required; missing optional functions
- * are skipped (logged with verbose). Returns 0 or -errno (after printing
- * one line on stderr); on failure nothing stays attached.
+ * are skipped (logged with verbose). The uprobes fire for tgid only (also
+ * after it execs). With uprobe_multi: one link per entry program and one
+ * return link for all allocating functions. Returns 0 or -errno (after
+ * printing one line on stderr); on failure nothing stays attached.
  */
 int tracer__attach(struct tracer *tr, const struct target *t);
 
@@ -63,7 +69,8 @@ int tracer__refresh_unwind(struct tracer *tr);
 void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *rows_max,
 			  uint64_t *tables, uint64_t *failed);
 
-/* Number of probes attached, and max entries of a map by name. */
+/* Number of probes attached (uprobes and tracepoints, however linked),
+ * and max entries of a map by name. */
 unsigned int tracer__nr_links(const struct tracer *tr);
 uint64_t tracer__map_max(const struct tracer *tr, const char *name);
 

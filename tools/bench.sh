@@ -5,9 +5,12 @@
 #  2. symbolization cost of one report: tools/bench-syms.sh;
 #  3. malloc+free overhead, every tracer in one run on one process
 #     ($out/bench/bench-overhead): untraced, the bare uprobe floor (perf
-#     events, no BPF), the same with an empty BPF program, the naive peer
-#     (bcc memleak's algorithm on libbpf), bpftrace and bcc's memleak when
-#     installed, memtrace (dwarf), --unwind fp, -s 524288;
+#     events, no BPF), the same with an empty BPF program, an empty BPF
+#     program through uprobe_multi links, the naive peer (bcc memleak's
+#     algorithm on libbpf), bpftrace and bcc's memleak when installed,
+#     memtrace (dwarf; uprobe_multi links where the kernel has them),
+#     memtrace-perf (the same on perf-event links: MEMTRACE_UPROBE_MULTI=0),
+#     --unwind fp, -s 524288; with attach and exit (SIGINT to exit) times;
 #  4. redis-server on 127.0.0.1 under redis-benchmark: ops/s untraced and
 #     traced;
 #  5. 1M live allocations: attach time, time of one report, memtrace's RSS
@@ -128,6 +131,7 @@ if want micro; then
 	fi
 	set -- "$@" \
 		-t "memtrace|memtrace: tracing pid|$mt -p {pid} >/dev/null" \
+		-t "memtrace-perf|memtrace: tracing pid|env MEMTRACE_UPROBE_MULTI=0 $mt -p {pid} >/dev/null" \
 		-t "memtrace-fp|memtrace: tracing pid|$mt --unwind fp -p {pid} >/dev/null" \
 		-t "memtrace-s512k|memtrace: tracing pid|$mt -s 524288 -p {pid} >/dev/null"
 	"$bench/bench-overhead" -w "$bench/malloc_loop" -n "$pairs" -r "$rounds" -d "$depth" \
@@ -183,7 +187,8 @@ if want redis; then
 			redis_bench "warm-up" >/dev/null
 			redis_bench "untraced"
 			# The floor on redis: memtrace's own probe points (from -v),
-			# perf uprobe events without and with an empty BPF program.
+			# perf uprobe events without and with an empty BPF program,
+			# and an empty BPF program through uprobe_multi links.
 			"$mt" -v -d 1 --no-mmap -p "$rpid" 2>&1 >/dev/null | sed -n \
 				's/^memtrace: \([a-z_]*\): \(\/[^ ]*\)+\(0x[0-9a-f]*\) probe at +\(0x[0-9a-f]*\): \(.*\)$/\1 \2 \3 \4 \5/p' \
 				>"$tmp/points"
@@ -205,7 +210,9 @@ if want redis; then
 			done <<-EOF
 			floor|probes attached|$bench/bench-overhead -p $rpid $pts
 			floor-bpf|probes attached|$bench/bench-overhead -p $rpid -e $pts
+			floor-multi|probes attached|$bench/bench-overhead -p $rpid -m $pts
 			memtrace|^memtrace: tracing pid|$mt -p $rpid
+			memtrace-perf|^memtrace: tracing pid|env MEMTRACE_UPROBE_MULTI=0 $mt -p $rpid
 			memtrace-fp|^memtrace: tracing pid|$mt --unwind fp -p $rpid
 			memtrace-s512k|^memtrace: tracing pid|$mt -s 524288 -p $rpid
 			EOF

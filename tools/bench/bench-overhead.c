@@ -13,25 +13,34 @@
  *		the points memtrace probes: malloc's entry, malloc's return
  *		and free at the offset probe_place__choose() picks (what the
  *		kernel's traps cost, nothing else);
- *   LABEL	each -t tracer in turn: COMMAND runs under /bin/sh with
+ *   floor-bpf	the same perf uprobe events, an empty BPF program on each;
+ *   floor-multi the same points through uprobe_multi links (Linux 6.6+),
+ *		an empty BPF program: one entry link (malloc, free), one
+ *		return link (malloc), for the worker's pid only;
+ *   LABEL	each -t tracer in turn: /bin/sh runs "exec COMMAND" (a
+ *		simple command: the tracer is the process sh starts) with
  *		{pid} replaced by the worker's pid; it counts as attached
  *		once a line of its output contains READY; it is stopped with
  *		SIGINT (SIGKILL after 20 s) before the next one starts.
  * Each variant gets one warm-up round, then ROUNDS rounds; the median
  * round is reported as ns per pair, with the time the tracer took to
- * attach, and the added ns per pair over untraced as a ratio to the
- * floor's and to BASELINE's (the -t label of the naive tracer, default
- * "naive"). A tracer that fails to attach is reported with its last lines
- * of output and the run goes on. Exit status 0, 1 on a setup error (no
- * worker, bad option), 2 when uprobes cannot be opened at all.
+ * attach and to exit after SIGINT, and the added ns per pair over
+ * untraced as a ratio to the floor's and to BASELINE's (the -t label of
+ * the naive tracer, default "naive"). A tracer that fails to attach is
+ * reported with its last lines of output and the run goes on. Exit status
+ * 0, 1 on a setup error (no worker, bad option), 2 when uprobes cannot be
+ * opened at all.
  *
- *   bench-overhead -p PID [-e] -u PATH:OFFSET[:ret]...
+ *   bench-overhead -p PID [-e | -m] -u PATH:OFFSET[:ret]...
  *
  * The floor on any process (tools/bench.sh: redis-server, with memtrace's
  * probe points): perf uprobe events on PID at each file OFFSET of PATH
  * (":ret": a return probe of the function there), with an empty BPF
- * program on each if -e. Prints "bench-overhead: probes attached", waits
- * for SIGINT or SIGTERM, prints the hits of each (without -e) and exits 0.
+ * program on each if -e; with -m, an empty BPF program through
+ * uprobe_multi links instead (one for the entries and one for the returns
+ * of each PATH). Prints "bench-overhead: probes attached", waits for
+ * SIGINT or SIGTERM, prints the hits of each (perf events without -e) and
+ * exits 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +61,7 @@
 
 #include "elf_funcs.h"
 #include "probe_place.h"
+#include "uprobe_multi.h"
 #include "bench_libc.h"
 
 #define MAX_VARIANTS	16
@@ -94,6 +104,7 @@ struct result {
 	int nr;
 	double median, min, max;
 	double attach_ms;	/* < 0: not applicable */
+	double exit_ms;		/* SIGINT to exit; < 0: not applicable */
 	char note[256];
 	bool ok;
 };
@@ -241,8 +252,11 @@ static int open_uprobe(pid_t pid, const char *path, uint64_t offset, bool ret)
 	return fd < 0 ? -errno : fd;
 }
 
-/* An empty BPF program ("return 0") of the kprobe type. Returns fd or -errno. */
-static int load_empty_prog(void)
+/*
+ * An empty BPF program ("return 0") of the kprobe type, for perf events or
+ * (multi) for uprobe_multi links. Returns fd or -errno.
+ */
+static int load_empty_prog(bool multi)
 {
 	static const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
@@ -253,6 +267,7 @@ static int load_empty_prog(void)
 
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_type = BPF_PROG_TYPE_KPROBE;
+	attr.expected_attach_type = multi ? UPROBE_MULTI_ATTACH_TYPE : 0;
 	attr.insns = (uint64_t)(uintptr_t)insns;
 	attr.insn_cnt = sizeof(insns) / sizeof(insns[0]);
 	attr.license = (uint64_t)(uintptr_t)"GPL";
@@ -261,34 +276,37 @@ static int load_empty_prog(void)
 	return fd < 0 ? -errno : fd;
 }
 
-/*
- * The floor: perf uprobe events at malloc's entry and return and at free's
- * chosen offset, on the worker only. with_bpf: an empty BPF program on
- * each (the kernel then skips the perf record: the least any BPF tracer at
- * these points pays). Returns 0, or -errno when uprobes cannot be opened
- * (r->note says why).
- */
-static int run_floor(const struct worker *w, const struct opts *o, struct result *r,
-		     bool with_bpf)
+/* How a floor variant attaches. */
+enum floor_kind {
+	FLOOR_PERF,		/* perf uprobe events, no program */
+	FLOOR_BPF,		/* perf uprobe events, an empty program on each */
+	FLOOR_MULTI,		/* uprobe_multi links, an empty program */
+};
+
+static const char *const floor_labels[] = { "floor", "floor-bpf", "floor-multi" };
+
+/* The floor's points in the worker's libc: malloc, and free's chosen offset. */
+struct floor_points {
+	char libc[512];		/* the kernel reads the path at attach */
+	uint64_t malloc_off, free_off, free_entry;
+};
+
+/* Find the floor's points in pid's libc. Returns 0, or -errno with note saying why. */
+static int floor_points(pid_t pid, struct floor_points *fp, char *note, size_t cap)
 {
-	static char libc[512];	/* the kernel reads the path at open */
 	struct elf_func fm, ff;
 	struct probe_place pp;
 	struct elf_funcs *e;
-	uint64_t hits[3] = { 0 };
-	int fds[3] = { -1, -1, -1 }, prog = -1, err;
+	int err = bench__libc_path(pid, fp->libc, sizeof(fp->libc));
 
-	snprintf(r->label, sizeof(r->label), with_bpf ? "floor-bpf" : "floor");
-	r->attach_ms = -1;
-	err = bench__libc_path(w->pid, libc, sizeof(libc));
 	if (err) {
-		snprintf(r->note, sizeof(r->note), "no libc in the worker: %s", strerror(-err));
+		snprintf(note, cap, "no libc in the worker: %s", strerror(-err));
 		return err;
 	}
-	e = elf_funcs__open(libc);
+	e = elf_funcs__open(fp->libc);
 	if (!e) {
 		err = -errno;
-		snprintf(r->note, sizeof(r->note), "%.200s: %s", libc, strerror(-err));
+		snprintf(note, cap, "%.200s: %s", fp->libc, strerror(-err));
 		return err;
 	}
 	err = elf_funcs__find(e, "malloc", &fm);
@@ -298,47 +316,115 @@ static int run_floor(const struct worker *w, const struct opts *o, struct result
 		pp.offset = ff.offset;
 	elf_funcs__close(e);
 	if (err) {
-		snprintf(r->note, sizeof(r->note), "%.200s: no malloc or free", libc);
+		snprintf(note, cap, "%.200s: no malloc or free", fp->libc);
 		return err;
 	}
-	fds[0] = open_uprobe(w->pid, libc, fm.offset, false);
-	fds[1] = open_uprobe(w->pid, libc, fm.offset, true);
-	fds[2] = open_uprobe(w->pid, libc, pp.offset, false);
+	fp->malloc_off = fm.offset;
+	fp->free_off = pp.offset;
+	fp->free_entry = ff.offset;
+	return 0;
+}
+
+/*
+ * fds[0..2]: perf uprobe events at malloc's entry and return and at free's
+ * point, with prog on each if prog >= 0. Returns 0 or -errno (note says
+ * why); opened descriptors are left in fds for the caller to close.
+ */
+static int floor_perf(pid_t pid, const struct floor_points *fp, int prog, int *fds,
+		      char *note, size_t cap)
+{
+	fds[0] = open_uprobe(pid, fp->libc, fp->malloc_off, false);
+	fds[1] = open_uprobe(pid, fp->libc, fp->malloc_off, true);
+	fds[2] = open_uprobe(pid, fp->libc, fp->free_off, false);
 	for (int i = 0; i < 3; i++) {
 		if (fds[i] < 0) {
-			err = fds[i];
-			snprintf(r->note, sizeof(r->note), "perf uprobe: %s", strerror(-err));
-			goto close_fds;
+			snprintf(note, cap, "perf uprobe: %s", strerror(-fds[i]));
+			return fds[i];
+		}
+		if (prog >= 0 && ioctl(fds[i], PERF_EVENT_IOC_SET_BPF, prog)) {
+			int err = -errno;
+
+			snprintf(note, cap, "empty BPF program: %s", strerror(-err));
+			return err;
 		}
 	}
-	if (with_bpf) {
-		prog = load_empty_prog();
-		for (int i = 0; i < 3 && prog >= 0; i++)
-			if (ioctl(fds[i], PERF_EVENT_IOC_SET_BPF, prog))
-				prog = -errno;
+	return 0;
+}
+
+/*
+ * fds[0]: a uprobe_multi entry link (malloc, free's point), fds[1]: a
+ * return link (malloc), prog on both. Returns 0 or -errno (note says why);
+ * opened descriptors are left in fds for the caller to close.
+ */
+static int floor_multi(pid_t pid, const struct floor_points *fp, int prog, int *fds,
+		       char *note, size_t cap)
+{
+	const uint64_t entries[] = { fp->malloc_off, fp->free_off };
+
+	fds[0] = uprobe_multi__attach(prog, fp->libc, entries, 2, pid, false);
+	if (fds[0] >= 0)
+		fds[1] = uprobe_multi__attach(prog, fp->libc, &fp->malloc_off, 1, pid, true);
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] < 0) {
+			snprintf(note, cap, "uprobe_multi link: %s", strerror(-fds[i]));
+			return fds[i];
+		}
+	}
+	return 0;
+}
+
+/*
+ * A floor variant: malloc's entry and return and free's chosen offset, on
+ * the worker only, attached as kind says. With an empty BPF program the
+ * kernel skips the perf record: the least any BPF tracer at these points
+ * pays. Returns 0, or -errno when the probes cannot be attached (r->note
+ * says why).
+ */
+static int run_floor(const struct worker *w, const struct opts *o, struct result *r,
+		     enum floor_kind kind)
+{
+	struct floor_points fp;
+	uint64_t hits[3] = { 0 };
+	int fds[3] = { -1, -1, -1 }, prog = -1, err;
+
+	snprintf(r->label, sizeof(r->label), "%s", floor_labels[kind]);
+	r->attach_ms = r->exit_ms = -1;
+	err = floor_points(w->pid, &fp, r->note, sizeof(r->note));
+	if (err)
+		return err;
+	if (kind != FLOOR_PERF) {
+		prog = load_empty_prog(kind == FLOOR_MULTI);
 		if (prog < 0) {
 			err = prog;
 			snprintf(r->note, sizeof(r->note), "empty BPF program: %s", strerror(-err));
-			goto close_fds;
+			return err;
 		}
 	}
+	if (kind == FLOOR_MULTI)
+		err = floor_multi(w->pid, &fp, prog, fds, r->note, sizeof(r->note));
+	else
+		err = floor_perf(w->pid, &fp, prog, fds, r->note, sizeof(r->note));
+	if (err)
+		goto close_fds;
 	if (!measure(w, o, r)) {
 		err = -ESRCH;
 		snprintf(r->note, sizeof(r->note), "the worker died");
 		goto close_fds;
 	}
-	for (int i = 0; i < 3; i++)
-		if (read(fds[i], &hits[i], sizeof(hits[i])) != sizeof(hits[i]))
-			hits[i] = 0;
-	if (with_bpf)		/* a program returning 0 suppresses the count */
-		snprintf(r->note, sizeof(r->note), "empty BPF program, free at +%" PRIu64,
-			 pp.offset - ff.offset);
-	else
+	if (kind == FLOOR_PERF) {
+		for (int i = 0; i < 3; i++)
+			if (read(fds[i], &hits[i], sizeof(hits[i])) != sizeof(hits[i]))
+				hits[i] = 0;
 		snprintf(r->note, sizeof(r->note), "hits: malloc %" PRIu64 ", malloc return %"
 			 PRIu64 ", free+%" PRIu64 " %" PRIu64, hits[0], hits[1],
-			 pp.offset - ff.offset, hits[2]);
+			 fp.free_off - fp.free_entry, hits[2]);
+	} else {	/* a program returning 0 suppresses the count */
+		snprintf(r->note, sizeof(r->note), "empty BPF program%s, free at +%" PRIu64,
+			 kind == FLOOR_MULTI ? " through uprobe_multi links" : "",
+			 fp.free_off - fp.free_entry);
+	}
 close_fds:
-	for (int i = 0; i < 3; i++)
+	for (int i = 3; i-- > 0;)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	if (prog >= 0)
@@ -426,11 +512,15 @@ static void expand(const char *cmd, pid_t pid, char *out, size_t cap)
 	out[len < cap ? len : cap - 1] = '\0';
 }
 
+/* Start "exec cmd" under /bin/sh in its own process group. Returns 0 or -errno. */
 static int tracer_start(struct tracer *t, const char *cmd)
 {
+	char line[2048 + 8];
 	int p[2];
 
 	memset(t, 0, sizeof(*t));
+	/* exec: SIGINT reaches the tracer itself, and its exit is the one timed */
+	snprintf(line, sizeof(line), "exec %s", cmd);
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
 	t->pid = fork();
@@ -443,7 +533,7 @@ static int tracer_start(struct tracer *t, const char *cmd)
 		dup2(null, 0);
 		dup2(p[1], 1);
 		dup2(p[1], 2);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
 		_exit(127);
 	}
 	setpgid(t->pid, t->pid);	/* both sides: no race with the kill below */
@@ -453,15 +543,26 @@ static int tracer_start(struct tracer *t, const char *cmd)
 	return 0;
 }
 
-/* SIGINT to the tracer's group, SIGKILL if it has not exited in time. */
-static void tracer_stop(struct tracer *t)
+/*
+ * SIGINT to the tracer's group, SIGKILL if it has not exited in time.
+ * Returns the milliseconds from SIGINT to its exit, or -1 if it had to be
+ * killed (or was gone already).
+ */
+static double tracer_stop(struct tracer *t)
 {
-	double deadline = mono_ms() + STOP_TIMEOUT_S * 1000.0;
+	double t0 = mono_ms(), deadline = t0 + STOP_TIMEOUT_S * 1000.0, exit_ms = -1;
 
-	if (tracer_alive(t))
+	if (tracer_alive(t)) {
 		kill(-t->pid, SIGINT);
-	while (tracer_alive(t) && mono_ms() < deadline)
-		tracer_read(t, 50, NULL);	/* drain: a full pipe would block its exit */
+		while (tracer_alive(t) && mono_ms() < deadline) {
+			if (t->fd >= 0)
+				tracer_read(t, 1, NULL);	/* drain: a full pipe would block its exit */
+			else
+				usleep(1000);
+		}
+		if (!tracer_alive(t))
+			exit_ms = mono_ms() - t0;
+	}
 	if (tracer_alive(t)) {
 		kill(-t->pid, SIGKILL);
 		waitpid(t->pid, &t->status, 0);
@@ -473,6 +574,7 @@ static void tracer_stop(struct tracer *t)
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = -1;
+	return exit_ms;
 }
 
 /* Parse 'LABEL|READY|COMMAND'. Returns false on a malformed spec. */
@@ -498,7 +600,7 @@ static void run_tracer(const struct worker *w, const struct opts *o, char *spec,
 	double t0, deadline;
 	bool up = false;
 
-	r->attach_ms = -1;
+	r->attach_ms = r->exit_ms = -1;
 	if (!split_spec(spec, &label, &ready, &tmpl)) {
 		snprintf(r->label, sizeof(r->label), "?");
 		snprintf(r->note, sizeof(r->note), "bad -t spec (want LABEL|READY|COMMAND)");
@@ -537,7 +639,7 @@ static void run_tracer(const struct worker *w, const struct opts *o, char *spec,
 			 tail);
 		r->ok = false;
 	}
-	tracer_stop(&t);
+	r->exit_ms = tracer_stop(&t);
 }
 
 /* ---- report ------------------------------------------------------------ */
@@ -571,13 +673,14 @@ static void print_results(const struct opts *o, const struct result *res, int nr
 	printf("# %ld malloc(%ld)+free pairs a round, %d rounds + 1 warm-up, %d frames deep; "
 	       "worker pid %d\n", o->pairs, o->size, o->rounds, o->depth, (int)worker);
 	printf("# ns/pair: median round (min-max); added: over untraced; "
-	       "x floor, x floor-bpf, x %s: added / their added\n", o->baseline);
-	printf("%-16s %10s %21s %10s %8s %9s %8s %9s\n", "variant", "ns/pair", "(min-max)",
-	       "added", "x floor", "x flr-bpf", "x naive", "attach ms");
+	       "x floor, x floor-bpf, x %s: added / their added; attach: start to ready line; "
+	       "exit: SIGINT to exit\n", o->baseline);
+	printf("%-16s %10s %21s %10s %8s %9s %8s %9s %7s\n", "variant", "ns/pair", "(min-max)",
+	       "added", "x floor", "x flr-bpf", "x naive", "attach ms", "exit ms");
 	for (int i = 0; i < nr; i++) {
 		const struct result *r = &res[i];
 		char range[48], added[24] = "-", xf[16] = "-", xb[16] = "-", xn[16] = "-";
-		char att[16] = "-";
+		char att[16] = "-", ex[16] = "-";
 
 		if (!r->ok) {
 			printf("%-16s %10s  %s\n", r->label, "n/a", r->note);
@@ -594,8 +697,10 @@ static void print_results(const struct opts *o, const struct result *res, int nr
 		}
 		if (r->attach_ms >= 0)
 			snprintf(att, sizeof(att), "%.0f", r->attach_ms);
-		printf("%-16s %10.1f %21s %10s %8s %9s %8s %9s%s%s\n", r->label, r->median, range,
-		       added, xf, xb, xn, att, r->note[0] ? "  " : "", r->note);
+		if (r->exit_ms >= 0)
+			snprintf(ex, sizeof(ex), "%.0f", r->exit_ms);
+		printf("%-16s %10.1f %21s %10s %8s %9s %8s %9s %7s%s%s\n", r->label, r->median,
+		       range, added, xf, xb, xn, att, ex, r->note[0] ? "  " : "", r->note);
 	}
 	fflush(stdout);
 }
@@ -604,7 +709,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: bench-overhead -w WORKER [-n PAIRS] [-r ROUNDS] [-z SIZE] "
 		"[-d DEPTH] [-b BASELINE] [-t 'LABEL|READY|COMMAND']...\n"
-		"       bench-overhead -p PID [-e] -u PATH:OFFSET[:ret]...\n");
+		"       bench-overhead -p PID [-e | -m] -u PATH:OFFSET[:ret]...\n");
 }
 
 /* ---- probes on another process ------------------------------------------ */
@@ -617,46 +722,115 @@ static void on_stop(int sig)
 	stop_probes = 1;
 }
 
-/* -p PID [-e] -u ...: hold the probes until SIGINT or SIGTERM. */
-static int hold_probes(pid_t pid, bool with_bpf, char **points, int nr)
+/* One -u PATH:OFFSET[:ret] point. */
+struct point {
+	const char *path, *off_str;
+	uint64_t off;
+	bool ret;
+};
+
+/* Split spec in place. Returns false (after printing) when malformed. */
+static bool parse_point(char *spec, struct point *pt)
 {
+	char *off = strchr(spec, ':'), *ret;
+
+	if (!off) {
+		fprintf(stderr, "bench-overhead: -u %s: want PATH:OFFSET[:ret]\n", spec);
+		return false;
+	}
+	*off++ = '\0';
+	ret = strchr(off, ':');
+	if (ret)
+		*ret++ = '\0';
+	pt->path = spec;
+	pt->off_str = off;
+	pt->off = strtoull(off, NULL, 0);
+	pt->ret = ret && !strcmp(ret, "ret");
+	return true;
+}
+
+/*
+ * Perf uprobe events at each point, prog on each if prog >= 0. Returns
+ * how many descriptors it left in fds (== nr on success).
+ */
+static int hold_perf(pid_t pid, int prog, const struct point *pts, int nr, int *fds)
+{
+	for (int n = 0; n < nr; n++) {
+		fds[n] = open_uprobe(pid, pts[n].path, pts[n].off, pts[n].ret);
+		if (fds[n] < 0 || (prog >= 0 && ioctl(fds[n], PERF_EVENT_IOC_SET_BPF, prog))) {
+			fprintf(stderr, "bench-overhead: uprobe %s:%s: %s\n", pts[n].path,
+				pts[n].off_str, strerror(fds[n] < 0 ? -fds[n] : errno));
+			if (fds[n] >= 0)
+				close(fds[n]);
+			return n;
+		}
+	}
+	return nr;
+}
+
+/*
+ * uprobe_multi links with prog: one per path and kind (entry, return)
+ * holding all its points. Returns how many descriptors it left in fds;
+ * *err set when a link failed.
+ */
+static int hold_multi(pid_t pid, int prog, const struct point *pts, int nr, int *fds,
+		      int *err)
+{
+	bool taken[MAX_VARIANTS] = { false };
+	uint64_t offs[MAX_VARIANTS];
+	int n = 0;
+
+	for (int i = 0; i < nr; i++) {
+		unsigned int cnt = 0;
+
+		if (taken[i])
+			continue;
+		for (int j = i; j < nr; j++) {
+			if (!taken[j] && pts[j].ret == pts[i].ret && !strcmp(pts[j].path, pts[i].path)) {
+				taken[j] = true;
+				offs[cnt++] = pts[j].off;
+			}
+		}
+		fds[n] = uprobe_multi__attach(prog, pts[i].path, offs, cnt, pid, pts[i].ret);
+		if (fds[n] < 0) {
+			fprintf(stderr, "bench-overhead: uprobe_multi link on %s (%u points): %s\n",
+				pts[i].path, cnt, strerror(-fds[n]));
+			*err = 1;
+			return n;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* -p PID [-e | -m] -u ...: hold the probes until SIGINT or SIGTERM. */
+static int hold_probes(pid_t pid, enum floor_kind kind, char **specs, int nr)
+{
+	struct point pts[MAX_VARIANTS];
 	int fds[MAX_VARIANTS], prog = -1, err = 0, n = 0;
 	sigset_t set, old;
 
+	for (int i = 0; i < nr; i++)
+		if (!parse_point(specs[i], &pts[i]))
+			return 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, &old);	/* delivered only in sigsuspend */
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
-	if (with_bpf) {
-		prog = load_empty_prog();
+	if (kind != FLOOR_PERF) {
+		prog = load_empty_prog(kind == FLOOR_MULTI);
 		if (prog < 0) {
 			fprintf(stderr, "bench-overhead: empty BPF program: %s\n", strerror(-prog));
 			return 1;
 		}
 	}
-	for (n = 0; n < nr; n++) {
-		char *path = points[n], *off = strchr(path, ':'), *ret;
-
-		if (!off) {
-			fprintf(stderr, "bench-overhead: -u %s: want PATH:OFFSET[:ret]\n", path);
-			err = 1;
-			break;
-		}
-		*off++ = '\0';
-		ret = strchr(off, ':');
-		if (ret)
-			*ret++ = '\0';
-		fds[n] = open_uprobe(pid, path, strtoull(off, NULL, 0), ret && !strcmp(ret, "ret"));
-		if (fds[n] < 0 || (with_bpf && ioctl(fds[n], PERF_EVENT_IOC_SET_BPF, prog))) {
-			fprintf(stderr, "bench-overhead: uprobe %s:%s: %s\n", path, off,
-				strerror(fds[n] < 0 ? -fds[n] : errno));
-			if (fds[n] >= 0)
-				close(fds[n]);
-			err = 1;
-			break;
-		}
+	if (kind == FLOOR_MULTI) {
+		n = hold_multi(pid, prog, pts, nr, fds, &err);
+	} else {
+		n = hold_perf(pid, prog, pts, nr, fds);
+		err = n < nr;
 	}
 	if (!err) {
 		fprintf(stderr, "bench-overhead: probes attached\n");
@@ -666,9 +840,9 @@ static int hold_probes(pid_t pid, bool with_bpf, char **points, int nr)
 	while (n-- > 0) {
 		uint64_t hits = 0;
 
-		if (!with_bpf && !err && read(fds[n], &hits, sizeof(hits)) == sizeof(hits))
-			printf("%s:%s hits %" PRIu64 "\n", points[n], points[n] + strlen(points[n]) + 1,
-			       hits);
+		if (kind == FLOOR_PERF && !err &&
+		    read(fds[n], &hits, sizeof(hits)) == sizeof(hits))
+			printf("%s:%s hits %" PRIu64 "\n", pts[n].path, pts[n].off_str, hits);
 		close(fds[n]);
 	}
 	if (prog >= 0)
@@ -680,17 +854,18 @@ int main(int argc, char **argv)
 {
 	struct opts o = { .pairs = 20000, .rounds = 5, .size = 64, .depth = 8,
 			  .baseline = "naive" };
-	static struct result res[MAX_VARIANTS + 2];
+	static struct result res[MAX_VARIANTS + 4];
 	char *specs[MAX_VARIANTS], *points[MAX_VARIANTS];
 	int nr_specs = 0, nr_points = 0, nr = 0, c, err;
-	bool with_bpf = false;
+	enum floor_kind hold_kind = FLOOR_PERF;
 	pid_t pid = 0;
 	struct worker w;
 
-	while ((c = getopt(argc, argv, "w:n:r:z:d:b:t:p:eu:h")) != -1) {
+	while ((c = getopt(argc, argv, "w:n:r:z:d:b:t:p:emu:h")) != -1) {
 		switch (c) {
 		case 'p': pid = atoi(optarg); break;
-		case 'e': with_bpf = true; break;
+		case 'e': hold_kind = FLOOR_BPF; break;
+		case 'm': hold_kind = FLOOR_MULTI; break;
 		case 'u':
 			if (nr_points == MAX_VARIANTS) {
 				fprintf(stderr, "bench-overhead: at most %d -u\n", MAX_VARIANTS);
@@ -717,7 +892,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (pid > 0 && nr_points && optind == argc)
-		return hold_probes(pid, with_bpf, points, nr_points);
+		return hold_probes(pid, hold_kind, points, nr_points);
 	if (!o.worker || optind != argc || o.pairs <= 0 || o.rounds < 1 ||
 	    o.rounds > MAX_ROUNDS || o.size < 0 || o.depth < 0 || o.depth > 200) {
 		usage();
@@ -730,14 +905,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(res[nr].label, sizeof(res[nr].label), "untraced");
-	res[nr].attach_ms = -1;
+	res[nr].attach_ms = res[nr].exit_ms = -1;
 	if (!measure(&w, &o, &res[nr])) {
 		fprintf(stderr, "bench-overhead: the worker failed\n");
 		worker_stop(&w);
 		return 1;
 	}
 	nr++;
-	err = run_floor(&w, &o, &res[nr++], false);
+	err = run_floor(&w, &o, &res[nr++], FLOOR_PERF);
 	if (err == -EACCES || err == -EPERM || err == -ENOENT) {
 		print_results(&o, res, nr, w.pid);
 		fprintf(stderr, "bench-overhead: uprobes cannot be opened here: %s\n",
@@ -745,7 +920,8 @@ int main(int argc, char **argv)
 		worker_stop(&w);
 		return 2;
 	}
-	run_floor(&w, &o, &res[nr++], true);
+	run_floor(&w, &o, &res[nr++], FLOOR_BPF);
+	run_floor(&w, &o, &res[nr++], FLOOR_MULTI);
 	for (int i = 0; i < nr_specs; i++) {
 		fprintf(stderr, "bench-overhead: %.60s ...\n", specs[i]);
 		run_tracer(&w, &o, specs[i], &res[nr++]);

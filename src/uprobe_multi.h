@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uprobe_multi.h - uprobe_multi BPF links (Linux 6.6+): one bpf(2)
+ * BPF_LINK_CREATE attaches a program to many offsets of one file, for one
+ * process, and closing the link removes them all with one synchronization.
+ *
+ * Debian 12's libbpf (1.1) and uapi headers (6.1) predate them, so this
+ * module carries its own copy of that kernel ABI and makes the raw
+ * syscalls. It depends on nothing but libc and <linux/bpf.h>.
+ *
+ * A program attached this way must have been loaded with expected attach
+ * type UPROBE_MULTI_ATTACH_TYPE (bpf_program__set_expected_attach_type()
+ * before load); such a program cannot be attached through perf events.
+ */
+#ifndef MEMTRACE_UPROBE_MULTI_H
+#define MEMTRACE_UPROBE_MULTI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* enum bpf_attach_type BPF_TRACE_UPROBE_MULTI (Linux 6.6+). */
+#define UPROBE_MULTI_ATTACH_TYPE	48
+
+/* The kernel's bound on offsets per link (MAX_UPROBE_MULTI_CNT). */
+#define UPROBE_MULTI_MAX_CNT		(1U << 20)
+
+/*
+ * Whether this kernel creates uprobe_multi links. Loads a two-instruction
+ * program with that expected attach type and asks for a link on "/" (a
+ * directory): a kernel that knows the link type refuses it with EBADF,
+ * one that does not with EINVAL. Attaches nothing, changes nothing, leaves
+ * no descriptor open. Returns 1 (supported), 0 (not supported), or
+ * -errno when it cannot tell (-EPERM: no CAP_BPF).
+ */
+int uprobe_multi__supported(void);
+
+/*
+ * Attach the program prog_fd to cnt offsets of the ELF file at path (file
+ * offsets, as uprobes take them), entry probes, or return probes if ret.
+ * pid > 0: breakpoints only in that process (its thread group, also after
+ * it execs); 0: every process mapping the file. The path is resolved once,
+ * now (symlinks followed, so /proc/PID/map_files/... works). Returns the
+ * link's file descriptor (close-on-exec; closing it detaches every probe
+ * of the link), or -errno: -EINVAL (cnt 0, cnt above
+ * UPROBE_MULTI_MAX_CNT, or a program not loaded for uprobe_multi), -ESRCH
+ * (no such process), -ENOENT, -EBADF (path not a regular file)...; on
+ * failure nothing stays attached.
+ */
+int uprobe_multi__attach(int prog_fd, const char *path, const uint64_t *offsets, size_t cnt,
+			 pid_t pid, bool ret);
+
+#endif
