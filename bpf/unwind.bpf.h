@@ -43,7 +43,7 @@
 #define UNWIND_WINDOW		(UNWIND_CHUNK * UNWIND_CHUNKS)
 #define UNWIND_CACHE_BITS	12	/* pc -> row cache: 4096 slots per CPU */
 #define UNWIND_CACHE_SLOTS	(1u << UNWIND_CACHE_BITS)
-#define UNWIND_MEMO_WORDS	48	/* stack words a memoized walk may read */
+#define UNWIND_MEMO_WORDS	64	/* stack words a memoized walk may need */
 #define UNWIND_MEMO_HIT		(-1)	/* unwind_user_stack(): same stack as the memo's */
 
 _Static_assert((1u << UNWIND_ROW_STEPS) >= UNWIND_ROWS_MAX, "row search too short");
@@ -52,7 +52,6 @@ _Static_assert((UNWIND_MAX_MODULES & UNWIND_MOD_MASK) == 0, "UNWIND_MAX_MODULES:
 _Static_assert(sizeof(struct unwind_row) == 16, "unwind_row layout");
 _Static_assert(4096 % UNWIND_CHUNK == 0, "a chunk must not cross a page");
 _Static_assert(UNWIND_CHUNKS <= 32, "chunk bitmap is 32 bits");
-_Static_assert(UNWIND_MEMO_WORDS <= 64, "memo need mask is 64 bits");
 
 #ifndef unwind_count_fp_fallback
 #define unwind_count_fp_fallback(n) do { } while (0)
@@ -118,8 +117,11 @@ struct unwind_regs {
 	__u32 fp_valid;		/* fp holds the caller's value (not undefined) */
 	__u32 fp_initial;	/* fp is still the register the walk started with */
 	__u32 used_fp0;		/* ... and a rule or fp step used it */
-	__u32 fp_word;		/* fp came from memo word fp_word - 1 (0: not) */
-	__u32 last_word;	/* the last read's memo word + 1 (0: not noted) */
+	__u32 fp_pending;	/* fp came from the stack word at fp_addr, not
+				   noted in the memo until a step uses it */
+	__u32 pad;
+	__u64 fp_addr, fp_val;	/* that word */
+	__u64 last_addr, last_val; /* the last word read */
 };
 
 /*
@@ -133,15 +135,15 @@ struct unwind_regs {
 struct unwind_memo {
 	__u64 pc, sp, fp;	/* registers the walk started from */
 	__u64 result;		/* the caller's result for this stack; 0: none */
-	__u64 lo, hi;		/* lowest and highest address of the needed words */
+	__u64 lo, hi;		/* lowest and highest address of the words */
 	__u32 gen;		/* unwind_modules.gen during the walk; 0: fp mode */
 	__u32 nr;		/* words read; > UNWIND_MEMO_WORDS: not memoizable */
 	__u32 uses_fp;		/* fp is part of the key */
 	__u32 mode;		/* enum unwind_mode of the walk */
-	/* Words the result depends on. A saved frame pointer matters only if
-	 * a later rule or fp step uses it: optimized code keeps loop counters
-	 * in rbp, and their saved values must not defeat the memo. */
-	__u64 need;
+	/* The words the result depends on: every return address, and a saved
+	 * frame pointer only if a later rule or fp step used it (optimized
+	 * code keeps loop counters in rbp: their saved values must not defeat
+	 * the memo). */
 	__u64 addr[UNWIND_MEMO_WORDS];
 	__u64 val[UNWIND_MEMO_WORDS];
 };
@@ -271,44 +273,65 @@ static __always_inline long unwind_read_raw(struct unwind_window_buf *win,
 	return 0;
 }
 
+/* Note a word the walk's result depends on in memo (when there is one). */
+static __always_inline void unwind_note(struct unwind_memo *memo, __u64 addr, __u64 val)
+{
+	__u32 n;
+
+	if (!memo)
+		return;
+	n = memo->nr;
+	if (n < UNWIND_MEMO_WORDS) {
+		memo->addr[n] = addr;
+		memo->val[n] = val;
+		if (!n || addr < memo->lo)
+			memo->lo = addr;
+		if (!n || addr > memo->hi)
+			memo->hi = addr;
+	}
+	if (n <= UNWIND_MEMO_WORDS)
+		memo->nr = n + 1;
+}
+
 /*
- * unwind_read_raw(), and note the word in memo (when there is one); need:
- * the walk's result depends on it whatever comes next (a return address).
- * r->last_word names the noted word.
+ * unwind_read_raw(); need: the result depends on the word whatever comes
+ * next (a return address), noted in memo now; otherwise it is only kept
+ * in r->last_addr/last_val (a saved frame pointer: see unwind_use_fp()).
  */
 static __always_inline long unwind_read(struct unwind_window_buf *win, struct unwind_regs *r,
 					struct unwind_memo *memo, __u64 addr, __u64 *out,
 					bool need)
 {
-	__u32 n;
-
-	r->last_word = 0;
 	if (unwind_read_raw(win, r, addr, out)) {
 		if (memo)	/* it may read next time: never skip this walk */
 			memo->nr = UNWIND_MEMO_WORDS + 1;
 		return -1;
 	}
-	if (memo) {
-		n = memo->nr;
-		if (n < UNWIND_MEMO_WORDS) {
-			memo->addr[n] = addr;
-			memo->val[n] = *out;
-			if (need)
-				memo->need |= 1ULL << n;
-			r->last_word = n + 1;
-		}
-		if (n <= UNWIND_MEMO_WORDS)
-			memo->nr = n + 1;
-	}
+	if (need)
+		unwind_note(memo, addr, *out);
+	r->last_addr = addr;
+	r->last_val = *out;
 	return 0;
+}
+
+/* fp now holds the word just read (r->last_addr). */
+static __always_inline void unwind_set_fp(struct unwind_regs *r, __u64 fp)
+{
+	r->fp = fp;
+	r->fp_initial = 0;
+	r->fp_pending = 1;
+	r->fp_addr = r->last_addr;
+	r->fp_val = r->last_val;
 }
 
 /* The walk is about to use fp: its value is part of the result now. */
 static __always_inline void unwind_use_fp(struct unwind_regs *r, struct unwind_memo *memo)
 {
 	r->used_fp0 |= r->fp_initial;
-	if (memo && r->fp_word)
-		memo->need |= 1ULL << ((r->fp_word - 1) & 63);
+	if (r->fp_pending) {
+		unwind_note(memo, r->fp_addr, r->fp_val);
+		r->fp_pending = 0;
+	}
 }
 
 /*
@@ -371,8 +394,7 @@ static __always_inline __u64 unwind_fix_ra(struct unwind_regs *r, __u64 slot, __
 __noinline int unwind_fp_step(struct unwind_window_buf *win, struct unwind_regs *r,
 			      struct unwind_memo *memo)
 {
-	__u64 fp, ra;
-	__u32 word;
+	__u64 fp, ra, fp_at;
 
 	if (!r || !r->fp_valid)
 		return UNWIND_ERR;
@@ -381,16 +403,14 @@ __noinline int unwind_fp_step(struct unwind_window_buf *win, struct unwind_regs 
 		return UNWIND_END;	/* outermost frames clear fp */
 	if ((r->fp & 7) || r->fp < r->sp)
 		return UNWIND_ERR;	/* not a frame: callers live above us */
-	if (unwind_read(win, r, memo, r->fp, &fp, false))
-		return UNWIND_ERR;
-	word = r->last_word;
 	if (unwind_read(win, r, memo, r->fp + 8, &ra, true))
 		return UNWIND_ERR;
-	r->sp = r->fp + 16;
-	r->pc = unwind_fix_ra(r, r->fp + 8, ra);
-	r->fp = fp;
-	r->fp_initial = 0;
-	r->fp_word = word;
+	fp_at = r->fp;
+	if (unwind_read(win, r, memo, fp_at, &fp, false))
+		return UNWIND_ERR;
+	r->sp = fp_at + 16;
+	r->pc = unwind_fix_ra(r, fp_at + 8, ra);
+	unwind_set_fp(r, fp);
 	return r->pc ? UNWIND_NEXT : UNWIND_END;
 }
 
@@ -429,14 +449,12 @@ __noinline int unwind_row_step(struct unwind_window_buf *win, struct unwind_regs
 	if (row->fp_rule == REG_AT_CFA) {
 		if (unwind_read(win, r, memo, cfa + (__s64)row->fp_off, &fp, false))
 			return UNWIND_ERR;
-		r->fp = fp;
+		unwind_set_fp(r, fp);
 		r->fp_valid = 1;
-		r->fp_initial = 0;
-		r->fp_word = r->last_word;
 	} else if (row->fp_rule == REG_UNDEFINED) {
 		r->fp_valid = 0;
 		r->fp_initial = 0;
-		r->fp_word = 0;
+		r->fp_pending = 0;
 	}
 	r->sp = cfa;
 	r->pc = unwind_fix_ra(r, slot, ra);
@@ -482,30 +500,6 @@ static long unwind_step(__u32 i, void *ctx)
 	return 1;
 }
 
-/* After a walk: the span of the words it needs (the check reads only that). */
-__noinline int unwind_memo_seal(struct unwind_memo *memo)
-{
-	__u64 lo = ~0ULL, hi = 0, a;
-
-	if (!memo)
-		return 0;
-#pragma clang loop unroll(disable)
-	for (__u32 i = 0; i < UNWIND_MEMO_WORDS; i++) {
-		if (i >= memo->nr)
-			break;
-		if (!((memo->need >> i) & 1))
-			continue;
-		a = memo->addr[i];
-		if (a < lo)
-			lo = a;
-		if (a > hi)
-			hi = a;
-	}
-	memo->lo = lo;
-	memo->hi = hi;
-	return 0;
-}
-
 /*
  * 1 when every word memo's walk read still holds the value it read, else
  * 0. The words usually span a few hundred bytes of one stack: one read of
@@ -527,8 +521,6 @@ __noinline int unwind_memo_check(struct unwind_window_buf *win, const struct unw
 	for (__u32 i = 0; i < UNWIND_MEMO_WORDS; i++) {
 		if (i >= memo->nr)
 			return 1;
-		if (!((memo->need >> i) & 1))
-			continue;
 		off = memo->addr[i] - lo;
 		if ((off & 7) || off >= len)
 			return 0;
@@ -605,7 +597,6 @@ static __always_inline int unwind_user_stack(struct pt_regs *regs, __u32 tgid,
 		if (memo) {
 			memo->result = 0;
 			memo->nr = 0;
-			memo->need = 0;
 		}
 		w.st = st;
 		w.mods = mods;
@@ -637,8 +628,6 @@ static __always_inline int unwind_user_stack(struct pt_regs *regs, __u32 tgid,
 			memo->gen = gen;
 			memo->mode = mode;
 			memo->uses_fp = w.regs.used_fp0;
-			if (memo->nr <= UNWIND_MEMO_WORDS)
-				unwind_memo_seal(memo);
 		}
 		unwind_count_fp_fallback(w.fp_frames);
 		break;
