@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect.h"
+#include "live_scan.h"
 
 #define BATCH 4096
 
@@ -26,6 +27,10 @@ struct collector {
 	double last_cost;
 	uint64_t last_walked;
 	uint64_t last_allocs, last_mmaps;
+	struct live_scan *scan;		/* kernel walk; NULL: userspace walk */
+	int scan_err;			/* why scan is NULL (-errno), 0 if it is not */
+	enum collect_walk last_walk;
+	uint64_t walk_fallbacks;	/* kernel walks that failed, walked again here */
 	struct addr_range *wrappers;
 	size_t nr_wrappers;
 };
@@ -76,6 +81,19 @@ struct collector *collector__new(const struct collect_maps *maps, const struct c
 		errno = EINVAL;
 		return NULL;
 	}
+	c->scan_err = -EOPNOTSUPP;
+	if ((o->ages || o->older_s > 0) && !o->user_walk) {
+		struct bpf_map_info info = { 0 };
+		__u32 len = sizeof(info);
+		uint32_t max_keys = 0;
+
+		/* Live (stack, kind) pairs have an aggregate, unless aggs was
+		 * full (counted): size the accumulator like aggs. */
+		if (!bpf_obj_get_info_by_fd(maps->aggs, &info, &len))
+			max_keys = info.max_entries;
+		c->scan = live_scan__new(maps->allocs, maps->mmaps, max_keys);
+		c->scan_err = c->scan ? 0 : -errno;
+	}
 	return c;
 }
 
@@ -83,6 +101,7 @@ void collector__free(struct collector *c)
 {
 	if (!c)
 		return;
+	live_scan__free(c->scan);
 	for (size_t i = 0; i < c->cache_cap; i++)
 		free(c->cache[i].ips);
 	free(c->cache);
@@ -92,6 +111,16 @@ void collector__free(struct collector *c)
 
 double collector__last_cost(const struct collector *c) { return c->last_cost; }
 uint64_t collector__last_walked(const struct collector *c) { return c->last_walked; }
+
+enum collect_walk collector__last_walk(const struct collector *c, uint64_t *fallbacks,
+				       int *kernel_err)
+{
+	if (fallbacks)
+		*fallbacks = c->walk_fallbacks;
+	if (kernel_err)
+		*kernel_err = c->scan_err;
+	return c->last_walk;
+}
 
 void collector__last_counts(const struct collector *c, uint64_t *allocs, uint64_t *mmaps,
 			    uint64_t *stacks)
@@ -241,6 +270,8 @@ static void read_counters(struct collector *c, struct totals *t)
 	t->unwind_failed = t->counters[CNT_UNWIND_FAILED];
 	t->truncated_stacks = t->counters[CNT_UNWIND_TRUNCATED];
 	t->fp_fallback_frames = t->counters[CNT_UNWIND_FP_FALLBACK];
+	t->stack_walks = t->counters[CNT_STACK_WALKS];
+	t->stack_walks_skipped = t->counters[CNT_STACK_WALKS_SKIPPED];
 }
 
 static int64_t unweight(int64_t v)
@@ -308,13 +339,80 @@ static void age_add(struct age_acc *a, uint64_t ts, uint64_t bytes, uint64_t cnt
 	}
 }
 
-/* Walk live allocations and mappings: oldest age per stack, and --older. */
+/* The kernel walk: one folded entry per (stack, kind) instead of a record
+ * per allocation. Returns 0, or -errno with acc untouched. */
+static int kernel_ages(struct collector *c, const struct stack_index *ix, struct age_acc *acc,
+		       uint64_t cutoff)
+{
+	struct live_scan_result res;
+	int err = live_scan__run(c->scan, cutoff, &res);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < res.nr; i++) {
+		int64_t p = index_find(ix, res.keys[i].stack_id, res.keys[i].kind);
+
+		if (p < 0)
+			continue;
+		acc[p].min_ts = res.vals[i].min_ts;
+		acc[p].old_bytes = res.vals[i].old_bytes;
+		acc[p].old_count = res.vals[i].old_count;
+	}
+	c->last_allocs = res.allocs;
+	c->last_mmaps = res.mmaps;
+	c->last_walked = res.allocs + res.mmaps;
+	return 0;
+}
+
+/* The userspace walk: batch copies of both maps, folded here. */
+static int user_ages(struct collector *c, const struct stack_index *ix, struct age_acc *acc,
+		     uint64_t cutoff)
+{
+	void *keys = NULL, *vals = NULL;
+	size_t n = 0;
+	int err;
+
+	err = map_read_all(c->m.allocs, sizeof(__u64), sizeof(struct alloc_info),
+			   &keys, &vals, &n);
+	if (err)
+		return err;
+	c->last_walked = n;
+	c->last_allocs = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct alloc_info *a = &((struct alloc_info *)vals)[i];
+		int64_t p = index_find(ix, a->stack_id, a->kind);
+
+		if (p >= 0)
+			age_add(&acc[p], a->ts, a->est_bytes, a->est_count, cutoff);
+	}
+	free(keys);
+	free(vals);
+	keys = vals = NULL;
+	err = map_read_all(c->m.mmaps, sizeof(__u64), sizeof(struct mmap_info),
+			   &keys, &vals, &n);
+	if (err)
+		return err;
+	c->last_walked += n;
+	c->last_mmaps = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct mmap_info *m = &((struct mmap_info *)vals)[i];
+		int64_t p = index_find(ix, m->stack_id, m->kind);
+
+		if (p >= 0)
+			age_add(&acc[p], m->ts, m->len, WEIGHT_ONE, cutoff);
+	}
+	free(keys);
+	free(vals);
+	return 0;
+}
+
+/* Walk live allocations and mappings: oldest age per stack, and --older.
+ * In the kernel when possible; a kernel walk that fails (accumulator full:
+ * its sums would be incomplete) is done again in userspace, and counted. */
 static int walk_ages(struct collector *c, struct report *r, uint64_t now_ns)
 {
 	struct stack_index ix;
 	struct age_acc *acc;
-	void *keys = NULL, *vals = NULL;
-	size_t n = 0;
 	uint64_t cutoff = now_ns - (uint64_t)(c->o.older_s * 1e9);
 	int err;
 
@@ -326,34 +424,25 @@ static int walk_ages(struct collector *c, struct report *r, uint64_t now_ns)
 	err = index_build(&ix, r);
 	if (err)
 		goto free_acc;
-	err = map_read_all(c->m.allocs, sizeof(__u64), sizeof(struct alloc_info),
-			   &keys, &vals, &n);
-	if (err)
-		goto free_index;
-	c->last_walked = n;
-	c->last_allocs = n;
-	for (size_t i = 0; i < n; i++) {
-		const struct alloc_info *a = &((struct alloc_info *)vals)[i];
-		int64_t p = index_find(&ix, a->stack_id, a->kind);
-
-		if (p >= 0)
-			age_add(&acc[p], a->ts, a->est_bytes, a->est_count, cutoff);
+	err = -EOPNOTSUPP;
+	if (c->scan) {
+		err = kernel_ages(c, &ix, acc, cutoff);
+		if (err) {
+			c->walk_fallbacks++;
+			if (err != -ENOSPC && err != -ENOMEM) {	/* broken: stop trying */
+				live_scan__free(c->scan);
+				c->scan = NULL;
+				c->scan_err = err;
+			}
+		} else {
+			c->last_walk = COLLECT_WALK_KERNEL;
+		}
 	}
-	free(keys);
-	free(vals);
-	keys = vals = NULL;
-	err = map_read_all(c->m.mmaps, sizeof(__u64), sizeof(struct mmap_info),
-			   &keys, &vals, &n);
-	if (err)
-		goto free_index;
-	c->last_walked += n;
-	c->last_mmaps = n;
-	for (size_t i = 0; i < n; i++) {
-		const struct mmap_info *m = &((struct mmap_info *)vals)[i];
-		int64_t p = index_find(&ix, m->stack_id, m->kind);
-
-		if (p >= 0)
-			age_add(&acc[p], m->ts, m->len, WEIGHT_ONE, cutoff);
+	if (err) {
+		err = user_ages(c, &ix, acc, cutoff);
+		if (err)
+			goto free_index;
+		c->last_walk = COLLECT_WALK_USER;
 	}
 	for (size_t i = 0; i < r->nr_stacks; i++) {
 		struct stack_report *s = &r->stacks[i];
@@ -364,8 +453,6 @@ static int walk_ages(struct collector *c, struct report *r, uint64_t now_ns)
 			s->outstanding_allocs = unweight(acc[i].old_count);
 		}
 	}
-	free(keys);
-	free(vals);
 free_index:
 	free(ix.pos);
 free_acc:
@@ -393,6 +480,7 @@ int collector__read(struct collector *c, uint64_t now_ns, struct report **out)
 	if (!r)
 		return -ENOMEM;
 	r->suspect = -1;
+	c->last_walk = COLLECT_WALK_NONE;
 	read_counters(c, &r->totals);
 	err = map_read_all(c->m.aggs, sizeof(*keys), sizeof(*vals),
 			   (void **)&keys, (void **)&vals, &n);
