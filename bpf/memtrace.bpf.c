@@ -28,6 +28,7 @@ const volatile __u64 sample_bytes = 0;	/* 0: every allocation */
 const volatile __u64 sample_seed = 0;
 const volatile __u64 temp_ns = 1000000;	/* "temporary": freed within 1 ms */
 const volatile __u32 page_size = 4096;
+const volatile __u32 aggs_slots = AGGS_MAX_ENTRIES;	/* aggs' max_entries */
 /* Launched command: stop it at each new code mapping until its unwind
  * tables and symbols are loaded (memtrace is its parent). */
 const volatile __u32 stop_on_code_map = 0;
@@ -59,10 +60,13 @@ struct {
 	__type(value, struct stack_trace);
 } stacks SEC(".maps");
 
+/* Open addressing over an array (see struct agg_val): no helper call and
+ * no lock on the hot path, and userspace maps it instead of copying. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AGGS_MAX_ENTRIES);
-	__type(key, struct agg_key);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
 	__type(value, struct agg_val);
 } aggs SEC(".maps");
 
@@ -196,8 +200,11 @@ static __always_inline __u64 get_stack_id(struct pt_regs *regs, struct task_stat
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (unwind_user_stack(regs, target_tgid, st, unwind_mode, memo) == UNWIND_MEMO_HIT &&
-		    memo)
+		    memo) {
+			counter(CNT_STACK_WALKS_SKIPPED);
 			return memo->result;
+		}
+		counter(CNT_STACK_WALKS);
 		seq = unwind_seq();
 		if (st->flags & STACK_F_TRUNCATED)
 			counter(CNT_UNWIND_TRUNCATED);
@@ -230,20 +237,52 @@ static __always_inline struct pt_regs *user_regs(void)
 
 /* ---- aggregation ----------------------------------------------------- */
 
+/*
+ * Slot of (stack_id, kind) in aggs, claimed when create; -1 when absent
+ * (not create) or when its AGG_PROBES slots are all taken (counted).
+ * Slots are never released, so a key's probe sequence has no holes.
+ */
+__noinline int agg_slot(__u64 stack_id, __u32 kind, int create)
+{
+	__u64 tag = agg_tag(stack_id, kind), cur;
+	__u32 n = aggs_slots, k;
+	struct agg_val *v;
+
+	if (!n)
+		return -1;
+	k = (__u32)((tag >> 32) % n);
+	for (int i = 0; i < AGG_PROBES; i++, k = k + 1 < n ? k + 1 : 0) {
+		v = bpf_map_lookup_elem(&aggs, &k);
+		if (!v)
+			return -1;
+		cur = v->tag;
+		if (cur == tag)
+			return k;
+		if (cur)
+			continue;
+		if (!create)
+			return -1;
+		cur = __sync_val_compare_and_swap(&v->tag, 0, tag);
+		if (cur == 0) {
+			v->stack_id = stack_id;
+			v->kind = kind;
+			__sync_fetch_and_or(&v->ready, 1);	/* ordered after the key */
+			return k;
+		}
+		if (cur == tag)
+			return k;	/* claimed for the same key meanwhile */
+	}
+	if (create)
+		drop(DROP_AGGS_FULL);
+	return -1;
+}
+
 static __always_inline struct agg_val *agg_get(__u64 stack_id, __u32 kind, bool create)
 {
-	struct agg_key key = { .stack_id = stack_id, .kind = kind };
-	struct agg_val *v = bpf_map_lookup_elem(&aggs, &key);
-	static const struct agg_val zero;
+	int slot = agg_slot(stack_id, kind, create);
+	__u32 k = slot;
 
-	if (v || !create)
-		return v;
-	if (bpf_map_update_elem(&aggs, &key, &zero, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&aggs, &key)) {
-		drop(DROP_AGGS_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&aggs, &key);
+	return slot < 0 ? NULL : bpf_map_lookup_elem(&aggs, &k);
 }
 
 static __always_inline void agg_add(__u64 stack_id, __u32 kind, __u64 bytes,

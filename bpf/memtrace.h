@@ -17,7 +17,8 @@
 #define MAX_STACK_DEPTH		127	/* frames kept per stack */
 #define ALLOCS_MAX_ENTRIES	(1 << 20) /* live allocations tracked */
 #define STACKS_MAX_ENTRIES	(1 << 16) /* distinct stacks */
-#define AGGS_MAX_ENTRIES	(1 << 16) /* distinct (stack, kind) pairs */
+#define AGGS_MAX_ENTRIES	(1 << 16) /* slots for distinct (stack, kind) pairs */
+#define AGG_PROBES		32	/* slots one (stack, kind) may probe */
 #define MMAPS_MAX_ENTRIES	(1 << 14) /* live anonymous mappings */
 #define MUNMAP_MAX_HITS		16	/* regions one munmap may touch */
 #define LIFE_BUCKETS		32	/* log2(us) lifetime histogram */
@@ -68,6 +69,8 @@ enum counter {
 	CNT_UNWIND_FP_FALLBACK,	/* frames unwound by frame pointer in dwarf mode */
 	CNT_PROBE_HITS,		/* every BPF program invocation for the target */
 	CNT_SAMPLED_OUT,	/* allocations skipped by byte sampling */
+	CNT_STACK_WALKS,	/* stack walks done */
+	CNT_STACK_WALKS_SKIPPED, /* walks skipped: the thread's memo proved the stack */
 	CNT_MAX,
 };
 
@@ -99,8 +102,18 @@ struct agg_key {
 /*
  * Per-stack aggregate. Byte and count fields are estimates after unbiasing
  * when sampling (issue 6); exact in full-tracing mode.
+ *
+ * The aggs map is an ARRAY used as an open-addressing table: a slot is
+ * claimed by setting tag (atomically, never released), then stack_id and
+ * kind, then ready. Readers take the slots with ready set.
  */
 struct agg_val {
+	__u64 tag;		/* hash of (stack_id, kind), never 0; 0: free slot */
+	__u64 stack_id;
+	__u32 kind;
+	__u32 pad;
+	__u64 ready;		/* stack_id and kind are written (64 bits: BPF
+				   atomics on 32 bits need cpu v3) */
 	__s64 outstanding_bytes;
 	__s64 outstanding_allocs;
 	__u64 alloc_calls;	/* allocations made at this stack */
@@ -112,6 +125,15 @@ struct agg_val {
 	__u64 temp_allocs;	/* freed within temp_ns of allocation */
 	__u64 life_hist[LIFE_BUCKETS]; /* freed: lifetime in [2^b, 2^(b+1)) us; b=0: < 2us */
 };
+
+/* Tag of (stack_id, kind) in the aggs table; its first slot is
+ * (tag >> 32) % slots, then the next ones, up to AGG_PROBES. */
+static inline __u64 agg_tag(__u64 stack_id, __u32 kind)
+{
+	__u64 t = (stack_id ^ ((__u64)(kind + 1) * 0xc2b2ae3d27d4eb4fULL)) * 0x9e3779b97f4a7c15ULL;
+
+	return t ? t : 1;
+}
 
 /* One live allocation, keyed by its address in the allocs map. */
 struct alloc_info {

@@ -43,7 +43,7 @@
 #define UNWIND_WINDOW		(UNWIND_CHUNK * UNWIND_CHUNKS)
 #define UNWIND_CACHE_BITS	12	/* pc -> row cache: 4096 slots per CPU */
 #define UNWIND_CACHE_SLOTS	(1u << UNWIND_CACHE_BITS)
-#define UNWIND_MEMO_WORDS	64	/* stack words a memoized walk may need */
+#define UNWIND_MEMO_WORDS	128	/* stack words a memoized walk may need */
 #define UNWIND_MEMO_HIT		(-1)	/* unwind_user_stack(): same stack as the memo's */
 
 _Static_assert((1u << UNWIND_ROW_STEPS) >= UNWIND_ROWS_MAX, "row search too short");

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "agg_table.h"
 #include "collect.h"
 #include "live_scan.h"
 
@@ -27,6 +28,7 @@ struct collector {
 	double last_cost;
 	uint64_t last_walked;
 	uint64_t last_allocs, last_mmaps;
+	struct agg_table *aggs;		/* the aggs map, mapped */
 	struct live_scan *scan;		/* kernel walk; NULL: userspace walk */
 	int scan_err;			/* why scan is NULL (-errno), 0 if it is not */
 	enum collect_walk last_walk;
@@ -81,6 +83,14 @@ struct collector *collector__new(const struct collect_maps *maps, const struct c
 		errno = EINVAL;
 		return NULL;
 	}
+	c->aggs = agg_table__open(maps->aggs);
+	if (!c->aggs) {
+		int err = errno;
+
+		free(c);
+		errno = err;
+		return NULL;
+	}
 	c->scan_err = -EOPNOTSUPP;
 	if ((o->ages || o->older_s > 0) && !o->user_walk) {
 		struct bpf_map_info info = { 0 };
@@ -102,6 +112,7 @@ void collector__free(struct collector *c)
 	if (!c)
 		return;
 	live_scan__free(c->scan);
+	agg_table__close(c->aggs);
 	for (size_t i = 0; i < c->cache_cap; i++)
 		free(c->cache[i].ips);
 	free(c->cache);
@@ -482,8 +493,7 @@ int collector__read(struct collector *c, uint64_t now_ns, struct report **out)
 	r->suspect = -1;
 	c->last_walk = COLLECT_WALK_NONE;
 	read_counters(c, &r->totals);
-	err = map_read_all(c->m.aggs, sizeof(*keys), sizeof(*vals),
-			   (void **)&keys, (void **)&vals, &n);
+	err = agg_table__read(c->aggs, &keys, &vals, &n);
 	if (err)
 		goto free_report;
 	r->stacks = calloc(n ? n : 1, sizeof(*r->stacks));

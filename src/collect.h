@@ -32,7 +32,7 @@ struct collect_maps {
 	int allocs;		/* u64 addr -> struct alloc_info */
 	int mmaps;		/* u64 start -> struct mmap_info */
 	int stacks;		/* u64 id -> struct stack_trace */
-	int aggs;		/* struct agg_key -> struct agg_val */
+	int aggs;		/* mmapable ARRAY of struct agg_val (src/agg_table.h) */
 	int counters;		/* per-CPU u64[DROP_MAX + CNT_MAX] */
 };
 

@@ -123,6 +123,9 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 	json_object_object_add(t, "truncated_stacks", json_object_new_int64((int64_t)r->totals.truncated_stacks));
 	json_object_object_add(t, "stacks", json_object_new_int64((int64_t)r->nr_stacks));
 	json_object_object_add(t, "fp_fallback_frames", json_object_new_int64((int64_t)r->totals.fp_fallback_frames));
+	json_object_object_add(t, "stack_walks", json_object_new_int64((int64_t)r->totals.stack_walks));
+	json_object_object_add(t, "stack_walks_skipped",
+			       json_object_new_int64((int64_t)r->totals.stack_walks_skipped));
 	json_object_object_add(t, "unwind_rows", json_object_new_int64((int64_t)r->totals.unwind_rows));
 	json_object_object_add(t, "unwind_rows_max", json_object_new_int64((int64_t)r->totals.unwind_rows_max));
 	json_object_object_add(t, "unwind_tables", json_object_new_int64((int64_t)r->totals.unwind_tables));

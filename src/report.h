@@ -84,6 +84,8 @@ struct totals {
 	uint64_t unwind_failed;
 	uint64_t truncated_stacks;
 	uint64_t fp_fallback_frames;	/* dwarf mode: frames unwound by frame pointer */
+	uint64_t stack_walks;		/* stacks walked in BPF */
+	uint64_t stack_walks_skipped;	/* ... skipped: a thread's memo proved the stack */
 	uint64_t unwind_rows;		/* dwarf mode: table rows loaded, and the limit */
 	uint64_t unwind_rows_max;
 	uint64_t unwind_tables;		/* binaries with tables */

@@ -173,7 +173,9 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 		fill_exp_draws(skel->rodata->exp_draws, cfg->sample_seed);
 	bpf_map__set_max_entries(skel->maps.allocs, (__u32)cfg->max_allocs);
 	bpf_map__set_max_entries(skel->maps.stacks, (__u32)cfg->max_stacks);
-	bpf_map__set_max_entries(skel->maps.aggs, (__u32)cfg->max_stacks);
+	/* open addressing: room for max_stacks pairs at <= 80% load */
+	skel->rodata->aggs_slots = (__u32)(cfg->max_stacks + cfg->max_stacks / 4);
+	bpf_map__set_max_entries(skel->maps.aggs, skel->rodata->aggs_slots);
 	if (cfg->unwind == UNWIND_DWARF) {
 		bpf_map__set_max_entries(skel->maps.unwind_rows, (__u32)cfg->unwind_rows);
 		bpf_map__set_max_entries(skel->maps.unwind_modules, 1);

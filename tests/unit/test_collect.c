@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "agg_table.h"
 #include "collect.h"
 
 #define SEC_NS 1000000000ULL
@@ -21,6 +22,14 @@ struct ctx {
 	struct collect_maps m;
 	int ncpus;
 };
+
+/* The aggs table as memtrace.bpf.c has it: an mmapable array. */
+static int create_aggs(const char *name, uint32_t slots)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
+
+	return bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, sizeof(struct agg_val), slots, &mo);
+}
 
 static int setup(void **state)
 {
@@ -34,7 +43,7 @@ static int setup(void **state)
 	c.m.allocs = bpf_map_create(BPF_MAP_TYPE_HASH, "t_allocs", 8, sizeof(struct alloc_info), 1024, NULL);
 	c.m.mmaps = bpf_map_create(BPF_MAP_TYPE_HASH, "t_mmaps", 8, sizeof(struct mmap_info), 64, NULL);
 	c.m.stacks = bpf_map_create(BPF_MAP_TYPE_HASH, "t_stacks", 8, sizeof(struct stack_trace), 64, NULL);
-	c.m.aggs = bpf_map_create(BPF_MAP_TYPE_HASH, "t_aggs", sizeof(struct agg_key), sizeof(struct agg_val), 64, NULL);
+	c.m.aggs = create_aggs("t_aggs", 64);
 	c.m.counters = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "t_cnt", 4, 8, DROP_MAX + CNT_MAX, NULL);
 	if (c.m.allocs < 0 || c.m.mmaps < 0 || c.m.stacks < 0 || c.m.aggs < 0 || c.m.counters < 0)
 		return -1;
@@ -66,7 +75,6 @@ static void put_stack(struct ctx *c, uint64_t id, unsigned int nr, uint64_t base
 static void put_agg(struct ctx *c, uint64_t id, uint32_t kind, int64_t bytes, int64_t allocs,
 		    uint64_t calls, uint64_t sum_ts)
 {
-	struct agg_key k = { .stack_id = id, .kind = kind };
 	struct agg_val v = {
 		.outstanding_bytes = bytes, .outstanding_allocs = allocs * WEIGHT_ONE,
 		.alloc_calls = calls * WEIGHT_ONE, .alloc_bytes = (uint64_t)bytes + 100,
@@ -74,7 +82,7 @@ static void put_agg(struct ctx *c, uint64_t id, uint32_t kind, int64_t bytes, in
 	};
 
 	v.life_hist[3] = 2 * WEIGHT_ONE;
-	assert_int_equal(bpf_map_update_elem(c->m.aggs, &k, &v, BPF_ANY), 0);
+	assert_int_equal(agg_table__put(c->m.aggs, id, kind, &v), 0);
 }
 
 static void put_alloc(struct ctx *c, uint64_t addr, uint64_t id, uint32_t kind, uint64_t size,
@@ -185,18 +193,16 @@ static void test_many_stacks(void **state)
 	struct collect_opts o = { 0 };
 	struct collector *col;
 	struct report *r;
-	int aggs = bpf_map_create(BPF_MAP_TYPE_HASH, "t_aggs_big", sizeof(struct agg_key),
-				  sizeof(struct agg_val), 20000, NULL);
+	int aggs = create_aggs("t_aggs_big", 20000);
 	struct collect_maps m = c->m;
 
 	assert_true(aggs >= 0);
 	m.aggs = aggs;
 	/* more than one batch (4096) of aggregates */
 	for (uint64_t i = 1; i <= 10000; i++) {
-		struct agg_key k = { .stack_id = i, .kind = KIND_MALLOC };
 		struct agg_val v = { .outstanding_bytes = (int64_t)i, .outstanding_allocs = WEIGHT_ONE };
 
-		assert_int_equal(bpf_map_update_elem(aggs, &k, &v, BPF_ANY), 0);
+		assert_int_equal(agg_table__put(aggs, i, KIND_MALLOC, &v), 0);
 	}
 	col = collector__new(&m, &o);
 	assert_int_equal(collector__read(col, 1, &r), 0);

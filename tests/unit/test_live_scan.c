@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "agg_table.h"
 #include "collect.h"
 #include "live_scan.h"
 
@@ -39,8 +40,9 @@ static int create_maps(struct collect_maps *m, uint32_t allocs, uint32_t aggs)
 				  1024, NULL);
 	m->stacks = bpf_map_create(BPF_MAP_TYPE_HASH, "t_stacks", 8, sizeof(struct stack_trace),
 				   64, NULL);
-	m->aggs = bpf_map_create(BPF_MAP_TYPE_HASH, "t_aggs", sizeof(struct agg_key),
-				 sizeof(struct agg_val), aggs, NULL);
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
+
+	m->aggs = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_aggs", 4, sizeof(struct agg_val), aggs, &mo);
 	m->counters = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "t_cnt", 4, 8,
 				     DROP_MAX + CNT_MAX, NULL);
 	if (m->allocs < 0 || m->mmaps < 0 || m->stacks < 0 || m->aggs < 0 || m->counters < 0)
@@ -85,10 +87,9 @@ static int teardown(void **state)
 
 static void put_agg(int fd, uint64_t id, uint32_t kind)
 {
-	struct agg_key k = { .stack_id = id, .kind = kind };
 	struct agg_val v = { .outstanding_bytes = 1, .outstanding_allocs = WEIGHT_ONE };
 
-	assert_int_equal(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0);
+	assert_int_equal(agg_table__put(fd, id, kind, &v), 0);
 }
 
 static void put_alloc(int fd, uint64_t addr, uint64_t id, uint32_t kind, uint64_t ts,

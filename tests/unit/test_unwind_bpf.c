@@ -610,8 +610,9 @@ static bool same_stack(const struct stack_trace *a, const struct stack_trace *b)
  * The memo (unwind_user_stack's skip of a repeated walk) against a full
  * walk of the same event, in every run: the normal chain (the same loop
  * calls malloc 16 times from the same place: hits), mmap inside malloc (a
- * pending uretprobe: never skipped), the 127-frame stacks (too many words:
- * never skipped), no modules (fp fallback). A hit must give exactly the
+ * pending uretprobe: never skipped), the 127-frame truncated stacks (one
+ * word a frame: they fit, and hit), no modules (fp fallback from a
+ * varying frame-pointer register: misses). A hit must give exactly the
  * stack the full walk finds.
  */
 static void test_memo_matches_full_walk(void **state)
@@ -643,8 +644,8 @@ static void test_memo_matches_full_walk(void **state)
 			      (double)r->cost.dwarf_ns / (r->cost.walks ? r->cost.walks : 1));
 		if (r == &normal)	/* rounds 2..16 of each thread repeat round 1 */
 			assert_true(hits >= (THREADS + 1) * (ROUNDS / 2));
-		if (r == &deeprun)
-			assert_int_equal(hits, 0);
+		if (r == &deeprun)	/* 4 rounds in main: the last 3 repeat */
+			assert_true(hits >= 3);
 	}
 }
 
