@@ -237,6 +237,44 @@ static __always_inline struct pt_regs *user_regs(void)
 
 /* ---- aggregation ----------------------------------------------------- */
 
+/* One probe sequence in aggs, shared with its bpf_loop callback. */
+struct agg_probe {
+	__u64 stack_id, tag;
+	__u32 kind, create;
+	__u32 k;		/* slot being probed */
+	__s32 found;		/* result: slot, or -1 */
+};
+
+/* bpf_loop callback: look at slot p->k; claim it if free and create. */
+static long agg_probe_slot(__u32 i, void *ctx)
+{
+	struct agg_probe *p = ctx;
+	struct agg_val *v = bpf_map_lookup_elem(&aggs, &p->k);
+	__u64 cur;
+
+	if (!v)
+		return 1;
+	cur = v->tag;
+	if (cur == 0) {
+		if (!p->create)
+			return 1;
+		cur = __sync_val_compare_and_swap(&v->tag, 0, p->tag);
+		if (cur == 0) {
+			v->stack_id = p->stack_id;
+			v->kind = p->kind;
+			__sync_fetch_and_or(&v->ready, 1);	/* ordered after the key */
+			p->found = p->k;
+			return 1;
+		}
+	}
+	if (cur == p->tag) {	/* (also: claimed for the same key meanwhile) */
+		p->found = p->k;
+		return 1;
+	}
+	p->k = p->k + 1 < aggs_slots ? p->k + 1 : 0;
+	return 0;
+}
+
 /*
  * Slot of (stack_id, kind) in aggs, claimed when create; -1 when absent
  * (not create) or when its AGG_PROBES slots are all taken (counted).
@@ -244,37 +282,18 @@ static __always_inline struct pt_regs *user_regs(void)
  */
 __noinline int agg_slot(__u64 stack_id, __u32 kind, int create)
 {
-	__u64 tag = agg_tag(stack_id, kind), cur;
-	__u32 n = aggs_slots, k;
-	struct agg_val *v;
+	struct agg_probe p = {
+		.stack_id = stack_id, .tag = agg_tag(stack_id, kind),
+		.kind = kind, .create = create, .found = -1,
+	};
 
-	if (!n)
+	if (!aggs_slots)
 		return -1;
-	k = (__u32)((tag >> 32) % n);
-	for (int i = 0; i < AGG_PROBES; i++, k = k + 1 < n ? k + 1 : 0) {
-		v = bpf_map_lookup_elem(&aggs, &k);
-		if (!v)
-			return -1;
-		cur = v->tag;
-		if (cur == tag)
-			return k;
-		if (cur)
-			continue;
-		if (!create)
-			return -1;
-		cur = __sync_val_compare_and_swap(&v->tag, 0, tag);
-		if (cur == 0) {
-			v->stack_id = stack_id;
-			v->kind = kind;
-			__sync_fetch_and_or(&v->ready, 1);	/* ordered after the key */
-			return k;
-		}
-		if (cur == tag)
-			return k;	/* claimed for the same key meanwhile */
-	}
-	if (create)
+	p.k = (__u32)((p.tag >> 32) % aggs_slots);
+	bpf_loop(AGG_PROBES, agg_probe_slot, &p, 0);
+	if (p.found < 0 && create)
 		drop(DROP_AGGS_FULL);
-	return -1;
+	return p.found;
 }
 
 static __always_inline struct agg_val *agg_get(__u64 stack_id, __u32 kind, bool create)

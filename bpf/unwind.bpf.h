@@ -45,6 +45,8 @@
 #define UNWIND_CACHE_SLOTS	(1u << UNWIND_CACHE_BITS)
 #define UNWIND_MEMO_WORDS	128	/* stack words a memoized walk may need */
 #define UNWIND_MEMO_HIT		(-1)	/* unwind_user_stack(): same stack as the memo's */
+#define UNWIND_MEMO_SPAN_ONE	1024	/* words within this span: checked in one read */
+_Static_assert((UNWIND_MEMO_WORDS & (UNWIND_MEMO_WORDS - 1)) == 0, "UNWIND_MEMO_WORDS: power of 2");
 
 _Static_assert((1u << UNWIND_ROW_STEPS) >= UNWIND_ROWS_MAX, "row search too short");
 _Static_assert((1u << UNWIND_MODULE_STEPS) >= UNWIND_MAX_MODULES, "module search too short");
@@ -505,9 +507,44 @@ static long unwind_step(__u32 i, void *ctx)
  * 0. The words usually span a few hundred bytes of one stack: one read of
  * the span into the window, then compares. Uses win->buf, not its chunks.
  */
+/* State of one memo check, shared with its bpf_loop callback. */
+struct unwind_memo_cmp {
+	struct unwind_window_buf *win;
+	const struct unwind_memo *memo;
+	struct unwind_regs r;	/* window state (chunked reads) */
+	__u64 lo, len;
+	__u32 one;		/* the span was read at once into win->buf */
+	__u32 ok;
+};
+
+/* bpf_loop callback: compare word i. */
+static long unwind_memo_cmp_word(__u32 i, void *ctx)
+{
+	struct unwind_memo_cmp *c = ctx;
+	const struct unwind_memo *memo = c->memo;
+	__u64 off, v;
+
+	if (i >= UNWIND_MEMO_WORDS || i >= memo->nr) {
+		c->ok = 1;
+		return 1;
+	}
+	asm volatile("" : "+r"(i));	/* keep the mask: a no-op the verifier needs */
+	i &= UNWIND_MEMO_WORDS - 1;
+	if (c->one) {
+		off = memo->addr[i] - c->lo;
+		if ((off & 7) || off >= c->len)
+			return 1;
+		v = *(__u64 *)&c->win->buf[off & (UNWIND_WINDOW - 8)];
+	} else if (unwind_read_raw(c->win, &c->r, memo->addr[i], &v)) {
+		return 1;
+	}
+	return v != memo->val[i];	/* a change: stop, not ok */
+}
+
 __noinline int unwind_memo_check(struct unwind_window_buf *win, const struct unwind_memo *memo)
 {
-	__u64 lo, len, off, v;
+	struct unwind_memo_cmp c = {};
+	__u64 lo, len;
 
 	if (!win || !memo || !memo->nr || memo->nr > UNWIND_MEMO_WORDS)
 		return 0;
@@ -515,20 +552,20 @@ __noinline int unwind_memo_check(struct unwind_window_buf *win, const struct unw
 	len = memo->hi + 8 - lo;
 	if (memo->hi < lo || (lo & 7) || len > UNWIND_WINDOW)
 		return 0;	/* unaligned, or the walk left the stack: walk */
-	if (bpf_probe_read_user(win->buf, len, (void *)lo))
-		return 0;
-#pragma clang loop unroll(disable)
-	for (__u32 i = 0; i < UNWIND_MEMO_WORDS; i++) {
-		if (i >= memo->nr)
-			return 1;
-		off = memo->addr[i] - lo;
-		if ((off & 7) || off >= len)
+	/* Dense words: one read of their span. Spread (outer frames with big
+	 * locals, e.g. libc's start): only the chunks holding words. */
+	if (len <= UNWIND_MEMO_SPAN_ONE) {
+		if (bpf_probe_read_user(win->buf, len, (void *)lo))
 			return 0;
-		v = *(__u64 *)&win->buf[off & (UNWIND_WINDOW - 8)];
-		if (v != memo->val[i])
-			return 0;
+		c.one = 1;
 	}
-	return 1;
+	c.win = win;
+	c.memo = memo;
+	c.lo = lo;
+	c.len = len;
+	c.r.base = lo & ~(__u64)(UNWIND_CHUNK - 1);
+	bpf_loop(UNWIND_MEMO_WORDS + 1, unwind_memo_cmp_word, &c, 0);
+	return c.ok;
 }
 
 /*

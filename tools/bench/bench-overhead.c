@@ -22,8 +22,11 @@
  *		{pid} replaced by the worker's pid; it counts as attached
  *		once a line of its output contains READY; it is stopped with
  *		SIGINT (SIGKILL after 20 s) before the next one starts.
- * Each variant gets one warm-up round, then ROUNDS rounds; the median
- * round is reported as ns per pair, with the time the tracer took to
+ * Each variant gets one warm-up round, then ROUNDS rounds; with -k PASSES
+ * the floors and tracers are measured PASSES times over, interleaved
+ * (floor, floor-bpf, floor-multi, each tracer, then again), so that slow
+ * drifts of the machine hit every variant alike. The median of all of a
+ * variant's rounds is reported as ns per pair, with the time the tracer took to
  * attach and to exit after SIGINT, and the added ns per pair over
  * untraced as a ratio to the floor's and to BASELINE's (the -t label of
  * the naive tracer, default "naive"). A tracer that fails to attach is
@@ -75,6 +78,7 @@ struct opts {
 	const char *worker;
 	long pairs;
 	int rounds;
+	int passes;		/* interleaved passes over the floors and tracers */
 	long size;
 	int depth;
 	const char *baseline;
@@ -103,8 +107,10 @@ struct result {
 	double ns[MAX_ROUNDS];	/* per pair, each round */
 	int nr;
 	double median, min, max;
-	double attach_ms;	/* < 0: not applicable */
-	double exit_ms;		/* SIGINT to exit; < 0: not applicable */
+	double attach_ms;	/* < 0: not applicable; mean over passes */
+	double exit_ms;		/* SIGINT to exit; < 0: not applicable; mean */
+	double attach_sum, exit_sum;
+	int attach_n, exit_n;
 	char note[256];
 	bool ok;
 };
@@ -194,12 +200,15 @@ static void summarize(struct result *r)
 	r->median = r->nr % 2 ? s[r->nr / 2] : (s[r->nr / 2 - 1] + s[r->nr / 2]) / 2;
 }
 
-/* Warm-up round, then o->rounds rounds. Returns false when the worker died. */
+/*
+ * Warm-up round, then o->rounds rounds, added to r's rounds of earlier
+ * passes. Returns false when the worker died.
+ */
 static bool measure(const struct worker *w, const struct opts *o, struct result *r)
 {
 	if (worker_round(w, o, o->pairs) < 0)
 		return false;
-	for (r->nr = 0; r->nr < o->rounds; r->nr++) {
+	for (int i = 0; i < o->rounds && r->nr < MAX_ROUNDS; i++, r->nr++) {
 		r->ns[r->nr] = worker_round(w, o, o->pairs);
 		if (r->ns[r->nr] < 0)
 			return false;
@@ -640,6 +649,14 @@ static void run_tracer(const struct worker *w, const struct opts *o, char *spec,
 		r->ok = false;
 	}
 	r->exit_ms = tracer_stop(&t);
+	r->attach_sum += r->attach_ms;
+	r->attach_n++;
+	r->attach_ms = r->attach_sum / r->attach_n;
+	if (r->exit_ms >= 0) {
+		r->exit_sum += r->exit_ms;
+		r->exit_n++;
+	}
+	r->exit_ms = r->exit_n ? r->exit_sum / r->exit_n : -1;
 }
 
 /* ---- report ------------------------------------------------------------ */
@@ -670,8 +687,9 @@ static void print_results(const struct opts *o, const struct result *res, int nr
 		else if (!strcmp(res[i].label, o->baseline))
 			naive = &res[i];
 	}
-	printf("# %ld malloc(%ld)+free pairs a round, %d rounds + 1 warm-up, %d frames deep; "
-	       "worker pid %d\n", o->pairs, o->size, o->rounds, o->depth, (int)worker);
+	printf("# %ld malloc(%ld)+free pairs a round, %d rounds + 1 warm-up, %d interleaved "
+	       "pass%s, %d frames deep; worker pid %d\n", o->pairs, o->size, o->rounds,
+	       o->passes, o->passes > 1 ? "es" : "", o->depth, (int)worker);
 	printf("# ns/pair: median round (min-max); added: over untraced; "
 	       "x floor, x floor-bpf, x %s: added / their added; attach: start to ready line; "
 	       "exit: SIGINT to exit\n", o->baseline);
@@ -707,7 +725,7 @@ static void print_results(const struct opts *o, const struct result *res, int nr
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench-overhead -w WORKER [-n PAIRS] [-r ROUNDS] [-z SIZE] "
+	fprintf(stderr, "usage: bench-overhead -w WORKER [-n PAIRS] [-r ROUNDS] [-k PASSES] [-z SIZE] "
 		"[-d DEPTH] [-b BASELINE] [-t 'LABEL|READY|COMMAND']...\n"
 		"       bench-overhead -p PID [-e | -m] -u PATH:OFFSET[:ret]...\n");
 }
@@ -852,7 +870,7 @@ static int hold_probes(pid_t pid, enum floor_kind kind, char **specs, int nr)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .pairs = 20000, .rounds = 5, .size = 64, .depth = 8,
+	struct opts o = { .pairs = 20000, .rounds = 5, .passes = 1, .size = 64, .depth = 8,
 			  .baseline = "naive" };
 	static struct result res[MAX_VARIANTS + 4];
 	char *specs[MAX_VARIANTS], *points[MAX_VARIANTS];
@@ -861,7 +879,7 @@ int main(int argc, char **argv)
 	pid_t pid = 0;
 	struct worker w;
 
-	while ((c = getopt(argc, argv, "w:n:r:z:d:b:t:p:emu:h")) != -1) {
+	while ((c = getopt(argc, argv, "w:n:r:k:z:d:b:t:p:emu:h")) != -1) {
 		switch (c) {
 		case 'p': pid = atoi(optarg); break;
 		case 'e': hold_kind = FLOOR_BPF; break;
@@ -876,6 +894,7 @@ int main(int argc, char **argv)
 		case 'w': o.worker = optarg; break;
 		case 'n': o.pairs = atol(optarg); break;
 		case 'r': o.rounds = atoi(optarg); break;
+		case 'k': o.passes = atoi(optarg); break;
 		case 'z': o.size = atol(optarg); break;
 		case 'd': o.depth = atoi(optarg); break;
 		case 'b': o.baseline = optarg; break;
@@ -894,7 +913,8 @@ int main(int argc, char **argv)
 	if (pid > 0 && nr_points && optind == argc)
 		return hold_probes(pid, hold_kind, points, nr_points);
 	if (!o.worker || optind != argc || o.pairs <= 0 || o.rounds < 1 ||
-	    o.rounds > MAX_ROUNDS || o.size < 0 || o.depth < 0 || o.depth > 200) {
+	    o.rounds > MAX_ROUNDS || o.passes < 1 || o.passes * o.rounds > MAX_ROUNDS ||
+	    o.size < 0 || o.depth < 0 || o.depth > 200) {
 		usage();
 		return 1;
 	}
@@ -912,19 +932,26 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	nr++;
-	err = run_floor(&w, &o, &res[nr++], FLOOR_PERF);
-	if (err == -EACCES || err == -EPERM || err == -ENOENT) {
-		print_results(&o, res, nr, w.pid);
-		fprintf(stderr, "bench-overhead: uprobes cannot be opened here: %s\n",
-			res[nr - 1].note);
-		worker_stop(&w);
-		return 2;
-	}
-	run_floor(&w, &o, &res[nr++], FLOOR_BPF);
-	run_floor(&w, &o, &res[nr++], FLOOR_MULTI);
-	for (int i = 0; i < nr_specs; i++) {
-		fprintf(stderr, "bench-overhead: %.60s ...\n", specs[i]);
-		run_tracer(&w, &o, specs[i], &res[nr++]);
+	for (int pass = 0; pass < o.passes; pass++) {
+		struct result *r = &res[1];
+		char spec[2048];
+
+		err = run_floor(&w, &o, r++, FLOOR_PERF);
+		if (err == -EACCES || err == -EPERM || err == -ENOENT) {
+			print_results(&o, res, 2, w.pid);
+			fprintf(stderr, "bench-overhead: uprobes cannot be opened here: %s\n",
+				res[1].note);
+			worker_stop(&w);
+			return 2;
+		}
+		run_floor(&w, &o, r++, FLOOR_BPF);
+		run_floor(&w, &o, r++, FLOOR_MULTI);
+		for (int i = 0; i < nr_specs; i++) {
+			fprintf(stderr, "bench-overhead: pass %d: %.60s ...\n", pass + 1, specs[i]);
+			snprintf(spec, sizeof(spec), "%s", specs[i]);	/* split in place */
+			run_tracer(&w, &o, spec, r++);
+		}
+		nr = (int)(r - res);
 	}
 	print_results(&o, res, nr, w.pid);
 	worker_stop(&w);
