@@ -45,7 +45,6 @@
 #define UNWIND_CACHE_SLOTS	(1u << UNWIND_CACHE_BITS)
 #define UNWIND_MEMO_WORDS	128	/* stack words a memoized walk may need */
 #define UNWIND_MEMO_HIT		(-1)	/* unwind_user_stack(): same stack as the memo's */
-#define UNWIND_MEMO_SPAN_ONE	1024	/* words within this span: checked in one read */
 _Static_assert((UNWIND_MEMO_WORDS & (UNWIND_MEMO_WORDS - 1)) == 0, "UNWIND_MEMO_WORDS: power of 2");
 
 _Static_assert((1u << UNWIND_ROW_STEPS) >= UNWIND_ROWS_MAX, "row search too short");
@@ -511,10 +510,9 @@ static long unwind_step(__u32 i, void *ctx)
 struct unwind_memo_cmp {
 	struct unwind_window_buf *win;
 	const struct unwind_memo *memo;
-	struct unwind_regs r;	/* window state (chunked reads) */
-	__u64 lo, len;
-	__u32 one;		/* the span was read at once into win->buf */
+	__u64 lo, len;		/* the span read into win->buf */
 	__u32 ok;
+	__u32 pad;
 };
 
 /* bpf_loop callback: compare word i. */
@@ -530,14 +528,10 @@ static long unwind_memo_cmp_word(__u32 i, void *ctx)
 	}
 	asm volatile("" : "+r"(i));	/* keep the mask: a no-op the verifier needs */
 	i &= UNWIND_MEMO_WORDS - 1;
-	if (c->one) {
-		off = memo->addr[i] - c->lo;
-		if ((off & 7) || off >= c->len)
-			return 1;
-		v = *(__u64 *)&c->win->buf[off & (UNWIND_WINDOW - 8)];
-	} else if (unwind_read_raw(c->win, &c->r, memo->addr[i], &v)) {
+	off = memo->addr[i] - c->lo;
+	if ((off & 7) || off >= c->len)
 		return 1;
-	}
+	v = *(__u64 *)&c->win->buf[off & (UNWIND_WINDOW - 8)];
 	return v != memo->val[i];	/* a change: stop, not ok */
 }
 
@@ -552,18 +546,14 @@ __noinline int unwind_memo_check(struct unwind_window_buf *win, const struct unw
 	len = memo->hi + 8 - lo;
 	if (memo->hi < lo || (lo & 7) || len > UNWIND_WINDOW)
 		return 0;	/* unaligned, or the walk left the stack: walk */
-	/* Dense words: one read of their span. Spread (outer frames with big
-	 * locals, e.g. libc's start): only the chunks holding words. */
-	if (len <= UNWIND_MEMO_SPAN_ONE) {
-		if (bpf_probe_read_user(win->buf, len, (void *)lo))
-			return 0;
-		c.one = 1;
-	}
+	/* One read of the span: its fixed cost dominates (measured: reading
+	 * only the 512-byte chunks that hold words was no faster). */
+	if (bpf_probe_read_user(win->buf, len, (void *)lo))
+		return 0;
 	c.win = win;
 	c.memo = memo;
 	c.lo = lo;
 	c.len = len;
-	c.r.base = lo & ~(__u64)(UNWIND_CHUNK - 1);
 	bpf_loop(UNWIND_MEMO_WORDS + 1, unwind_memo_cmp_word, &c, 0);
 	return c.ok;
 }
