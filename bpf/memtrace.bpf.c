@@ -29,6 +29,7 @@ const volatile __u64 sample_seed = 0;
 const volatile __u64 temp_ns = 1000000;	/* "temporary": freed within 1 ms */
 const volatile __u32 page_size = 4096;
 const volatile __u32 aggs_slots = AGGS_MAX_ENTRIES;	/* aggs' max_entries */
+const volatile __u32 walk_memo = 1;	/* 0: walk every stack (benchmarks) */
 /* Launched command: stop it at each new code mapping until its unwind
  * tables and symbols are loaded (memtrace is its parent). */
 const volatile __u32 stop_on_code_map = 0;
@@ -193,7 +194,7 @@ static __always_inline __u64 get_stack_id(struct pt_regs *regs, struct task_stat
 
 	if (!st)
 		return 0;
-	if (ts) {
+	if (ts && walk_memo) {
 		__u64 way = (PT_REGS_IP(regs) * 0x9e3779b97f4a7c15ULL) >> 62;
 
 		memo = &ts->memo[way & (MEMO_WAYS - 1)];

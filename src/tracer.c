@@ -169,6 +169,10 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	skel->rodata->temp_ns = cfg->temp_ns;
 	skel->rodata->stop_on_code_map = cfg->stop_on_code_map && cfg->unwind == UNWIND_DWARF;
 	skel->rodata->page_size = (__u32)sysconf(_SC_PAGESIZE);
+	/* MEMTRACE_WALK_MEMO=0: walk every stack, for benchmarks of the
+	 * worst case (a new stack at every allocation) */
+	skel->rodata->walk_memo = !(getenv("MEMTRACE_WALK_MEMO") &&
+				    !strcmp(getenv("MEMTRACE_WALK_MEMO"), "0"));
 	if (cfg->sample_bytes)
 		fill_exp_draws(skel->rodata->exp_draws, cfg->sample_seed);
 	bpf_map__set_max_entries(skel->maps.allocs, (__u32)cfg->max_allocs);

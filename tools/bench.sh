@@ -17,13 +17,16 @@
 #     and the memory of its BPF maps.
 # Every process it starts is stopped before it exits. Needs root.
 # Usage: tools/bench.sh [OUTDIR]   (default build)
-# Knobs (environment): BENCH_PAIRS (20000), BENCH_ROUNDS (5), BENCH_DEPTH (8),
+# Knobs (environment): BENCH_PAIRS (20000), BENCH_ROUNDS (3), BENCH_PASSES (6:
+#   interleaved passes over every variant: this machine's speed drifts by
+#   up to 30% within minutes, see docs/benchmarks.md), BENCH_DEPTH (8),
 #   BENCH_REDIS_N (20000), BENCH_HOLD (1000000), BENCH_ONLY (sections to
 #   run, e.g. "micro redis"; default all: probe syms micro redis report).
 set -eu
 out=${1:-build}
 pairs=${BENCH_PAIRS:-20000}
-rounds=${BENCH_ROUNDS:-5}
+rounds=${BENCH_ROUNDS:-3}
+passes=${BENCH_PASSES:-6}
 depth=${BENCH_DEPTH:-8}
 redis_n=${BENCH_REDIS_N:-20000}
 hold=${BENCH_HOLD:-1000000}
@@ -98,7 +101,7 @@ fi
 
 # ---- 3. malloc+free overhead ----------------------------------------------
 if want micro; then
-	section "malloc+free overhead ($pairs pairs x $rounds rounds, $depth frames deep)"
+	section "malloc+free overhead ($pairs pairs x $rounds rounds x $passes passes, $depth frames deep)"
 	set -- -t "naive|naive_memleak: tracing|$bench/naive_memleak -p {pid}"
 	if command -v bpftrace >/dev/null; then
 		# The same algorithm as naive_memleak in bpftrace; BEGIN runs once
@@ -132,9 +135,10 @@ if want micro; then
 	set -- "$@" \
 		-t "memtrace|memtrace: tracing pid|$mt -p {pid} >/dev/null" \
 		-t "memtrace-perf|memtrace: tracing pid|env MEMTRACE_UPROBE_MULTI=0 $mt -p {pid} >/dev/null" \
+		-t "memtrace-nomemo|memtrace: tracing pid|env MEMTRACE_WALK_MEMO=0 $mt -p {pid} >/dev/null" \
 		-t "memtrace-fp|memtrace: tracing pid|$mt --unwind fp -p {pid} >/dev/null" \
 		-t "memtrace-s512k|memtrace: tracing pid|$mt -s 524288 -p {pid} >/dev/null"
-	"$bench/bench-overhead" -w "$bench/malloc_loop" -n "$pairs" -r "$rounds" -d "$depth" \
+	"$bench/bench-overhead" -w "$bench/malloc_loop" -n "$pairs" -r "$rounds" -k "$passes" -d "$depth" \
 		"$@" 2>"$tmp/overhead.err" || { cat "$tmp/overhead.err" >&2; exit 1; }
 fi
 
