@@ -65,8 +65,7 @@ static int link_create(int prog_fd, const char *path, const uint64_t *offsets, u
 	return sys_bpf(BPF_LINK_CREATE, &attr, sizeof(attr));
 }
 
-/* "return 0", of the kprobe type, for uprobe_multi. Returns fd or -errno. */
-static int load_probe_prog(void)
+int uprobe_multi__load_empty(bool multi)
 {
 	static const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
@@ -76,7 +75,7 @@ static int load_probe_prog(void)
 
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_type = BPF_PROG_TYPE_KPROBE;
-	attr.expected_attach_type = UPROBE_MULTI_ATTACH_TYPE;
+	attr.expected_attach_type = multi ? UPROBE_MULTI_ATTACH_TYPE : 0;
 	attr.insns = (uint64_t)(uintptr_t)insns;
 	attr.insn_cnt = sizeof(insns) / sizeof(insns[0]);
 	attr.license = (uint64_t)(uintptr_t)"GPL";
@@ -86,7 +85,7 @@ static int load_probe_prog(void)
 int uprobe_multi__supported(void)
 {
 	static const uint64_t offset;
-	int prog = load_probe_prog(), fd;
+	int prog = uprobe_multi__load_empty(true), fd;
 
 	if (prog == -EINVAL || prog == -E2BIG)	/* an older kernel rejected the load */
 		return 0;

@@ -37,6 +37,13 @@
 int uprobe_multi__supported(void);
 
 /*
+ * Load an empty program ("return 0") of the kprobe type, for uprobe_multi
+ * links (multi) or for perf-event uprobes. Returns its fd (the caller
+ * closes it) or -errno.
+ */
+int uprobe_multi__load_empty(bool multi);
+
+/*
  * Attach the program prog_fd to cnt offsets of the ELF file at path (file
  * offsets, as uprobes take them), entry probes, or return probes if ret.
  * pid > 0: breakpoints only in that process (its thread group, also after

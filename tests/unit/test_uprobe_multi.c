@@ -116,26 +116,6 @@ static int file_offset(const void *addr, uint64_t *off, char *path, size_t cap)
 	return err;
 }
 
-/* An empty program ("return 0") of the kprobe type, loaded for uprobe_multi or not. */
-static int load_prog(bool for_multi)
-{
-	static const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	union bpf_attr attr;
-	int fd;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = BPF_PROG_TYPE_KPROBE;
-	attr.expected_attach_type = for_multi ? UPROBE_MULTI_ATTACH_TYPE : 0;
-	attr.insns = (uint64_t)(uintptr_t)insns;
-	attr.insn_cnt = 2;
-	attr.license = (uint64_t)(uintptr_t)"GPL";
-	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-	return fd < 0 ? -errno : fd;
-}
-
 static bool kernel_at_least(int major, int minor)
 {
 	struct utsname u;
@@ -193,7 +173,7 @@ static void check_link_in_child(bool ret)
 	assert_int_equal(file_offset((const void *)um_probed, &off, path, sizeof(path)), 0);
 	orig = code_byte(getpid(), (const void *)um_probed);
 	assert_true(orig >= 0 && orig != INT3);
-	prog = load_prog(true);
+	prog = uprobe_multi__load_empty(true);
 	assert_true(prog >= 0);
 	assert_int_equal(child_start(&c), 0);
 
@@ -233,7 +213,7 @@ static void test_one_link_many_offsets(void **state)
 	assert_int_equal(file_offset((const void *)um_probed, &off[0], path, sizeof(path)), 0);
 	assert_int_equal(file_offset((const void *)code_byte, &off[1], path2, sizeof(path2)), 0);
 	assert_string_equal(path, path2);
-	prog = load_prog(true);
+	prog = uprobe_multi__load_empty(true);
 	assert_true(prog >= 0);
 	assert_int_equal(child_start(&c), 0);
 	link = uprobe_multi__attach(prog, path, off, 2, c.pid, false);
@@ -256,9 +236,9 @@ static void test_errors_from_the_kernel(void **state)
 	(void)state;
 	need_links();
 	assert_int_equal(file_offset((const void *)um_probed, &off, path, sizeof(path)), 0);
-	prog = load_prog(true);
+	prog = uprobe_multi__load_empty(true);
 	assert_true(prog >= 0);
-	plain = load_prog(false);
+	plain = uprobe_multi__load_empty(false);
 	assert_true(plain >= 0);
 	/* not loaded for uprobe_multi */
 	assert_int_equal(uprobe_multi__attach(plain, path, &off, 1, getpid(), false), -EINVAL);

@@ -261,30 +261,6 @@ static int open_uprobe(pid_t pid, const char *path, uint64_t offset, bool ret)
 	return fd < 0 ? -errno : fd;
 }
 
-/*
- * An empty BPF program ("return 0") of the kprobe type, for perf events or
- * (multi) for uprobe_multi links. Returns fd or -errno.
- */
-static int load_empty_prog(bool multi)
-{
-	static const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	union bpf_attr attr;
-	int fd;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = BPF_PROG_TYPE_KPROBE;
-	attr.expected_attach_type = multi ? UPROBE_MULTI_ATTACH_TYPE : 0;
-	attr.insns = (uint64_t)(uintptr_t)insns;
-	attr.insn_cnt = sizeof(insns) / sizeof(insns[0]);
-	attr.license = (uint64_t)(uintptr_t)"GPL";
-	memcpy(attr.prog_name, "bench_empty", sizeof("bench_empty"));
-	fd = syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-	return fd < 0 ? -errno : fd;
-}
-
 /* How a floor variant attaches. */
 enum floor_kind {
 	FLOOR_PERF,		/* perf uprobe events, no program */
@@ -402,7 +378,7 @@ static int run_floor(const struct worker *w, const struct opts *o, struct result
 	if (err)
 		return err;
 	if (kind != FLOOR_PERF) {
-		prog = load_empty_prog(kind == FLOOR_MULTI);
+		prog = uprobe_multi__load_empty(kind == FLOOR_MULTI);
 		if (prog < 0) {
 			err = prog;
 			snprintf(r->note, sizeof(r->note), "empty BPF program: %s", strerror(-err));
@@ -615,7 +591,7 @@ static void run_tracer(const struct worker *w, const struct opts *o, char *spec,
 		snprintf(r->note, sizeof(r->note), "bad -t spec (want LABEL|READY|COMMAND)");
 		return;
 	}
-	snprintf(r->label, sizeof(r->label), "%s", label);
+	snprintf(r->label, sizeof(r->label), "%.*s", (int)sizeof(r->label) - 1, label);
 	expand(tmpl, w->pid, cmd, sizeof(cmd));
 	t0 = mono_ms();
 	if (tracer_start(&t, cmd)) {
@@ -838,7 +814,7 @@ static int hold_probes(pid_t pid, enum floor_kind kind, char **specs, int nr)
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	if (kind != FLOOR_PERF) {
-		prog = load_empty_prog(kind == FLOOR_MULTI);
+		prog = uprobe_multi__load_empty(kind == FLOOR_MULTI);
 		if (prog < 0) {
 			fprintf(stderr, "bench-overhead: empty BPF program: %s\n", strerror(-prog));
 			return 1;
