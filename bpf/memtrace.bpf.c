@@ -200,6 +200,7 @@ static __always_inline __u64 get_stack_id(struct pt_regs *regs, struct task_stat
 		memo = &ts->memo[way & (MEMO_WAYS - 1)];
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
+		/* "&& memo": a hit implies it, the verifier needs to see it */
 		if (unwind_user_stack(regs, target_tgid, st, unwind_mode, memo) == UNWIND_MEMO_HIT &&
 		    memo) {
 			counter(CNT_STACK_WALKS_SKIPPED);
@@ -290,7 +291,7 @@ __noinline int agg_slot(__u64 stack_id, __u32 kind, int create)
 
 	if (!aggs_slots)
 		return -1;
-	p.k = (__u32)((p.tag >> 32) % aggs_slots);
+	p.k = agg_first_slot(p.tag, aggs_slots);
 	bpf_loop(AGG_PROBES, agg_probe_slot, &p, 0);
 	if (p.found < 0 && create)
 		drop(DROP_AGGS_FULL);

@@ -126,13 +126,19 @@ struct agg_val {
 	__u64 life_hist[LIFE_BUCKETS]; /* freed: lifetime in [2^b, 2^(b+1)) us; b=0: < 2us */
 };
 
-/* Tag of (stack_id, kind) in the aggs table; its first slot is
- * (tag >> 32) % slots, then the next ones, up to AGG_PROBES. */
+/* Tag of (stack_id, kind) in the aggs table (never 0). */
 static inline __u64 agg_tag(__u64 stack_id, __u32 kind)
 {
 	__u64 t = (stack_id ^ ((__u64)(kind + 1) * 0xc2b2ae3d27d4eb4fULL)) * 0x9e3779b97f4a7c15ULL;
 
 	return t ? t : 1;
+}
+
+/* The first slot a tag probes in a table of slots (> 0) slots; then the
+ * next ones, wrapping, up to AGG_PROBES. BPF and userspace both use it. */
+static inline __u32 agg_first_slot(__u64 tag, __u32 slots)
+{
+	return (__u32)((tag >> 32) % slots);
 }
 
 /* One live allocation, keyed by its address in the allocs map. */

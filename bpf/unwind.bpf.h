@@ -130,15 +130,15 @@ struct unwind_regs {
  * be skipped when nothing it depends on changed. A walk is a function of
  * the registers it starts from (fp only if a rule used it before it was
  * restored from the stack), the rows (fixed while the process's modules
- * keep their generation) and the stack words it read: recorded here, in
- * order. Per thread, owned by the caller (e.g. task storage).
+ * keep their generation) and the stack words it needs: noted here. Per
+ * thread, owned by the caller (e.g. task storage).
  */
 struct unwind_memo {
 	__u64 pc, sp, fp;	/* registers the walk started from */
 	__u64 result;		/* the caller's result for this stack; 0: none */
 	__u64 lo, hi;		/* lowest and highest address of the words */
 	__u32 gen;		/* unwind_modules.gen during the walk; 0: fp mode */
-	__u32 nr;		/* words read; > UNWIND_MEMO_WORDS: not memoizable */
+	__u32 nr;		/* words noted; > UNWIND_MEMO_WORDS: not memoizable */
 	__u32 uses_fp;		/* fp is part of the key */
 	__u32 mode;		/* enum unwind_mode of the walk */
 	/* The words the result depends on: every return address, and a saved
@@ -501,11 +501,6 @@ static long unwind_step(__u32 i, void *ctx)
 	return 1;
 }
 
-/*
- * 1 when every word memo's walk read still holds the value it read, else
- * 0. The words usually span a few hundred bytes of one stack: one read of
- * the span into the window, then compares. Uses win->buf, not its chunks.
- */
 /* State of one memo check, shared with its bpf_loop callback. */
 struct unwind_memo_cmp {
 	struct unwind_window_buf *win;
@@ -535,6 +530,11 @@ static long unwind_memo_cmp_word(__u32 i, void *ctx)
 	return v != memo->val[i];	/* a change: stop, not ok */
 }
 
+/*
+ * 1 when every word memo noted still holds the value it had, else 0. The
+ * words usually span a few hundred bytes of one stack: one read of the
+ * span into win->buf (not through its chunks), then compares.
+ */
 __noinline int unwind_memo_check(struct unwind_window_buf *win, const struct unwind_memo *memo)
 {
 	struct unwind_memo_cmp c = {};
@@ -568,7 +568,7 @@ __noinline int unwind_memo_check(struct unwind_window_buf *win, const struct unw
  *
  * memo (nullable): this thread's record of an earlier walk. When that walk
  * started from the same registers and mode, the modules kept their
- * generation and every stack word it read is unchanged, this walk would
+ * generation and every stack word it needed is unchanged, this walk would
  * find the same stack: returns UNWIND_MEMO_HIT without walking, st left
  * as it was, and memo->result is what the caller stored for that stack.
  * Otherwise it walks and records the walk in memo with result 0, for the

@@ -102,11 +102,6 @@ nomem:
 	return -ENOMEM;
 }
 
-size_t agg_table__slots(const struct agg_table *t)
-{
-	return t->slots;
-}
-
 void agg_table__close(struct agg_table *t)
 {
 	if (!t)
@@ -126,7 +121,7 @@ int agg_table__put(int fd, __u64 stack_id, __u32 kind, const struct agg_val *v)
 	err = table_info(fd, &slots);
 	if (err)
 		return err;
-	k = (__u32)((tag >> 32) % slots);
+	k = agg_first_slot(tag, (__u32)slots);
 	for (int i = 0; i < AGG_PROBES; i++, k = k + 1 < slots ? k + 1 : 0) {
 		if (bpf_map_lookup_elem(fd, &k, &cur))
 			return -errno;

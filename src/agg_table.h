@@ -28,9 +28,6 @@ struct agg_table *agg_table__open(int fd);
 int agg_table__read(const struct agg_table *t, struct agg_key **keys,
 		    struct agg_val **vals, size_t *n);
 
-/* Slots of the table (its max_entries). */
-size_t agg_table__slots(const struct agg_table *t);
-
 /* Unmap and free t (NULL is fine). */
 void agg_table__close(struct agg_table *t);
 

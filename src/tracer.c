@@ -82,6 +82,14 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
+/* Is the environment variable name set to "0" (a switch turned off)? */
+static bool env_off(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, "0");
+}
+
 /*
  * How the uprobes attach: through uprobe_multi links when this kernel has
  * them, unless MEMTRACE_UPROBE_MULTI=0 asks for perf-event links (one per
@@ -90,10 +98,9 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
  */
 static bool choose_uprobe_multi(bool verbose)
 {
-	const char *env = getenv("MEMTRACE_UPROBE_MULTI");
 	int r;
 
-	if (env && !strcmp(env, "0")) {
+	if (env_off("MEMTRACE_UPROBE_MULTI")) {
 		if (verbose)
 			fprintf(stderr, "memtrace: uprobes through perf-event links "
 				"(MEMTRACE_UPROBE_MULTI=0)\n");
@@ -171,8 +178,7 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	skel->rodata->page_size = (__u32)sysconf(_SC_PAGESIZE);
 	/* MEMTRACE_WALK_MEMO=0: walk every stack, for benchmarks of the
 	 * worst case (a new stack at every allocation) */
-	skel->rodata->walk_memo = !(getenv("MEMTRACE_WALK_MEMO") &&
-				    !strcmp(getenv("MEMTRACE_WALK_MEMO"), "0"));
+	skel->rodata->walk_memo = !env_off("MEMTRACE_WALK_MEMO");
 	if (cfg->sample_bytes)
 		fill_exp_draws(skel->rodata->exp_draws, cfg->sample_seed);
 	bpf_map__set_max_entries(skel->maps.allocs, (__u32)cfg->max_allocs);
