@@ -501,35 +501,6 @@ static long unwind_step(__u32 i, void *ctx)
 	return 1;
 }
 
-/* State of one memo check, shared with its bpf_loop callback. */
-struct unwind_memo_cmp {
-	struct unwind_window_buf *win;
-	const struct unwind_memo *memo;
-	__u64 lo, len;		/* the span read into win->buf */
-	__u32 ok;
-	__u32 pad;
-};
-
-/* bpf_loop callback: compare word i. */
-static long unwind_memo_cmp_word(__u32 i, void *ctx)
-{
-	struct unwind_memo_cmp *c = ctx;
-	const struct unwind_memo *memo = c->memo;
-	__u64 off, v;
-
-	if (i >= UNWIND_MEMO_WORDS || i >= memo->nr) {
-		c->ok = 1;
-		return 1;
-	}
-	asm volatile("" : "+r"(i));	/* keep the mask: a no-op the verifier needs */
-	i &= UNWIND_MEMO_WORDS - 1;
-	off = memo->addr[i] - c->lo;
-	if ((off & 7) || off >= c->len)
-		return 1;
-	v = *(__u64 *)&c->win->buf[off & (UNWIND_WINDOW - 8)];
-	return v != memo->val[i];	/* a change: stop, not ok */
-}
-
 /*
  * 1 when every word memo noted still holds the value it had, else 0. The
  * words usually span a few hundred bytes of one stack: one read of the
@@ -537,11 +508,11 @@ static long unwind_memo_cmp_word(__u32 i, void *ctx)
  */
 __noinline int unwind_memo_check(struct unwind_window_buf *win, const struct unwind_memo *memo)
 {
-	struct unwind_memo_cmp c = {};
-	__u64 lo, len;
+	__u64 lo, len, off, nr;
 
 	if (!win || !memo || !memo->nr || memo->nr > UNWIND_MEMO_WORDS)
 		return 0;
+	nr = memo->nr;
 	lo = memo->lo;
 	len = memo->hi + 8 - lo;
 	if (memo->hi < lo || (lo & 7) || len > UNWIND_WINDOW)
@@ -550,12 +521,18 @@ __noinline int unwind_memo_check(struct unwind_window_buf *win, const struct unw
 	 * only the 512-byte chunks that hold words was no faster). */
 	if (bpf_probe_read_user(win->buf, len, (void *)lo))
 		return 0;
-	c.win = win;
-	c.memo = memo;
-	c.lo = lo;
-	c.len = len;
-	bpf_loop(UNWIND_MEMO_WORDS + 1, unwind_memo_cmp_word, &c, 0);
-	return c.ok;
+	/* A plain bounded loop: this function is verified once (global), and
+	 * a callback per word (bpf_loop) measured 4x slower at 32 frames. */
+	for (__u32 i = 0; i < UNWIND_MEMO_WORDS; i++) {
+		if (i >= nr)
+			return 1;
+		off = memo->addr[i] - lo;
+		if ((off & 7) || off >= len)
+			return 0;
+		if (*(__u64 *)&win->buf[off & (UNWIND_WINDOW - 8)] != memo->val[i])
+			return 0;	/* a change */
+	}
+	return 1;
 }
 
 /*
