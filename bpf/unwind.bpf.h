@@ -144,7 +144,8 @@ struct unwind_memo {
 	/* The words the result depends on: every return address, and a saved
 	 * frame pointer only if a later rule or fp step used it (optimized
 	 * code keeps loop counters in rbp: their saved values must not defeat
-	 * the memo). */
+	 * the memo). Their addresses during the walk; once sealed
+	 * (unwind_memo_seal()), their offsets from lo. */
 	__u64 addr[UNWIND_MEMO_WORDS];
 	__u64 val[UNWIND_MEMO_WORDS];
 };
@@ -502,37 +503,63 @@ static long unwind_step(__u32 i, void *ctx)
 }
 
 /*
- * 1 when every word memo noted still holds the value it had, else 0. The
- * words usually span a few hundred bytes of one stack: one read of the
- * span into win->buf (not through its chunks), then compares.
+ * Turn the walk's word addresses into offsets from lo, the form
+ * unwind_memo_check() compares, or make memo unusable (nr past
+ * UNWIND_MEMO_WORDS) when its words do not fit one aligned span of the
+ * window. Done once per walk, so that each check does as little as it can.
+ */
+__noinline int unwind_memo_seal(struct unwind_memo *memo)
+{
+	__u64 lo, nr, off;
+
+	if (!memo)
+		return 0;
+	nr = memo->nr;
+	lo = memo->lo;
+	if (!nr || nr > UNWIND_MEMO_WORDS || memo->hi < lo || (lo & 7) ||
+	    memo->hi + 8 - lo > UNWIND_WINDOW)
+		goto unusable;
+	for (__u32 i = 0; i < UNWIND_MEMO_WORDS; i++) {
+		if (i >= nr)
+			return 0;
+		off = memo->addr[i] - lo;
+		if (off & 7)
+			goto unusable;
+		memo->addr[i] = off;
+	}
+	return 0;
+unusable:
+	memo->nr = UNWIND_MEMO_WORDS + 1;
+	return 0;
+}
+
+/*
+ * 1 when every word memo noted (sealed) still holds the value it had,
+ * else 0. The words usually span a few hundred bytes of one stack: one
+ * read of the span into win->buf (not through its chunks), then compares.
  */
 __noinline int unwind_memo_check(struct unwind_window_buf *win, const struct unwind_memo *memo)
 {
-	__u64 lo, len, off, nr;
+	__u64 nr, len, diff = 0;
 
 	if (!win || !memo || !memo->nr || memo->nr > UNWIND_MEMO_WORDS)
 		return 0;
 	nr = memo->nr;
-	lo = memo->lo;
-	len = memo->hi + 8 - lo;
-	if (memo->hi < lo || (lo & 7) || len > UNWIND_WINDOW)
-		return 0;	/* unaligned, or the walk left the stack: walk */
+	len = memo->hi + 8 - memo->lo;	/* sealed: aligned, within the window */
+	if (len > UNWIND_WINDOW)
+		return 0;
 	/* One read of the span: its fixed cost dominates (measured: reading
 	 * only the 512-byte chunks that hold words was no faster). */
-	if (bpf_probe_read_user(win->buf, len, (void *)lo))
+	if (bpf_probe_read_user(win->buf, len, (void *)memo->lo))
 		return 0;
-	/* A plain bounded loop: this function is verified once (global), and
-	 * a callback per word (bpf_loop) measured 4x slower at 32 frames. */
+	/* A plain bounded loop, verified once (a global function), without a
+	 * branch per word: a bpf_loop callback per word measured 4x slower. */
 	for (__u32 i = 0; i < UNWIND_MEMO_WORDS; i++) {
 		if (i >= nr)
-			return 1;
-		off = memo->addr[i] - lo;
-		if ((off & 7) || off >= len)
-			return 0;
-		if (*(__u64 *)&win->buf[off & (UNWIND_WINDOW - 8)] != memo->val[i])
-			return 0;	/* a change */
+			break;
+		diff |= *(__u64 *)&win->buf[memo->addr[i] & (UNWIND_WINDOW - 8)] ^ memo->val[i];
 	}
-	return 1;
+	return diff == 0;
 }
 
 /*
@@ -632,6 +659,7 @@ static __always_inline int unwind_user_stack(struct pt_regs *regs, __u32 tgid,
 			memo->gen = gen;
 			memo->mode = mode;
 			memo->uses_fp = w.regs.used_fp0;
+			unwind_memo_seal(memo);
 		}
 		unwind_count_fp_fallback(w.fp_frames);
 		break;
