@@ -29,6 +29,7 @@ const volatile __u64 sample_seed = 0;
 const volatile __u64 temp_ns = 1000000;	/* "temporary": freed within 1 ms */
 const volatile __u32 page_size = 4096;
 const volatile __u32 aggs_slots = AGGS_MAX_ENTRIES;	/* aggs' max_entries */
+const volatile __u32 alloc_nb = 2;	/* allocs' max_entries (buckets) */
 const volatile __u32 walk_memo = 1;	/* 0: walk every stack (benchmarks) */
 /* Launched command: stop it at each new code mapping until its unwind
  * tables and symbols are loaded (memtrace is its parent). */
@@ -47,11 +48,14 @@ const volatile __u32 exp_draws[SAMPLE_DRAWS] = {};
 #define PROT_EXEC		0x4
 #endif
 
+/* Live allocations: a two-choice table of buckets (see struct alloc_bucket),
+ * alloc_nb of them; no helper call and no lock on the hot path. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ALLOCS_MAX_ENTRIES);
-	__type(key, __u64);
-	__type(value, struct alloc_info);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);		/* userspace: alloc_bucket_count() */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct alloc_bucket);
 } allocs SEC(".maps");
 
 struct {
@@ -239,63 +243,44 @@ static __always_inline struct pt_regs *user_regs(void)
 
 /* ---- aggregation ----------------------------------------------------- */
 
-/* One probe sequence in aggs, shared with its bpf_loop callback. */
-struct agg_probe {
-	__u64 stack_id, tag;
-	__u32 kind, create;
-	__u32 k;		/* slot being probed */
-	__s32 found;		/* result: slot, or -1 */
-};
-
-/* bpf_loop callback: look at slot p->k; claim it if free and create. */
-static long agg_probe_slot(__u32 i, void *ctx)
-{
-	struct agg_probe *p = ctx;
-	struct agg_val *v = bpf_map_lookup_elem(&aggs, &p->k);
-	__u64 cur;
-
-	if (!v)
-		return 1;
-	cur = v->tag;
-	if (cur == 0) {
-		if (!p->create)
-			return 1;
-		cur = __sync_val_compare_and_swap(&v->tag, 0, p->tag);
-		if (cur == 0) {
-			v->stack_id = p->stack_id;
-			v->kind = p->kind;
-			__sync_fetch_and_or(&v->ready, 1);	/* ordered after the key */
-			p->found = p->k;
-			return 1;
-		}
-	}
-	if (cur == p->tag) {	/* (also: claimed for the same key meanwhile) */
-		p->found = p->k;
-		return 1;
-	}
-	p->k = p->k + 1 < aggs_slots ? p->k + 1 : 0;
-	return 0;
-}
-
 /*
  * Slot of (stack_id, kind) in aggs, claimed when create; -1 when absent
  * (not create) or when its AGG_PROBES slots are all taken (counted).
  * Slots are never released, so a key's probe sequence has no holes.
+ * A plain bounded loop: verified once (a global function), no callback.
  */
 __noinline int agg_slot(__u64 stack_id, __u32 kind, int create)
 {
-	struct agg_probe p = {
-		.stack_id = stack_id, .tag = agg_tag(stack_id, kind),
-		.kind = kind, .create = create, .found = -1,
-	};
+	__u64 tag = agg_tag(stack_id, kind), cur;
+	struct agg_val *v;
+	__u32 k;
 
 	if (!aggs_slots)
 		return -1;
-	p.k = agg_first_slot(p.tag, aggs_slots);
-	bpf_loop(AGG_PROBES, agg_probe_slot, &p, 0);
-	if (p.found < 0 && create)
+	k = agg_first_slot(tag, aggs_slots);
+	for (int i = 0; i < AGG_PROBES; i++) {
+		v = bpf_map_lookup_elem(&aggs, &k);
+		if (!v)
+			return -1;
+		cur = v->tag;
+		if (cur == 0) {
+			if (!create)
+				return -1;
+			cur = __sync_val_compare_and_swap(&v->tag, 0, tag);
+			if (cur == 0) {
+				v->stack_id = stack_id;
+				v->kind = kind;
+				__sync_fetch_and_or(&v->ready, 1);	/* ordered after the key */
+				return k;
+			}
+		}
+		if (cur == tag)	/* (also: claimed for the same key meanwhile) */
+			return k;
+		k = k + 1 < aggs_slots ? k + 1 : 0;
+	}
+	if (create)
 		drop(DROP_AGGS_FULL);
-	return p.found;
+	return -1;
 }
 
 static __always_inline struct agg_val *agg_get(__u64 stack_id, __u32 kind, bool create)
@@ -427,6 +412,78 @@ static __always_inline bool sample(struct task_state *ts, __u64 size,
 	return true;
 }
 
+/* ---- the allocs table ------------------------------------------------ */
+
+#define ALLOC_SLOT_NEW	(1LL << 40)	/* alloc_slot(): claimed just now */
+#define barrier()	asm volatile("" ::: "memory")
+
+/*
+ * The slot (bucket * ALLOC_WAYS + way) of addr in allocs, or -1 when it is
+ * absent. claim: when absent, claim a free slot for addr (in the bucket of
+ * the two with more free slots) and return it | ALLOC_SLOT_NEW; -1 when
+ * both buckets are full. A claimed slot's record is the caller's to fill.
+ */
+__noinline long alloc_slot(__u64 addr, int claim)
+{
+	__u32 k[2];
+	struct alloc_bucket *b0, *b1, *b;
+	__u32 free0 = 0, free1 = 0;
+	__u64 a;
+
+	if (addr <= ALLOC_BUSY)
+		return -1;
+	alloc_buckets(addr, alloc_nb, &k[0], &k[1]);
+	b0 = bpf_map_lookup_elem(&allocs, &k[0]);
+	b1 = bpf_map_lookup_elem(&allocs, &k[1]);
+	if (!b0 || !b1)
+		return -1;
+	for (__u32 w = 0; w < ALLOC_WAYS; w++) {
+		a = b0->addr[w];
+		if (a == addr)
+			return (long)k[0] * ALLOC_WAYS + w;
+		free0 += a == 0;
+	}
+	for (__u32 w = 0; w < ALLOC_WAYS; w++) {
+		a = b1->addr[w];
+		if (a == addr)
+			return (long)k[1] * ALLOC_WAYS + w;
+		free1 += a == 0;
+	}
+	if (!claim)
+		return -1;
+	for (int pass = 0; pass < 2; pass++) {
+		int second = (free1 > free0) ^ pass;
+
+		b = second ? b1 : b0;
+		for (__u32 w = 0; w < ALLOC_WAYS; w++) {
+			if (b->addr[w] == 0 &&
+			    __sync_val_compare_and_swap(&b->addr[w], 0, addr) == 0)
+				return ((long)k[second] * ALLOC_WAYS + w) | ALLOC_SLOT_NEW;
+		}
+	}
+	return -1;
+}
+
+/* The bucket holding slot (from alloc_slot()), NULL if out of range. */
+static __always_inline struct alloc_bucket *alloc_bucket_of(long slot)
+{
+	__u32 k = (__u32)(slot & 0xffffffffLL) / ALLOC_WAYS;
+
+	return bpf_map_lookup_elem(&allocs, &k);
+}
+
+/* The record of live allocation addr, NULL if untracked. */
+static __always_inline struct alloc_info *alloc_find(__u64 addr)
+{
+	long slot = alloc_slot(addr, 0);
+	struct alloc_bucket *b;
+
+	if (slot < 0)
+		return NULL;
+	b = alloc_bucket_of(slot);
+	return b ? &b->info[slot & (ALLOC_WAYS - 1)] : NULL;
+}
+
 /* ---- allocations ----------------------------------------------------- */
 
 static __always_inline void release_record(const struct alloc_info *info)
@@ -439,39 +496,57 @@ static __always_inline void record_alloc(struct pt_regs *regs, struct task_state
 					 __u64 addr, __u64 size, __u32 kind)
 {
 	struct alloc_info info = { .size = size, .kind = kind };
-	struct alloc_info *old;
+	struct alloc_bucket *b;
+	struct alloc_info *rec;
+	long slot;
 
 	if (!sample(ts, size, &info.est_bytes, &info.est_count))
 		return;
 	info.ts = bpf_ktime_get_ns();
 	info.stack_id = get_stack_id(regs, ts);
-	if (bpf_map_update_elem(&allocs, &addr, &info, BPF_NOEXIST)) {
-		old = bpf_map_lookup_elem(&allocs, &addr);
-		if (!old) {
-			drop(DROP_ALLOCS_FULL);
-			return;
-		}
-		/* The address is live again: its free was not seen. */
-		release_record(old);
-		if (bpf_map_update_elem(&allocs, &addr, &info, BPF_ANY)) {
-			drop(DROP_ALLOCS_FULL);
-			return;
-		}
+	slot = alloc_slot(addr, 1);
+	b = slot < 0 ? NULL : alloc_bucket_of(slot);
+	if (!b) {
+		drop(DROP_ALLOCS_FULL);
+		return;
 	}
+	rec = &b->info[slot & (ALLOC_WAYS - 1)];
+	if (!(slot & ALLOC_SLOT_NEW)) {
+		/* The address is live again: its free was not seen. */
+		struct alloc_info old = *rec;
+
+		*(volatile __u64 *)&rec->ts = 0;	/* readers: incomplete */
+		barrier();
+		release_record(&old);
+	}
+	rec->size = info.size;
+	rec->stack_id = info.stack_id;
+	rec->kind = info.kind;
+	rec->flags = 0;
+	rec->est_bytes = info.est_bytes;
+	rec->est_count = info.est_count;
+	barrier();
+	*(volatile __u64 *)&rec->ts = info.ts;	/* last: the record is complete */
 	agg_add(info.stack_id, kind, info.est_bytes, info.est_count, info.ts);
 }
 
 /* Release the record of addr. Returns false when it is not tracked. */
 static __always_inline bool record_free(__u64 addr)
 {
-	struct alloc_info *p = bpf_map_lookup_elem(&allocs, &addr);
-	struct alloc_info info;
+	long slot = alloc_slot(addr, 0);
+	struct alloc_bucket *b = slot < 0 ? NULL : alloc_bucket_of(slot);
+	struct alloc_info info, *rec;
+	__u32 w = slot & (ALLOC_WAYS - 1);
 
-	if (!p)
+	if (!b)
 		return false;
-	info = *p;
-	if (bpf_map_delete_elem(&allocs, &addr))
+	if (__sync_val_compare_and_swap(&b->addr[w], addr, ALLOC_BUSY) != addr)
 		return true;	/* another CPU released it */
+	rec = &b->info[w];
+	info = *rec;
+	*(volatile __u64 *)&rec->ts = 0;
+	barrier();
+	*(volatile __u64 *)&b->addr[w] = 0;	/* the slot is free again */
 	release_record(&info);
 	return true;
 }
@@ -505,7 +580,7 @@ static __always_inline void push_entry(struct pt_regs *ctx, __u32 kind,
 	e->nested = d > 0;
 	e->old_ts = 0;
 	if (kind == KIND_REALLOC || kind == KIND_REALLOCARRAY) {
-		struct alloc_info *old = ptr ? bpf_map_lookup_elem(&allocs, &ptr) : NULL;
+		struct alloc_info *old = ptr ? alloc_find(ptr) : NULL;
 
 		if (old)
 			e->old_ts = old->ts;
@@ -570,7 +645,7 @@ static __always_inline int alloc_exit(struct pt_regs *ctx)
 		if (!ret && e.size)
 			return 0;		/* failed: the old block stays */
 		if (e.old_ts) {		/* release the old block, unless reused */
-			struct alloc_info *old = bpf_map_lookup_elem(&allocs, &e.ptr);
+			struct alloc_info *old = alloc_find(e.ptr);
 
 			if (old && old->ts == e.old_ts)
 				record_free(e.ptr);

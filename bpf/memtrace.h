@@ -141,7 +141,7 @@ static inline __u32 agg_first_slot(__u64 tag, __u32 slots)
 	return (__u32)((tag >> 32) % slots);
 }
 
-/* One live allocation, keyed by its address in the allocs map. */
+/* One live allocation: its slot's record in the allocs map (below). */
 struct alloc_info {
 	__u64 size;		/* requested bytes (mapping length for mmap) */
 	__u64 ts;		/* bpf_ktime_get_ns() at allocation */
@@ -154,6 +154,52 @@ struct alloc_info {
 
 /* Fixed point for sampled counts: est_count of an exact record. */
 #define WEIGHT_ONE		1024
+
+/*
+ * The allocs map: every live allocation by address, an ARRAY of buckets
+ * used as a two-choice hash table (an address lives in one of the two
+ * buckets alloc_buckets() names), so that the hot path takes no lock and
+ * calls no helper, and userspace maps it instead of copying.
+ *
+ * A slot's addr is 0 (free), ALLOC_BUSY (being released) or the address.
+ * The BPF programs claim a free slot with a compare-and-swap on addr,
+ * write the record and store ts last; they release it by swapping addr to
+ * ALLOC_BUSY, zeroing ts, then addr. A record is therefore complete when
+ * ts is non-zero and it and addr read the same before and after the other
+ * fields (x86_64 keeps stores in order; the writes' atomics order them for
+ * the compiler). Two live allocations never share an address, so the
+ * allocator itself orders the operations on one key.
+ */
+#define ALLOC_WAYS		8	/* slots per bucket: one cache line of addrs */
+#define ALLOC_BUSY		1	/* addr of a slot being released */
+
+struct alloc_bucket {
+	__u64 addr[ALLOC_WAYS];
+	struct alloc_info info[ALLOC_WAYS];
+};
+
+/* Buckets for max_allocs live allocations at <= 80% load (at least 2). */
+static inline __u32 alloc_bucket_count(__u64 max_allocs)
+{
+	__u64 slots = max_allocs + max_allocs / 4;
+	__u64 nb = (slots + ALLOC_WAYS - 1) / ALLOC_WAYS;
+
+	return nb < 2 ? 2 : (__u32)nb;
+}
+
+/* The two buckets (distinct, < nb, nb >= 2) where addr may live. */
+static inline void alloc_buckets(__u64 addr, __u32 nb, __u32 *b1, __u32 *b2)
+{
+	__u64 h1 = addr * 0x9e3779b97f4a7c15ULL;
+	__u64 h2 = (addr ^ (addr >> 31)) * 0xc2b2ae3d27d4eb4fULL;
+	__u32 x = (__u32)(((h1 >> 32) * nb) >> 32);
+	__u32 y = (__u32)(((h2 >> 32) * nb) >> 32);
+
+	if (y == x)
+		y = x + 1 < nb ? x + 1 : 0;
+	*b1 = x;
+	*b2 = y;
+}
 
 /* A live anonymous mapping, keyed by its start address in the mmaps map. */
 struct mmap_info {

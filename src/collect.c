@@ -7,8 +7,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agg_table.h"
+#include "alloc_table.h"
 #include "collect.h"
-#include "live_scan.h"
 
 #define BATCH 4096
 
@@ -29,10 +29,7 @@ struct collector {
 	uint64_t last_walked;
 	uint64_t last_allocs, last_mmaps;
 	struct agg_table *aggs;		/* the aggs map, mapped */
-	struct live_scan *scan;		/* kernel walk; NULL: userspace walk */
-	int scan_err;			/* why scan is NULL (-errno), 0 if it is not */
-	enum collect_walk last_walk;
-	uint64_t walk_fallbacks;	/* kernel walks that failed, walked again here */
+	struct alloc_table *allocs;	/* the allocs map, mapped (ages only) */
 	struct addr_range *wrappers;
 	size_t nr_wrappers;
 };
@@ -91,18 +88,16 @@ struct collector *collector__new(const struct collect_maps *maps, const struct c
 		errno = err;
 		return NULL;
 	}
-	c->scan_err = -EOPNOTSUPP;
-	if ((o->ages || o->older_s > 0) && !o->user_walk) {
-		struct bpf_map_info info = { 0 };
-		__u32 len = sizeof(info);
-		uint32_t max_keys = 0;
+	if (!o->ages && o->older_s <= 0)	/* no walk of the live allocations */
+		return c;
+	c->allocs = alloc_table__open(maps->allocs);
+	if (!c->allocs) {
+		int err = errno;
 
-		/* Live (stack, kind) pairs have an aggregate, unless aggs was
-		 * full (counted): size the accumulator like aggs. */
-		if (!bpf_obj_get_info_by_fd(maps->aggs, &info, &len))
-			max_keys = info.max_entries;
-		c->scan = live_scan__new(maps->allocs, maps->mmaps, max_keys);
-		c->scan_err = c->scan ? 0 : -errno;
+		agg_table__close(c->aggs);
+		free(c);
+		errno = err;
+		return NULL;
 	}
 	return c;
 }
@@ -111,7 +106,7 @@ void collector__free(struct collector *c)
 {
 	if (!c)
 		return;
-	live_scan__free(c->scan);
+	alloc_table__close(c->allocs);
 	agg_table__close(c->aggs);
 	for (size_t i = 0; i < c->cache_cap; i++)
 		free(c->cache[i].ips);
@@ -122,16 +117,6 @@ void collector__free(struct collector *c)
 
 double collector__last_cost(const struct collector *c) { return c->last_cost; }
 uint64_t collector__last_walked(const struct collector *c) { return c->last_walked; }
-
-enum collect_walk collector__last_walk(const struct collector *c, uint64_t *fallbacks,
-				       int *kernel_err)
-{
-	if (fallbacks)
-		*fallbacks = c->walk_fallbacks;
-	if (kernel_err)
-		*kernel_err = c->scan_err;
-	return c->last_walk;
-}
 
 void collector__last_counts(const struct collector *c, uint64_t *allocs, uint64_t *mmaps,
 			    uint64_t *stacks)
@@ -350,55 +335,39 @@ static void age_add(struct age_acc *a, uint64_t ts, uint64_t bytes, uint64_t cnt
 	}
 }
 
-/* The kernel walk: one folded entry per (stack, kind) instead of a record
- * per allocation. Returns 0, or -errno with acc untouched. */
-static int kernel_ages(struct collector *c, const struct stack_index *ix, struct age_acc *acc,
-		       uint64_t cutoff)
+/* What fold_ages() folds the allocs table into. */
+struct age_fold {
+	const struct stack_index *ix;
+	struct age_acc *acc;
+	uint64_t cutoff;
+	uint64_t n;		/* records walked */
+};
+
+static int fold_alloc(void *arg, __u64 addr, const struct alloc_info *a)
 {
-	struct live_scan_result res;
-	int err = live_scan__run(c->scan, cutoff, &res);
+	struct age_fold *f = arg;
+	int64_t p = index_find(f->ix, a->stack_id, a->kind);
 
-	if (err)
-		return err;
-	for (size_t i = 0; i < res.nr; i++) {
-		int64_t p = index_find(ix, res.keys[i].stack_id, res.keys[i].kind);
-
-		if (p < 0)
-			continue;
-		acc[p].min_ts = res.vals[i].min_ts;
-		acc[p].old_bytes = res.vals[i].old_bytes;
-		acc[p].old_count = res.vals[i].old_count;
-	}
-	c->last_allocs = res.allocs;
-	c->last_mmaps = res.mmaps;
-	c->last_walked = res.allocs + res.mmaps;
+	(void)addr;
+	f->n++;
+	if (p >= 0)
+		age_add(&f->acc[p], a->ts, a->est_bytes, a->est_count, f->cutoff);
 	return 0;
 }
 
-/* The userspace walk: batch copies of both maps, folded here. */
-static int user_ages(struct collector *c, const struct stack_index *ix, struct age_acc *acc,
+/* Fold every live allocation (the mapped allocs table, read in place) and
+ * mapping (a batch copy of mmaps) into acc. Returns 0 or -errno. */
+static int fold_ages(struct collector *c, const struct stack_index *ix, struct age_acc *acc,
 		     uint64_t cutoff)
 {
+	struct age_fold f = { .ix = ix, .acc = acc, .cutoff = cutoff };
 	void *keys = NULL, *vals = NULL;
 	size_t n = 0;
 	int err;
 
-	err = map_read_all(c->m.allocs, sizeof(__u64), sizeof(struct alloc_info),
-			   &keys, &vals, &n);
-	if (err)
-		return err;
-	c->last_walked = n;
-	c->last_allocs = n;
-	for (size_t i = 0; i < n; i++) {
-		const struct alloc_info *a = &((struct alloc_info *)vals)[i];
-		int64_t p = index_find(ix, a->stack_id, a->kind);
-
-		if (p >= 0)
-			age_add(&acc[p], a->ts, a->est_bytes, a->est_count, cutoff);
-	}
-	free(keys);
-	free(vals);
-	keys = vals = NULL;
+	alloc_table__walk(c->allocs, fold_alloc, &f);	/* fold_alloc cannot fail */
+	c->last_walked = f.n;
+	c->last_allocs = f.n;
 	err = map_read_all(c->m.mmaps, sizeof(__u64), sizeof(struct mmap_info),
 			   &keys, &vals, &n);
 	if (err)
@@ -417,9 +386,7 @@ static int user_ages(struct collector *c, const struct stack_index *ix, struct a
 	return 0;
 }
 
-/* Walk live allocations and mappings: oldest age per stack, and --older.
- * In the kernel when possible; a kernel walk that fails (accumulator full:
- * its sums would be incomplete) is done again in userspace, and counted. */
+/* Walk live allocations and mappings: oldest age per stack, and --older. */
 static int walk_ages(struct collector *c, struct report *r, uint64_t now_ns)
 {
 	struct stack_index ix;
@@ -435,26 +402,9 @@ static int walk_ages(struct collector *c, struct report *r, uint64_t now_ns)
 	err = index_build(&ix, r);
 	if (err)
 		goto free_acc;
-	err = -EOPNOTSUPP;
-	if (c->scan) {
-		err = kernel_ages(c, &ix, acc, cutoff);
-		if (err) {
-			c->walk_fallbacks++;
-			if (err != -ENOSPC && err != -ENOMEM) {	/* broken: stop trying */
-				live_scan__free(c->scan);
-				c->scan = NULL;
-				c->scan_err = err;
-			}
-		} else {
-			c->last_walk = COLLECT_WALK_KERNEL;
-		}
-	}
-	if (err) {
-		err = user_ages(c, &ix, acc, cutoff);
-		if (err)
-			goto free_index;
-		c->last_walk = COLLECT_WALK_USER;
-	}
+	err = fold_ages(c, &ix, acc, cutoff);
+	if (err)
+		goto free_index;
 	for (size_t i = 0; i < r->nr_stacks; i++) {
 		struct stack_report *s = &r->stacks[i];
 
@@ -491,7 +441,6 @@ int collector__read(struct collector *c, uint64_t now_ns, struct report **out)
 	if (!r)
 		return -ENOMEM;
 	r->suspect = -1;
-	c->last_walk = COLLECT_WALK_NONE;
 	read_counters(c, &r->totals);
 	err = agg_table__read(c->aggs, &keys, &vals, &n);
 	if (err)

@@ -181,7 +181,9 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	skel->rodata->walk_memo = !env_off("MEMTRACE_WALK_MEMO");
 	if (cfg->sample_bytes)
 		fill_exp_draws(skel->rodata->exp_draws, cfg->sample_seed);
-	bpf_map__set_max_entries(skel->maps.allocs, (__u32)cfg->max_allocs);
+	/* two-choice buckets: room for max_allocs at <= 80% load */
+	skel->rodata->alloc_nb = alloc_bucket_count(cfg->max_allocs);
+	bpf_map__set_max_entries(skel->maps.allocs, skel->rodata->alloc_nb);
 	bpf_map__set_max_entries(skel->maps.stacks, (__u32)cfg->max_stacks);
 	/* open addressing: room for max_stacks pairs at <= 80% load */
 	skel->rodata->aggs_slots = (__u32)(cfg->max_stacks + cfg->max_stacks / 4);
@@ -550,6 +552,8 @@ uint64_t tracer__map_max(const struct tracer *tr, const char *name)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(tr->skel->obj, name);
 
+	if (strcmp(name, "allocs") == 0)	/* buckets hold 1.25 x this many */
+		return tr->cfg.max_allocs;
 	return m ? bpf_map__max_entries(m) : 0;
 }
 

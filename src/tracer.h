@@ -70,7 +70,8 @@ void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *row
 			  uint64_t *tables, uint64_t *failed);
 
 /* Number of probes attached (uprobes and tracepoints, however linked),
- * and max entries of a map by name. */
+ * and the capacity of a map by name: its max entries, but for "allocs"
+ * the live allocations it holds (--max-allocs), not its buckets. */
 unsigned int tracer__nr_links(const struct tracer *tr);
 uint64_t tracer__map_max(const struct tracer *tr, const char *name);
 

@@ -358,6 +358,29 @@ def test_threads_counted_exactly():
     assert "thread_main" in lib.frames_of(s), lib.frames_of(s)
 
 
+def test_full_allocs_table_is_counted():
+    """--max-allocs 1000 and 5000 live blocks: the table keeps at least 1000
+    (its 157 buckets of 8 hold up to 1256), every allocation it cannot keep is a
+    counted drop, its later free an unmatched free, and what it keeps is
+    exact. The blocks are freed and made again: freed slots are reused."""
+    rep, done = lib.run_attach("alloc_kinds", "many", "wait",
+                               mt_args=("-f", "json", "-n", "0", "--max-allocs", "1000"))[:2]
+    assert done["many"] == 5000, done
+    t = rep["totals"]
+    full = t["drops"]["allocs_map_full"]
+    s = lib.stack_at(rep, "hold_many", "malloc")
+    kept = s["outstanding_allocs"]
+    assert 1000 <= kept <= 1256, f"kept {kept}\n{lib.describe(rep)}"
+    # first round: kept1 tracked, all freed; second round: kept2 tracked
+    kept1 = s["free_calls"]
+    assert 1000 <= kept1 <= 1256, s
+    assert s["alloc_calls"] == kept1 + kept, s
+    assert full == 2 * 5000 - kept1 - kept, t
+    assert t["dropped_events"] >= full, t
+    assert t["unmatched_frees"] == 5000 - kept1, t
+    assert s["outstanding_bytes"] == 48 * kept and s["free_bytes"] == 48 * kept1, s
+
+
 def test_unmatched_frees_attach():
     """Blocks allocated before attach and released after (5 frees, 1
     realloc) are unmatched frees, never negative bytes; so is half of a

@@ -5,7 +5,7 @@
  *
  * Usage: alloc_kinds GROUP[,GROUP...] [MODE]
  *   GROUP: malloc calloc realloc reallocarray aligned churn big mmap threads
- *          prefree fork top none
+ *          prefree fork top many none
  *   MODE:  exit (default), exit=N, wait  (see alloc_common.h)
  *
  * Protocol (alloc_common.h): "ready PID", wait for SIGUSR1, run the groups,
@@ -645,6 +645,28 @@ NOIPA void top_c(void) { hold(malloc(30000)); KEEP_FRAME(); }
 NOIPA void top_d(void) { hold(malloc(20000)); KEEP_FRAME(); }
 NOIPA void top_e(void) { hold(malloc(10000)); KEEP_FRAME(); }
 
+/* ---- many live blocks at once, for --max-allocs ------------------------ */
+
+#define MANY 5000
+static void *volatile many[MANY];
+
+NOIPA void hold_many(void)
+{
+	for (int i = 0; i < MANY; i++) {
+		many[i] = malloc(48);
+		KEEP_FRAME();
+	}
+	note("many", MANY);
+}
+
+NOIPA void free_many(void)
+{
+	for (int i = 0; i < MANY; i++) {
+		free(many[i]);
+		KEEP_FRAME();
+	}
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static int has_group(const char *list, const char *g)
@@ -738,6 +760,11 @@ int main(int argc, char **argv)
 		top_e();
 		top_b();
 		top_d();
+	}
+	for (int round = 0; round < two && has_group(groups, "many"); round++) {
+		hold_many();		/* one call site: one stack */
+		if (round == 0)
+			free_many();
 	}
 	proto_say("done%s", results);
 	proto_finish(mode);
