@@ -276,7 +276,7 @@ __noinline int agg_slot(__u64 stack_id, __u32 kind, int create)
 		}
 		if (cur == tag)	/* (also: claimed for the same key meanwhile) */
 			return k;
-		k = k + 1 < aggs_slots ? k + 1 : 0;
+		k = (k + 1) % aggs_slots;	/* no branch: one path per probe */
 	}
 	if (create)
 		drop(DROP_AGGS_FULL);
@@ -425,40 +425,46 @@ static __always_inline bool sample(struct task_state *ts, __u64 size,
  */
 __noinline long alloc_slot(__u64 addr, int claim)
 {
-	__u32 k[2];
-	struct alloc_bucket *b0, *b1, *b;
-	__u32 free0 = 0, free1 = 0;
-	__u64 a;
+	__u32 k[2], kk;
+	struct alloc_bucket *b;
+	__u64 a, nfree[2] = {}, pick;
 
 	if (addr <= ALLOC_BUSY)
 		return -1;
 	alloc_buckets(addr, alloc_nb, &k[0], &k[1]);
-	b0 = bpf_map_lookup_elem(&allocs, &k[0]);
-	b1 = bpf_map_lookup_elem(&allocs, &k[1]);
-	if (!b0 || !b1)
-		return -1;
-	for (__u32 w = 0; w < ALLOC_WAYS; w++) {
-		a = b0->addr[w];
-		if (a == addr)
-			return (long)k[0] * ALLOC_WAYS + w;
-		free0 += a == 0;
-	}
-	for (__u32 w = 0; w < ALLOC_WAYS; w++) {
-		a = b1->addr[w];
-		if (a == addr)
-			return (long)k[1] * ALLOC_WAYS + w;
-		free1 += a == 0;
+	/* Written for the verifier: one bucket pointer per outer pass and no
+	 * branch but the ones that return, so every pass verifies alike. */
+	for (int j = 0; j < 2; j++) {
+		kk = k[j];
+		b = bpf_map_lookup_elem(&allocs, &kk);
+		if (!b)
+			return -1;
+		for (__u32 w = 0; w < ALLOC_WAYS; w++) {
+			__u64 nz;
+
+			a = b->addr[w];
+			if (a == addr)
+				return (long)kk * ALLOC_WAYS + w;
+			/* nz = a | -a: its top bit is a != 0. In asm, or clang
+			 * makes it a branch, and the verifier then follows
+			 * every count of free slots apart. */
+			nz = -a;
+			asm volatile("%[nz] |= %[a]" : [nz] "+r"(nz) : [a] "r"(a));
+			nfree[j] += (nz >> 63) ^ 1;
+		}
 	}
 	if (!claim)
 		return -1;
+	pick = (nfree[0] - nfree[1]) >> 63;	/* 1: the second has more free */
 	for (int pass = 0; pass < 2; pass++) {
-		int second = (free1 > free0) ^ pass;
-
-		b = second ? b1 : b0;
+		kk = k[(pick ^ pass) & 1];
+		b = bpf_map_lookup_elem(&allocs, &kk);
+		if (!b)
+			return -1;
 		for (__u32 w = 0; w < ALLOC_WAYS; w++) {
 			if (b->addr[w] == 0 &&
 			    __sync_val_compare_and_swap(&b->addr[w], 0, addr) == 0)
-				return ((long)k[second] * ALLOC_WAYS + w) | ALLOC_SLOT_NEW;
+				return ((long)kk * ALLOC_WAYS + w) | ALLOC_SLOT_NEW;
 		}
 	}
 	return -1;
