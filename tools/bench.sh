@@ -299,6 +299,11 @@ if want report; then
 		"$(metric memtrace_stacks) stacks)"
 	echo "memtrace RSS: $(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$mpid/status")," \
 		"peak $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$mpid/status")"
+	# The BPF tables memtrace maps (allocs, aggs) count in VmRSS as file
+	# pages: they are the maps' own pages, not a copy.
+	echo "  of which RssAnon (private) $(awk '/RssAnon/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$mpid/status")," \
+		"RssFile (binaries, mapped BPF tables) $(awk '/RssFile/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$mpid/status")," \
+		"RssShmem $(awk '/RssShmem/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$mpid/status")"
 	map_memory "$mpid"
 	t3=$(now_ms)
 	stop "$mpid"
