@@ -5,57 +5,27 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 #include "agg_table.h"
+#include "map_mmap.h"
 
 struct agg_table {
-	const struct agg_val *slot;
-	size_t slots;
-	size_t len;		/* bytes mapped */
+	struct map_mmap m;	/* slots of struct agg_val */
 };
-
-static int table_info(int fd, size_t *slots)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(struct agg_val) ||
-	    !(info.map_flags & BPF_F_MMAPABLE) || !info.max_entries)
-		return -EINVAL;
-	*slots = info.max_entries;
-	return 0;
-}
 
 struct agg_table *agg_table__open(int fd)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	struct agg_table *t;
-	size_t slots;
-	void *mem;
+	struct agg_table *t = calloc(1, sizeof(*t));
 	int err;
 
-	err = table_info(fd, &slots);
+	if (!t)
+		return NULL;
+	err = map_mmap__open(fd, sizeof(struct agg_val), 1, &t->m);
 	if (err) {
+		free(t);
 		errno = -err;
 		return NULL;
 	}
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->slots = slots;
-	t->len = (slots * sizeof(struct agg_val) + page - 1) / page * page;
-	mem = mmap(NULL, t->len, PROT_READ, MAP_SHARED, fd, 0);
-	if (mem == MAP_FAILED) {
-		err = errno;
-		free(t);
-		errno = err;
-		return NULL;
-	}
-	t->slot = mem;
 	return t;
 }
 
@@ -66,8 +36,10 @@ int agg_table__read(const struct agg_table *t, struct agg_key **keys,
 	struct agg_key *k = NULL;
 	struct agg_val *v = NULL;
 
-	for (size_t i = 0; i < t->slots; i++) {
-		const volatile struct agg_val *s = &t->slot[i];
+	const struct agg_val *slot = t->m.mem;
+
+	for (size_t i = 0; i < t->m.entries; i++) {
+		const volatile struct agg_val *s = &slot[i];
 
 		if (!s->ready)
 			continue;
@@ -106,7 +78,7 @@ void agg_table__close(struct agg_table *t)
 {
 	if (!t)
 		return;
-	munmap((void *)t->slot, t->len);
+	map_mmap__close(&t->m);
 	free(t);
 }
 
@@ -114,13 +86,11 @@ int agg_table__put(int fd, __u64 stack_id, __u32 kind, const struct agg_val *v)
 {
 	__u64 tag = agg_tag(stack_id, kind);
 	struct agg_val cur, val = *v;
-	size_t slots;
+	long slots = map_mmap__check(fd, sizeof(struct agg_val), 1);
 	__u32 k;
-	int err;
 
-	err = table_info(fd, &slots);
-	if (err)
-		return err;
+	if (slots < 0)
+		return (int)slots;
 	k = agg_first_slot(tag, (__u32)slots);
 	for (int i = 0; i < AGG_PROBES; i++, k = k + 1 < slots ? k + 1 : 0) {
 		if (bpf_map_lookup_elem(fd, &k, &cur))

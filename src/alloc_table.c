@@ -6,63 +6,33 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 #include "alloc_table.h"
+#include "map_mmap.h"
 
 struct alloc_table {
-	const struct alloc_bucket *bucket;
-	size_t buckets;
-	size_t len;		/* bytes mapped */
+	struct map_mmap m;	/* buckets of struct alloc_bucket */
 };
-
-static int table_info(int fd, size_t *buckets)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(struct alloc_bucket) ||
-	    !(info.map_flags & BPF_F_MMAPABLE) || info.max_entries < 2)
-		return -EINVAL;
-	*buckets = info.max_entries;
-	return 0;
-}
 
 struct alloc_table *alloc_table__open(int fd)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	struct alloc_table *t;
-	size_t buckets;
-	void *mem;
+	struct alloc_table *t = calloc(1, sizeof(*t));
 	int err;
 
-	err = table_info(fd, &buckets);
+	if (!t)
+		return NULL;
+	err = map_mmap__open(fd, sizeof(struct alloc_bucket), 2, &t->m);
 	if (err) {
+		free(t);
 		errno = -err;
 		return NULL;
 	}
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->buckets = buckets;
-	t->len = (buckets * sizeof(struct alloc_bucket) + page - 1) / page * page;
-	mem = mmap(NULL, t->len, PROT_READ, MAP_SHARED, fd, 0);
-	if (mem == MAP_FAILED) {
-		err = errno;
-		free(t);
-		errno = err;
-		return NULL;
-	}
-	t->bucket = mem;
 	return t;
 }
 
 size_t alloc_table__buckets(const struct alloc_table *t)
 {
-	return t->buckets;
+	return t->m.entries;
 }
 
 /*
@@ -100,8 +70,10 @@ int alloc_table__walk(const struct alloc_table *t, alloc_table_fn fn, void *arg)
 {
 	struct alloc_info rec;
 
-	for (size_t i = 0; i < t->buckets; i++) {
-		const struct alloc_bucket *b = &t->bucket[i];
+	const struct alloc_bucket *bucket = t->m.mem;
+
+	for (size_t i = 0; i < t->m.entries; i++) {
+		const struct alloc_bucket *b = &bucket[i];
 
 		for (int w = 0; w < ALLOC_WAYS; w++) {
 			__u64 addr = read_slot(b, w, &rec);
@@ -121,7 +93,7 @@ void alloc_table__close(struct alloc_table *t)
 {
 	if (!t)
 		return;
-	munmap((void *)t->bucket, t->len);
+	map_mmap__close(&t->m);
 	free(t);
 }
 
@@ -129,14 +101,13 @@ void alloc_table__close(struct alloc_table *t)
  * *where to bucket * ALLOC_WAYS + way, or -1. Returns 0 or -errno. */
 static int find(int fd, __u64 addr, __u32 k[2], struct alloc_bucket b[2], long *where)
 {
-	size_t buckets;
-	int err;
+	long buckets;
 
 	if (addr <= ALLOC_BUSY)
 		return -EINVAL;
-	err = table_info(fd, &buckets);
-	if (err)
-		return err;
+	buckets = map_mmap__check(fd, sizeof(struct alloc_bucket), 2);
+	if (buckets < 0)
+		return (int)buckets;
 	alloc_buckets(addr, (__u32)buckets, &k[0], &k[1]);
 	*where = -1;
 	for (int i = 0; i < 2; i++) {
