@@ -162,10 +162,11 @@ static __always_inline bool is_target(void)
 	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
 }
 
-static __always_inline struct task_state *task_state(void)
+/* This thread's state; created when create (NULL only if that fails). */
+static __always_inline struct task_state *task_state(bool create)
 {
 	return bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0,
-				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
 /* ---- stacks ---------------------------------------------------------- */
@@ -536,8 +537,12 @@ static __always_inline void record_alloc(struct pt_regs *regs, struct task_state
 	agg_add(info.stack_id, kind, info.est_bytes, info.est_count, info.ts);
 }
 
-/* Release the record of addr. Returns false when it is not tracked. */
-static __always_inline bool record_free(__u64 addr)
+/*
+ * Release the record of addr; only if it was made at ts only_ts, when
+ * that is non-zero (realloc: not a record of the block's reuse). Returns
+ * false when addr is not tracked.
+ */
+static __always_inline bool record_free(__u64 addr, __u64 only_ts)
 {
 	long slot = alloc_slot(addr, 0);
 	struct alloc_bucket *b = slot < 0 ? NULL : alloc_bucket_of(slot);
@@ -546,9 +551,11 @@ static __always_inline bool record_free(__u64 addr)
 
 	if (!b)
 		return false;
+	rec = &b->info[w];
+	if (only_ts && rec->ts != only_ts)
+		return true;
 	if (__sync_val_compare_and_swap(&b->addr[w], addr, ALLOC_BUSY) != addr)
 		return true;	/* another CPU released it */
-	rec = &b->info[w];
 	info = *rec;
 	*(volatile __u64 *)&rec->ts = 0;
 	barrier();
@@ -565,7 +572,7 @@ static __always_inline void push_entry(struct pt_regs *ctx, __u32 kind,
 	__u32 d;
 
 	counter(CNT_PROBE_HITS);
-	ts = task_state();
+	ts = task_state(true);
 	if (!ts) {
 		drop(DROP_ENTRIES_FULL);
 		return;
@@ -606,7 +613,7 @@ static __always_inline bool pop_entry(struct pt_regs *ctx, struct task_state **t
 	__u64 sp = PT_REGS_SP(ctx) - 8;
 
 	counter(CNT_PROBE_HITS);
-	ts = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
+	ts = task_state(false);
 	*tsp = ts;
 	if (!ts || !ts->depth)
 		goto missed;
@@ -650,12 +657,9 @@ static __always_inline int alloc_exit(struct pt_regs *ctx)
 			break;			/* realloc(NULL, n) == malloc(n) */
 		if (!ret && e.size)
 			return 0;		/* failed: the old block stays */
-		if (e.old_ts) {		/* release the old block, unless reused */
-			struct alloc_info *old = alloc_find(e.ptr);
-
-			if (old && old->ts == e.old_ts)
-				record_free(e.ptr);
-		} else if (!sample_bytes) {
+		if (e.old_ts)		/* release the old block, unless reused */
+			record_free(e.ptr, e.old_ts);
+		else if (!sample_bytes) {
 			counter(CNT_UNMATCHED_FREES);
 		}
 		break;
@@ -775,7 +779,7 @@ int BPF_UPROBE(free_enter, __u64 ptr)
 	if (!is_target() || !ptr)
 		return 0;
 	counter(CNT_PROBE_HITS);
-	if (!record_free(ptr) && !sample_bytes)
+	if (!record_free(ptr, 0) && !sample_bytes)
 		counter(CNT_UNMATCHED_FREES);
 	return 0;
 }
@@ -904,7 +908,7 @@ static __always_inline struct task_state *sys_enter(__u32 nr)
 	if (!is_target())
 		return NULL;
 	counter(CNT_PROBE_HITS);
-	ts = task_state();
+	ts = task_state(true);
 	if (!ts) {
 		drop(DROP_ENTRIES_FULL);
 		return NULL;
@@ -923,7 +927,7 @@ static __always_inline struct task_state *sys_exit(__u32 nr)
 	if (!is_target())
 		return NULL;
 	counter(CNT_PROBE_HITS);
-	ts = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
+	ts = task_state(false);
 	if (!ts || ts->sys.nr != nr)
 		return NULL;
 	ts->sys.nr = 0;

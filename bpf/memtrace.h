@@ -92,13 +92,6 @@ struct stack_trace {
 	__u64 ip[MAX_STACK_DEPTH];	/* ip[0] is the caller of the allocator */
 };
 
-/* Key of the per-stack aggregate map. */
-struct agg_key {
-	__u64 stack_id;		/* key into the stacks map */
-	__u32 kind;		/* enum alloc_kind */
-	__u32 pad;
-};
-
 /*
  * Per-stack aggregate. Byte and count fields are estimates after unbiasing
  * when sampling (issue 6); exact in full-tracing mode.

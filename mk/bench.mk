@@ -5,9 +5,9 @@
 #   hold_allocs		holds 1M small allocations: report cost at scale
 BENCH_DIR      := $(OUT)/bench
 BENCH_PROGS    := $(addprefix $(BENCH_DIR)/,bench-overhead malloc_loop naive_memleak hold_allocs)
-BENCH_OVH_OBJS := $(OUT)/src/elf_funcs.o $(OUT)/src/probe_place.o $(OUT)/src/uprobe_multi.o \
+BENCH_OVH_OBJS := $(OUT)/src/elf_funcs.o $(OUT)/src/probe_place.o $(OUT)/src/uprobe_multi.o $(OUT)/src/util.o \
 		  $(BENCH_DIR)/bench_libc.o
-BENCH_LIBC_OBJS := $(BENCH_DIR)/bench_libc.o $(OUT)/src/procmaps.o
+BENCH_LIBC_OBJS := $(BENCH_DIR)/bench_libc.o $(OUT)/src/procmaps.o $(OUT)/src/util.o
 TARGETS += $(BENCH_PROGS)
 
 $(BENCH_DIR)/bench_libc.o: tools/bench/bench_libc.c

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include "agg_table.h"
 #include "map_mmap.h"
+#include "util.h"
 
 struct agg_table {
 	struct map_mmap m;	/* slots of struct agg_val */
@@ -29,11 +30,9 @@ struct agg_table *agg_table__open(int fd)
 	return t;
 }
 
-int agg_table__read(const struct agg_table *t, struct agg_key **keys,
-		    struct agg_val **vals, size_t *n)
+int agg_table__read(const struct agg_table *t, struct agg_val **vals, size_t *n)
 {
 	size_t cap = 0, used = 0;
-	struct agg_key *k = NULL;
 	struct agg_val *v = NULL;
 
 	const struct agg_val *slot = t->m.mem;
@@ -43,35 +42,16 @@ int agg_table__read(const struct agg_table *t, struct agg_key **keys,
 
 		if (!s->ready)
 			continue;
-		if (used == cap) {
-			size_t nc = cap ? 2 * cap : 256;
-			struct agg_key *nk = realloc(k, nc * sizeof(*k));
-			struct agg_val *nv;
-
-			if (!nk)
-				goto nomem;
-			k = nk;
-			nv = realloc(v, nc * sizeof(*v));
-			if (!nv)
-				goto nomem;
-			v = nv;
-			cap = nc;
+		if (array__grow((void **)&v, &cap, used + 1, sizeof(*v), 256)) {
+			free(v);
+			return -ENOMEM;
 		}
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);	/* ready, then the key */
-		memcpy(&v[used], (const void *)s, sizeof(*v));
-		k[used].stack_id = v[used].stack_id;
-		k[used].kind = v[used].kind;
-		k[used].pad = 0;
-		used++;
+		memcpy(&v[used++], (const void *)s, sizeof(*v));
 	}
-	*keys = k;
 	*vals = v;
 	*n = used;
 	return 0;
-nomem:
-	free(k);
-	free(v);
-	return -ENOMEM;
 }
 
 void agg_table__close(struct agg_table *t)

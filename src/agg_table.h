@@ -21,12 +21,11 @@ struct agg_table;
 struct agg_table *agg_table__open(int fd);
 
 /*
- * Copy every ready slot: keys[i] and vals[i] for i < *n, both malloc'ed
- * (free them; NULL when *n is 0). Returns 0 or -ENOMEM. Slots being
- * claimed while it reads show at the next read.
+ * Copy every ready slot: vals[i] for i < *n, malloc'ed (free it; NULL
+ * when *n is 0); each carries its stack_id and kind. Returns 0 or
+ * -ENOMEM. Slots being claimed while it reads show at the next read.
  */
-int agg_table__read(const struct agg_table *t, struct agg_key **keys,
-		    struct agg_val **vals, size_t *n);
+int agg_table__read(const struct agg_table *t, struct agg_val **vals, size_t *n);
 
 /* Unmap and free t (NULL is fine). */
 void agg_table__close(struct agg_table *t);

@@ -9,6 +9,7 @@
 #include "agg_table.h"
 #include "alloc_table.h"
 #include "collect.h"
+#include "util.h"
 
 #define BATCH 4096
 
@@ -69,6 +70,7 @@ static uint32_t wrapper_frames(const struct collector *c, const uint64_t *ips, u
 struct collector *collector__new(const struct collect_maps *maps, const struct collect_opts *o)
 {
 	struct collector *c = calloc(1, sizeof(*c));
+	int err;
 
 	if (!c)
 		return NULL;
@@ -76,30 +78,29 @@ struct collector *collector__new(const struct collect_maps *maps, const struct c
 	c->o = *o;
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0) {
-		free(c);
-		errno = EINVAL;
-		return NULL;
+		err = EINVAL;
+		goto free_c;
 	}
 	c->aggs = agg_table__open(maps->aggs);
 	if (!c->aggs) {
-		int err = errno;
-
-		free(c);
-		errno = err;
-		return NULL;
+		err = errno;
+		goto free_c;
 	}
 	if (!o->ages && o->older_s <= 0)	/* no walk of the live allocations */
 		return c;
 	c->allocs = alloc_table__open(maps->allocs);
 	if (!c->allocs) {
-		int err = errno;
-
-		agg_table__close(c->aggs);
-		free(c);
-		errno = err;
-		return NULL;
+		err = errno;
+		goto close_aggs;
 	}
 	return c;
+
+close_aggs:
+	agg_table__close(c->aggs);
+free_c:
+	free(c);
+	errno = err;
+	return NULL;
 }
 
 void collector__free(struct collector *c)
@@ -421,20 +422,11 @@ free_acc:
 	return err;
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int collector__read(struct collector *c, uint64_t now_ns, struct report **out)
 {
 	struct report *r = calloc(1, sizeof(*r));
-	struct agg_key *keys = NULL;
 	struct agg_val *vals = NULL;
-	double t0 = mono_now();
+	double t0 = clock__s(CLOCK_MONOTONIC);
 	size_t n = 0;
 	int err;
 
@@ -442,22 +434,22 @@ int collector__read(struct collector *c, uint64_t now_ns, struct report **out)
 		return -ENOMEM;
 	r->suspect = -1;
 	read_counters(c, &r->totals);
-	err = agg_table__read(c->aggs, &keys, &vals, &n);
+	err = agg_table__read(c->aggs, &vals, &n);
 	if (err)
 		goto free_report;
 	r->stacks = calloc(n ? n : 1, sizeof(*r->stacks));
 	if (!r->stacks) {
 		err = -ENOMEM;
-		goto free_maps;
+		goto free_vals;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct stack_report *s = &r->stacks[r->nr_stacks];
 		const struct agg_val *v = &vals[i];
-		const struct cached_stack *cs = stack_lookup(c, keys[i].stack_id);
+		const struct cached_stack *cs = stack_lookup(c, v->stack_id);
 		uint64_t *hist;
 
-		s->stack_id = keys[i].stack_id;
-		s->kind = keys[i].kind;
+		s->stack_id = v->stack_id;
+		s->kind = v->kind;
 		s->outstanding_bytes = v->outstanding_bytes;
 		s->outstanding_allocs = unweight(v->outstanding_allocs);
 		s->alloc_calls = (uint64_t)unweight((int64_t)v->alloc_calls);
@@ -500,7 +492,7 @@ int collector__read(struct collector *c, uint64_t now_ns, struct report **out)
 	if (c->o.ages || c->o.older_s > 0) {
 		err = walk_ages(c, r, now_ns);
 		if (err)
-			goto free_maps;
+			goto free_vals;
 	}
 	for (size_t i = 0; i < r->nr_stacks; i++) {
 		const struct stack_report *s = &r->stacks[i];
@@ -511,14 +503,12 @@ int collector__read(struct collector *c, uint64_t now_ns, struct report **out)
 		r->totals.free_calls += s->free_calls;
 	}
 	report__sort(r);
-	free(keys);
 	free(vals);
-	c->last_cost = mono_now() - t0;
+	c->last_cost = clock__s(CLOCK_MONOTONIC) - t0;
 	*out = r;
 	return 0;
 
-free_maps:
-	free(keys);
+free_vals:
 	free(vals);
 free_report:
 	report__free(r);

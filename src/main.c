@@ -27,6 +27,7 @@
 #include "target.h"
 #include "text.h"
 #include "tracer.h"
+#include "util.h"
 #include "wrappers.h"
 
 static volatile sig_atomic_t exiting;
@@ -35,22 +36,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	exiting = 1;
-}
-
-static double now_s(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /* Root, or the capabilities BPF tracing needs. Returns 0 or -EPERM. */
@@ -163,7 +148,7 @@ static void self_metrics(struct session *s, const struct report *r, double laten
 /* Read, symbolize and write one report. Returns 0 or -errno. */
 static int report_once(struct session *s, bool final)
 {
-	double t0 = now_s(CLOCK_MONOTONIC);
+	double t0 = clock__s(CLOCK_MONOTONIC);
 	struct tracer_self self;
 	struct baseline_diff *diff = NULL;
 	json_object *json = NULL;
@@ -171,15 +156,15 @@ static int report_once(struct session *s, bool final)
 	struct report *r;
 	int err;
 
-	err = collector__read(s->collector, mono_ns(), &r);
+	err = collector__read(s->collector, clock__mono_ns(), &r);
 	if (err) {
 		fprintf(stderr, "memtrace: cannot read BPF maps: %s\n", strerror(-err));
 		return err;
 	}
 	r->pid = s->target.pid;
 	snprintf(r->comm, sizeof(r->comm), "%s", s->target.comm);
-	r->time = now_s(CLOCK_REALTIME);
-	r->elapsed_s = now_s(CLOCK_MONOTONIC) - s->start_mono;
+	r->time = clock__s(CLOCK_REALTIME);
+	r->elapsed_s = clock__s(CLOCK_MONOTONIC) - s->start_mono;
 	r->final = final;
 	r->sample_bytes = s->opt.sample_bytes;
 	r->unwind = s->opt.unwind;
@@ -227,7 +212,7 @@ static int report_once(struct session *s, bool final)
 	if (err)
 		fprintf(stderr, "memtrace: cannot write report: %s\n", strerror(-err));
 	if (s->outputs) {
-		self_metrics(s, r, now_s(CLOCK_MONOTONIC) - t0, &self);
+		self_metrics(s, r, clock__s(CLOCK_MONOTONIC) - t0, &self);
 		outputs__report(s->outputs, r, json_text, &self);
 	}
 	if (final && s->opt.save_baseline) {
@@ -258,7 +243,7 @@ static int wait_interval(struct session *s, double deadline)
 	};
 
 	while (!exiting) {
-		double left = deadline - now_s(CLOCK_MONOTONIC);
+		double left = deadline - clock__s(CLOCK_MONOTONIC);
 		int n;
 
 		if (left <= 0)
@@ -295,7 +280,7 @@ static int run(struct session *s)
 			return rc;
 		if (rc > 0 || exiting)
 			break;
-		if (end && now_s(CLOCK_MONOTONIC) >= end)
+		if (end && clock__s(CLOCK_MONOTONIC) >= end)
 			break;
 		/* The modules map before the target can go away. */
 		tracer__notify_consume(s->tracer, on_notify, s);
@@ -438,7 +423,7 @@ int main(int argc, char **argv)
 	}
 	sopts = (struct syms_opts){ .debug_dir = s.opt.debug_dir, .names = !s.opt.no_symbols,
 				    .debuginfod = getenv("DEBUGINFOD_URLS") != NULL };
-	s.start_mono = now_s(CLOCK_MONOTONIC);
+	s.start_mono = clock__s(CLOCK_MONOTONIC);
 	if (s.target.launched) {
 		err = target__release(&s.target);
 		if (err) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "syms_int.h"
+#include "util.h"
 
 #define SYMS_DEBUGINFOD_QUERY_S	10.0
 #define SYMS_DEBUGINFOD_TOTAL_S	30.0
@@ -33,18 +34,10 @@ struct syms_debuginfod {
 /* One query at a time per process: the callback has no user pointer we own. */
 static double deadline;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int progress(debuginfod_client *c, long a, long b)
 {
 	(void)c, (void)a, (void)b;
-	return now() > deadline;	/* non-zero cancels the transfer */
+	return clock__s(CLOCK_MONOTONIC) > deadline;	/* non-zero cancels the transfer */
 }
 
 static struct syms_debuginfod *open_client(void)
@@ -88,14 +81,14 @@ int syms_debuginfod__find(struct syms *s, const char *build_id, char **path)
 		return -ENOSYS;
 	if (d->spent_s >= SYMS_DEBUGINFOD_TOTAL_S)
 		return -ETIME;
-	t0 = now();
+	t0 = clock__s(CLOCK_MONOTONIC);
 	deadline = t0 + SYMS_DEBUGINFOD_QUERY_S;
 	if (deadline > t0 + SYMS_DEBUGINFOD_TOTAL_S - d->spent_s)
 		deadline = t0 + SYMS_DEBUGINFOD_TOTAL_S - d->spent_s;
 	s->stats.debuginfod_queries++;
 	/* build_id_len 0: the id is given as a hex string */
 	fd = d->find_debuginfo(d->client, (const unsigned char *)build_id, 0, path);
-	d->spent_s += now() - t0;
+	d->spent_s += clock__s(CLOCK_MONOTONIC) - t0;
 	return fd;
 }
 

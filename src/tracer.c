@@ -75,9 +75,7 @@ static bool verbose_libbpf;
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level == LIBBPF_DEBUG && !verbose_libbpf)
-		return 0;
-	if (level == LIBBPF_INFO && !verbose_libbpf)
+	if (level != LIBBPF_WARN && !verbose_libbpf)	/* debug and info: -v */
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }
@@ -552,9 +550,11 @@ uint64_t tracer__map_max(const struct tracer *tr, const char *name)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(tr->skel->obj, name);
 
-	if (strcmp(name, "allocs") == 0)	/* buckets hold 1.25 x this many */
-		return tr->cfg.max_allocs;
-	return m ? bpf_map__max_entries(m) : 0;
+	if (!m)
+		return 0;
+	if (m == tr->skel->maps.allocs)		/* an entry is a bucket of slots */
+		return (uint64_t)bpf_map__max_entries(m) * ALLOC_WAYS;
+	return bpf_map__max_entries(m);
 }
 
 void tracer__free(struct tracer *tr)

@@ -70,8 +70,8 @@ void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *row
 			  uint64_t *tables, uint64_t *failed);
 
 /* Number of probes attached (uprobes and tracepoints, however linked),
- * and the capacity of a map by name: its max entries, but for "allocs"
- * the live allocations it holds (--max-allocs), not its buckets. */
+ * and the records a map holds at most, by name: its max entries (for
+ * "allocs", whose entries are buckets, its slots: 1.25 x --max-allocs). */
 unsigned int tracer__nr_links(const struct tracer *tr);
 uint64_t tracer__map_max(const struct tracer *tr, const char *name);
 

@@ -55,15 +55,6 @@ struct unwind_maps {
 	struct unwind_maps_stats st;
 };
 
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 struct unwind_maps *unwind_maps__new(struct bpf_map *rows, struct bpf_map *tables,
 				     struct bpf_map *modules)
 {
@@ -154,7 +145,7 @@ static int load_table(struct unwind_maps *u, Elf *elf, uint64_t *base)
 {
 	struct unwind_table_loc loc;
 	struct unwind_table *t;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock__mono_ns();
 	uint32_t idx;
 	int err;
 
@@ -163,7 +154,7 @@ static int load_table(struct unwind_maps *u, Elf *elf, uint64_t *base)
 		return -ENOSPC;
 	}
 	err = unwind_table__build(elf, &t);
-	u->st.build_ns += now_ns() - t0;
+	u->st.build_ns += clock__mono_ns() - t0;
 	if (err) {
 		u->st.no_table++;
 		return err;
@@ -185,7 +176,6 @@ static int load_table(struct unwind_maps *u, Elf *elf, uint64_t *base)
 	}
 	u->st.tables++;
 	u->st.rows_used += t->nr;
-	u->st.bytes = u->st.rows_used * sizeof(struct unwind_row);
 	*base = t->base;
 	err = idx;
 free_table:
@@ -343,7 +333,6 @@ static int note_pid(struct unwind_maps *u, int pid)
 	if (array__grow((void **)&u->pids, &u->cap_pids, u->nr_pids + 1, sizeof(*u->pids), 16))
 		return -ENOMEM;
 	u->pids[u->nr_pids++] = pid;
-	u->st.pids = u->nr_pids;
 	return 0;
 }
 
@@ -398,7 +387,6 @@ int unwind_maps__remove_pid(struct unwind_maps *u, int pid)
 	for (size_t i = 0; i < u->nr_pids; i++)
 		if (u->pids[i] == pid) {
 			u->pids[i] = u->pids[--u->nr_pids];
-			u->st.pids = u->nr_pids;
 			break;
 		}
 	return bpf_map_delete_elem(u->modules_fd, &key) ? -ENOENT : 0;
@@ -407,6 +395,8 @@ int unwind_maps__remove_pid(struct unwind_maps *u, int pid)
 void unwind_maps__stats(const struct unwind_maps *u, struct unwind_maps_stats *st)
 {
 	*st = u->st;
+	st->pids = (uint32_t)u->nr_pids;
+	st->bytes = st->rows_used * sizeof(struct unwind_row);
 }
 
 void unwind_maps__free(struct unwind_maps *u)

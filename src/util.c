@@ -4,6 +4,22 @@
 #include <stdlib.h>
 #include "util.h"
 
+double clock__s(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+uint64_t clock__mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 int array__grow(void **p, size_t *cap, size_t need, size_t size, size_t first)
 {
 	size_t n = *cap ? *cap : first;

@@ -6,6 +6,8 @@
 #define MEMTRACE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 /*
  * Make room for `need` elements of `size` bytes in the array *p of *cap
@@ -20,5 +22,10 @@ int array__grow(void **p, size_t *cap, size_t need, size_t size, size_t first);
  * continuation bytes only). s must be NUL-terminated. Cannot fail.
  */
 size_t utf8__seq_len(const unsigned char *s);
+
+/* Now on clk (CLOCK_MONOTONIC: the BPF timestamps' clock), in seconds or
+ * in nanoseconds. Cannot fail. */
+double clock__s(clockid_t clk);
+uint64_t clock__mono_ns(void);
 
 #endif
