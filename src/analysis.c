@@ -497,8 +497,7 @@ static int analyse_stack(struct analysis *a, struct stack_report *s, double now,
 	return 0;
 }
 
-/* Is x a worse suspect than y? Severity, then growth, then bytes. */
-static bool worse(const struct stack_report *x, const struct stack_report *y)
+bool analysis__worse(const struct stack_report *x, const struct stack_report *y)
 {
 	if (x->severity != y->severity)
 		return x->severity > y->severity;
@@ -538,7 +537,7 @@ int analysis__update(struct analysis *a, struct report *r)
 			break;
 		if (s->severity > r->worst)
 			r->worst = s->severity;
-		if (s->severity >= SEV_LOW && (top < 0 || worse(s, &r->stacks[top])))
+		if (s->severity >= SEV_LOW && (top < 0 || analysis__worse(s, &r->stacks[top])))
 			top = (ssize_t)i;
 	}
 	if (r->worst >= a->o.verdict_min)

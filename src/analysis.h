@@ -21,6 +21,8 @@
 
 /* bytes per second of one MB (10^6 bytes) per hour */
 #define MB_PER_H		(1e6 / 3600.0)
+/* frames in a stack label (analysis__stack_label()) wherever one is shown */
+#define ANALYSIS_LABEL_DEPTH	3
 
 struct analysis_opts {
 	/* window of samples per stack */
@@ -128,6 +130,13 @@ size_t analysis__nr_tracked(const struct analysis *a);
 void analysis__free(struct analysis *a);
 
 /*
+ * Is x a worse suspect than y: higher severity, then faster growth, then
+ * more outstanding bytes? The order of the verdict's suspect and of the
+ * printed list of growing stacks. Cannot fail.
+ */
+bool analysis__worse(const struct stack_report *x, const struct stack_report *y);
+
+/*
  * The severity rule (docs/analysis.md) on one stack's numbers. Sets *why
  * (optional) to a static string saying what decided it. Cannot fail.
  */
@@ -172,11 +181,5 @@ const char *analysis__frame_name(const struct frame *f, bool allow_ip, char *buf
  * ips. Returns buf. Cannot fail.
  */
 const char *analysis__stack_label(const struct stack_report *s, int depth, char *buf, size_t len);
-
-/* Format bytes in binary units ("1.5 MiB", "512 B"). Returns buf. */
-const char *analysis__fmt_bytes(double bytes, char *buf, size_t len);
-
-/* Format a rate as signed whole bytes/s ("+1200 B/s"). Returns buf. */
-const char *analysis__fmt_rate(double bps, char *buf, size_t len);
 
 #endif /* MEMTRACE_ANALYSIS_H */

@@ -2,27 +2,21 @@
 /* analysis_print.c - text and JSON of the analysis fields of a report. */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
-#include <string.h>
 #include "analysis.h"
+#include "collapsed.h"
+#include "text.h"
 
 #define MAX_LINES	10	/* stacks listed per section */
-#define LABEL_DEPTH	3	/* frames in a stack label */
 
 const char *analysis__frame_name(const struct frame *f, bool allow_ip, char *buf, size_t len)
 {
-	if (f->function && *f->function) {
-		snprintf(buf, len, "%s", f->function);
-	} else if (f->module && *f->module) {
-		const char *base = strrchr(f->module, '/');
+	const char *name = "?";
 
-		snprintf(buf, len, "%s+0x%" PRIx64, base ? base + 1 : f->module, f->offset);
-	} else if (allow_ip) {
-		snprintf(buf, len, "0x%" PRIx64, f->ip);
-	} else {
-		snprintf(buf, len, "?");
-	}
+	if (allow_ip || (f->function && *f->function) || (f->module && *f->module))
+		name = collapsed__frame_name(f, buf, len);
+	if (name != buf)
+		snprintf(buf, len, "%s", name);
 	return buf;
 }
 
@@ -44,29 +38,6 @@ const char *analysis__stack_label(const struct stack_report *s, int depth, char 
 	}
 	if (used < len)
 		snprintf(buf + used, len - used, "%s[%s]", nr ? " " : "", alloc_kind_name(s->kind));
-	return buf;
-}
-
-const char *analysis__fmt_bytes(double bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = fabs(bytes);
-	size_t u = 0;
-
-	while (v >= 1024 && u < sizeof(units) / sizeof(units[0]) - 1) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%s%.0f B", bytes < 0 ? "-" : "", v);
-	else
-		snprintf(buf, len, "%s%.1f %s", bytes < 0 ? "-" : "", v, units[u]);
-	return buf;
-}
-
-const char *analysis__fmt_rate(double bps, char *buf, size_t len)
-{
-	snprintf(buf, len, "%+.0f B/s", bps == 0 ? 0 : bps);
 	return buf;
 }
 
@@ -93,12 +64,10 @@ static int cmp_suspect(const void *a, const void *b)
 	const struct stack_report *x = *(const struct stack_report *const *)a;
 	const struct stack_report *y = *(const struct stack_report *const *)b;
 
-	if (x->severity != y->severity)
-		return x->severity > y->severity ? -1 : 1;
-	if (x->growth_bytes_per_s != y->growth_bytes_per_s)
-		return x->growth_bytes_per_s > y->growth_bytes_per_s ? -1 : 1;
-	if (x->outstanding_bytes != y->outstanding_bytes)
-		return x->outstanding_bytes > y->outstanding_bytes ? -1 : 1;
+	if (analysis__worse(x, y))
+		return -1;
+	if (analysis__worse(y, x))
+		return 1;
 	return x < y ? -1 : x > y;
 }
 
@@ -135,9 +104,9 @@ static void print_growing(const struct report *r, const struct stack_report **v,
 		fprintf(f, "  %-9s %+12.0f %+9.1f %5.2f %12s %5.1f%% %7s  %s\n",
 			severity_name(s->severity), s->growth_bytes_per_s,
 			s->growth_bytes_per_s / MB_PER_H, s->growth_r2,
-			analysis__fmt_bytes((double)s->outstanding_bytes, bytes, sizeof(bytes)),
+			text__bytes(s->outstanding_bytes, bytes, sizeof(bytes)),
 			share, fmt_dur(s->oldest_age_s, age, sizeof(age)),
-			analysis__stack_label(s, LABEL_DEPTH, label, sizeof(label)));
+			analysis__stack_label(s, ANALYSIS_LABEL_DEPTH, label, sizeof(label)));
 	}
 	if (n > MAX_LINES)
 		fprintf(f, "  ... %zu more\n", n - MAX_LINES);
@@ -166,8 +135,8 @@ static void print_lifetime(const struct report *r, const struct stack_report **v
 			fmt_dur(s->life.p50_s, p50, sizeof(p50)),
 			fmt_dur(s->life.p90_s, p90, sizeof(p90)),
 			fmt_dur(s->life.p99_s, p99, sizeof(p99)), s->life.temporary,
-			analysis__fmt_bytes((double)s->life.peak_bytes, peak, sizeof(peak)),
-			analysis__stack_label(s, LABEL_DEPTH, label, sizeof(label)));
+			text__bytes(s->life.peak_bytes, peak, sizeof(peak)),
+			analysis__stack_label(s, ANALYSIS_LABEL_DEPTH, label, sizeof(label)));
 	}
 	if (n > MAX_LINES)
 		fprintf(f, "  ... %zu more\n", n - MAX_LINES);
@@ -185,14 +154,14 @@ static void print_process(const struct report *r, FILE *f)
 	fprintf(f, "Process:");
 	if (p->rss_bytes > 0)
 		fprintf(f, " RSS %s (%+.1f MB/h),",
-			analysis__fmt_bytes((double)p->rss_bytes, a, sizeof(a)),
+			text__bytes(p->rss_bytes, a, sizeof(a)),
 			p->rss_growth_bytes_per_s / MB_PER_H);
 	if (p->heap_bytes > 0)
 		fprintf(f, " heap %s (%+.1f MB/h),",
-			analysis__fmt_bytes((double)p->heap_bytes, b, sizeof(b)),
+			text__bytes(p->heap_bytes, b, sizeof(b)),
 			p->heap_growth_bytes_per_s / MB_PER_H);
 	fprintf(f, " traced %s (%+.1f MB/h)\n",
-		analysis__fmt_bytes((double)r->totals.outstanding_bytes, a, sizeof(a)),
+		text__bytes(r->totals.outstanding_bytes, a, sizeof(a)),
 		traced_growth / MB_PER_H);
 }
 
@@ -214,10 +183,10 @@ int analysis__print_text(const struct report *r, FILE *f)
 		char label[512], bytes[32];
 
 		fprintf(f, "Verdict: POSSIBLE LEAK: %s: %s, %+.1f MB/h (%+.0f B/s), fit r2 %.2f, %s outstanding\n",
-			analysis__stack_label(s, LABEL_DEPTH, label, sizeof(label)),
+			analysis__stack_label(s, ANALYSIS_LABEL_DEPTH, label, sizeof(label)),
 			severity_name(s->severity), s->growth_bytes_per_s / MB_PER_H,
 			s->growth_bytes_per_s, s->growth_r2,
-			analysis__fmt_bytes((double)s->outstanding_bytes, bytes, sizeof(bytes)));
+			text__bytes(s->outstanding_bytes, bytes, sizeof(bytes)));
 	} else {
 		fprintf(f, "Verdict: OK\n");
 	}
@@ -289,7 +258,7 @@ void analysis__report_to_json(const struct report *r, json_object *root)
 			add(suspect, "stack_id", json_object_new_string(id));
 			add(suspect, "kind", json_object_new_string(alloc_kind_name(s->kind)));
 			add(suspect, "label", json_object_new_string(
-				analysis__stack_label(s, LABEL_DEPTH, label, sizeof(label))));
+				analysis__stack_label(s, ANALYSIS_LABEL_DEPTH, label, sizeof(label))));
 			add(suspect, "severity", json_object_new_string(severity_name(s->severity)));
 			add(suspect, "growth_bytes_per_s", json_object_new_double(s->growth_bytes_per_s));
 		}

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include "analysis.h"
 #include "baseline.h"
+#include "text.h"
 
-#define LABEL_DEPTH	3
 #define MAX_FILE	(256u << 20)	/* refuse larger baseline files */
 
 char *baseline__signature(const struct stack_report *s)
@@ -120,7 +120,7 @@ struct baseline *baseline__from_report(const struct report *r)
 
 		b->nr++;
 		d->signature = baseline__signature(s);
-		d->label = strdup(analysis__stack_label(s, LABEL_DEPTH, label, sizeof(label)));
+		d->label = strdup(analysis__stack_label(s, ANALYSIS_LABEL_DEPTH, label, sizeof(label)));
 		if (!d->signature || !d->label)
 			goto free_b;
 		d->bytes = s->outstanding_bytes;
@@ -500,7 +500,7 @@ static const char *fmt_signed_bytes(int64_t v, char *buf, size_t len)
 {
 	char tmp[24];
 
-	analysis__fmt_bytes((double)llabs(v), tmp, sizeof(tmp));
+	text__bytes(llabs(v), tmp, sizeof(tmp));
 	snprintf(buf, len, "%s%s", v < 0 ? "-" : "+", tmp);
 	return buf;
 }
@@ -526,8 +526,8 @@ int baseline_diff__print_text(const struct baseline_diff *d, size_t max_lines, F
 	fprintf(f, "Baseline: %s (pid %d, %.0f s traced)\n", d->base->comm, d->base->pid,
 		d->base->elapsed_s);
 	fprintf(f, "  total outstanding %s -> %s: %s",
-		analysis__fmt_bytes((double)d->base_total, a, sizeof(a)),
-		analysis__fmt_bytes((double)d->cur_total, b, sizeof(b)),
+		text__bytes(d->base_total, a, sizeof(a)),
+		text__bytes(d->cur_total, b, sizeof(b)),
 		fmt_signed_bytes(d->drift_total, c, sizeof(c)));
 	if (!isnan(d->drift_pct))
 		fprintf(f, " (%+.1f%%)", d->drift_pct);
@@ -548,8 +548,8 @@ int baseline_diff__print_text(const struct baseline_diff *d, size_t max_lines, F
 		}
 		fprintf(f, "  %11s %9s %11s %11s  %s\n",
 			fmt_signed_bytes(e->drift_bytes, a, sizeof(a)), fmt_pct(e, p, sizeof(p)),
-			e->status == BASELINE_NEW ? "-" : analysis__fmt_bytes((double)e->base_bytes, b, sizeof(b)),
-			e->status == BASELINE_VANISHED ? "-" : analysis__fmt_bytes((double)e->cur_bytes, c, sizeof(c)),
+			e->status == BASELINE_NEW ? "-" : text__bytes(e->base_bytes, b, sizeof(b)),
+			e->status == BASELINE_VANISHED ? "-" : text__bytes(e->cur_bytes, c, sizeof(c)),
 			e->label);
 		shown++;
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "eh_frame.h"
+#include "util.h"
 
 struct cie_info {
 	Dwarf_Off off;		/* section offset */
@@ -161,15 +162,8 @@ static int add_cie(struct cies *b, Dwarf_Off off, const Dwarf_CIE *cie)
 	} else if (cie->augmentation[0]) {
 		enc = DW_EH_PE_omit;	/* pre-"z" augmentations: skip its FDEs */
 	}
-	if (b->nr == b->cap) {
-		size_t n = b->cap ? 2 * b->cap : 16;
-		struct cie_info *v = realloc(b->v, n * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		b->v = v;
-		b->cap = n;
-	}
+	if (array__grow((void **)&b->v, &b->cap, b->nr + 1, sizeof(*b->v), 16))
+		return -ENOMEM;
 	b->v[b->nr].off = off;
 	b->v[b->nr].fde_enc = enc;
 	b->nr++;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "elf_funcs.h"
+#include "util.h"
 
 struct sym_ent {
 	const char *name;	/* full name, points into the Elf's string table */
@@ -109,15 +110,8 @@ static int load_verdefs(struct elf_funcs *e, Elf_Scn *scn, GElf_Shdr *sh)
 
 static int push_sym(struct elf_funcs *e, size_t *cap, const struct sym_ent *s)
 {
-	if (e->nr_syms == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 1024;
-		struct sym_ent *n = realloc(e->syms, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		e->syms = n;
-		*cap = ncap;
-	}
+	if (array__grow((void **)&e->syms, cap, e->nr_syms + 1, sizeof(*e->syms), 1024))
+		return -ENOMEM;
 	e->syms[e->nr_syms++] = *s;
 	return 0;
 }

@@ -181,8 +181,6 @@ static void human_bytes(char *buf, size_t size, double v)
 		snprintf(buf, size, "%.2f %s", v, units[u]);
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 if invalid. */
-
 /* s, escaped for XML text and attributes, at most max characters (0: all). */
 static void put_xml(FILE *f, const char *s, size_t max)
 {

@@ -71,14 +71,15 @@ int gate__print(const struct gate_opts *g, const struct gate_result *res,
 
 		fprintf(f, "memtrace: --fail-on %s: %s stack %s growing %+.1f MB/h (%+.0f B/s), exit %d\n",
 			severity_name(g->fail_on), severity_name(s->severity),
-			analysis__stack_label(s, 3, label, sizeof(label)),
+			analysis__stack_label(s, ANALYSIS_LABEL_DEPTH, label, sizeof(label)),
 			s->growth_bytes_per_s / MB_PER_H, s->growth_bytes_per_s, GATE_EXIT_SEVERITY);
 	}
 	if (res->growth_stack >= 0) {
 		const struct stack_report *s = &r->stacks[res->growth_stack];
 
 		fprintf(f, "memtrace: --max-growth %.0f B/s: stack %s grows %+.0f B/s (%+.1f MB/h), exit %d\n",
-			g->max_growth_bps, analysis__stack_label(s, 3, label, sizeof(label)),
+			g->max_growth_bps,
+			analysis__stack_label(s, ANALYSIS_LABEL_DEPTH, label, sizeof(label)),
 			s->growth_bytes_per_s, s->growth_bytes_per_s / MB_PER_H,
 			res->severity_stack >= 0 ? GATE_EXIT_SEVERITY : GATE_EXIT_GROWTH);
 	}

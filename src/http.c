@@ -295,17 +295,32 @@ fail:
 int http__publish(struct http_server *s, const struct report *r, const char *report_json,
 		  const struct tracer_self *self)
 {
+	void *pprof;
+	size_t len;
+	int err;
+
+	err = pprof__encode(r, true, &pprof, &len);
+	if (err)
+		return err;
+	return http__publish_encoded(s, r, report_json, self, pprof, len);
+}
+
+int http__publish_encoded(struct http_server *s, const struct report *r,
+			  const char *report_json, const struct tracer_self *self,
+			  void *pprof, size_t pprof_len)
+{
 	struct snapshot *snap, *old;
 	int err;
 
 	snap = calloc(1, sizeof(*snap));
-	if (!snap)
+	if (!snap) {
+		free(pprof);
 		return -ENOMEM;
+	}
 	snap->refs = 1;
+	snap->pprof = pprof;
+	snap->pprof_len = pprof_len;
 	err = metrics__render(r, self, METRICS_TOP_STACKS, &snap->metrics, &snap->metrics_len);
-	if (err)
-		goto put_snap;
-	err = pprof__encode(r, true, &snap->pprof, &snap->pprof_len);
 	if (err)
 		goto put_snap;
 	if (report_json) {

@@ -53,6 +53,15 @@ struct http_server *http__start(const char *addr, int *err);
 int http__publish(struct http_server *s, const struct report *r, const char *report_json,
 		  const struct tracer_self *self);
 
+/*
+ * http__publish() with the profile already encoded: pprof is what
+ * pprof__encode(r, true, ...) returned, and the server takes it over
+ * whatever the outcome (the caller must not use or free it after).
+ */
+int http__publish_encoded(struct http_server *s, const struct report *r,
+			  const char *report_json, const struct tracer_self *self,
+			  void *pprof, size_t pprof_len);
+
 /* The port the server listens on (useful after port 0). */
 int http__port(const struct http_server *s);
 

@@ -28,11 +28,6 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_NOTIFY_FULL] = "notify_full",
 };
 
-const char *tracer_map_name(unsigned int map)
-{
-	return map < TRACER_MAP_MAX ? map_names[map] : "unknown";
-}
-
 const char *drop_reason_name(unsigned int reason)
 {
 	return reason < DROP_MAX && drop_names[reason] ? drop_names[reason] : "unknown";
@@ -45,8 +40,6 @@ void tracer_self__init(struct tracer_self *s)
 		s->map_fill[i] = -1;
 	s->report_latency_s = -1;
 }
-
-/* Length of the valid UTF-8 sequence at s, 0 if invalid. */
 
 /* Copy src into dst as valid UTF-8 (bad bytes -> '?'), whole characters only. */
 static void utf8_copy(char *dst, size_t size, const char *src)

@@ -84,14 +84,26 @@ int outputs__report(struct outputs *out, const struct report *r, const char *jso
 		    const struct tracer_self *self)
 {
 	const struct options *o = out->o;
-	int first = 0;
+	bool pprof_file = o->pprof && (r->final || o->pprof_every);
+	void *pprof = NULL;
+	size_t pprof_len = 0;
+	int first = 0, err = 0;
 
 	if (out->csv)
 		first = note(csv__write(out->csv, r), first, "CSV", o->csv);
-	if (out->http)
-		first = note(http__publish(out->http, r, json, self), first, "HTTP snapshot", o->http);
-	if (o->pprof && (r->final || o->pprof_every))
-		first = note(pprof__write(r, o->pprof), first, "pprof profile", o->pprof);
+	/* one profile for the file and the server: the file first, the server keeps it */
+	if (pprof_file || out->http)
+		err = pprof__encode(r, true, &pprof, &pprof_len);
+	if (pprof_file)
+		first = note(err ? err : pprof__save(pprof, pprof_len, o->pprof), first,
+			     "pprof profile", o->pprof);
+	if (out->http) {
+		if (!err)
+			err = http__publish_encoded(out->http, r, json, self, pprof, pprof_len);
+		first = note(err, first, "HTTP snapshot", o->http);
+	} else {
+		free(pprof);
+	}
 	if (!r->final)
 		return first;
 	if (o->collapsed)

@@ -575,20 +575,13 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int pprof__write(const struct report *r, const char *path)
+int pprof__save(const void *buf, size_t len, const char *path)
 {
 	char *tmp = NULL;
-	void *buf;
-	size_t len;
 	int fd, err;
 
-	err = pprof__encode(r, true, &buf, &len);
-	if (err)
-		return err;
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-		err = -ENOMEM;
-		goto free_buf;
-	}
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+		return -ENOMEM;
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		err = -errno;
@@ -607,7 +600,19 @@ int pprof__write(const struct report *r, const char *path)
 		unlink(tmp);
 free_tmp:
 	free(tmp);
-free_buf:
+	return err;
+}
+
+int pprof__write(const struct report *r, const char *path)
+{
+	void *buf;
+	size_t len;
+	int err;
+
+	err = pprof__encode(r, true, &buf, &len);
+	if (err)
+		return err;
+	err = pprof__save(buf, len, path);
 	free(buf);
 	return err;
 }

@@ -38,4 +38,11 @@ int pprof__encode(const struct report *r, bool gzip, void **buf, size_t *len);
  */
 int pprof__write(const struct report *r, const char *path);
 
+/*
+ * Write len bytes already encoded by pprof__encode() to path, atomically
+ * as pprof__write() does (which is pprof__encode() then this). Returns 0,
+ * or a negative errno and leaves path untouched. buf stays the caller's.
+ */
+int pprof__save(const void *buf, size_t len, const char *path);
+
 #endif /* MEMTRACE_PPROF_H */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "procmaps.h"
+#include "util.h"
 
 static int parse_line(char *line, struct map_entry *e)
 {
@@ -40,19 +41,13 @@ int proc_maps__parse(FILE *f, struct proc_maps *out)
 {
 	char *line = NULL;
 	size_t cap = 0, alloc = 0;
-	struct map_entry *e;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
 	while (getline(&line, &cap, f) > 0) {
-		if (out->nr == alloc) {
-			alloc = alloc ? alloc * 2 : 64;
-			e = realloc(out->e, alloc * sizeof(*e));
-			if (!e) {
-				err = -ENOMEM;
-				goto free_all;
-			}
-			out->e = e;
+		if (array__grow((void **)&out->e, &alloc, out->nr + 1, sizeof(*out->e), 64)) {
+			err = -ENOMEM;
+			goto free_all;
 		}
 		err = parse_line(line, &out->e[out->nr]);
 		if (err)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "syms_int.h"
+#include "util.h"
 
 #define DEFAULT_DEBUG_DIR "/usr/lib/debug"
 
@@ -195,15 +196,8 @@ struct out {
 
 static struct frame *next_frame(struct out *o, uint64_t ip)
 {
-	if (o->nr == o->cap) {
-		size_t ncap = o->cap ? o->cap * 2 : 64;
-		struct frame *n = realloc(o->f, ncap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		o->f = n;
-		o->cap = ncap;
-	}
+	if (array__grow((void **)&o->f, &o->cap, o->nr + 1, sizeof(*o->f), 64))
+		return NULL;
 	memset(&o->f[o->nr], 0, sizeof(o->f[0]));
 	o->f[o->nr].ip = ip;
 	return &o->f[o->nr++];

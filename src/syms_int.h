@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * syms_int.h - what syms.c, syms_module.c and syms_debuginfod.c share.
+ * syms_int.h - what the syms*.c files share.
  * Not part of the public interface (see syms.h).
  */
 #ifndef MEMTRACE_SYMS_INT_H

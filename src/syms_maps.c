@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* syms_maps.c - the executable mappings of the target, from /proc/PID/maps. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "procmaps.h"
 #include "syms_int.h"
+#include "util.h"
 
 void syms_maps__free(struct syms_map *maps, size_t nr)
 {
@@ -16,38 +16,10 @@ void syms_maps__free(struct syms_map *maps, size_t nr)
 
 static int push_map(struct syms_map **maps, size_t *nr, size_t *cap, const struct syms_map *m)
 {
-	if (*nr == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 32;
-		struct syms_map *n = realloc(*maps, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		*maps = n;
-		*cap = ncap;
-	}
+	if (array__grow((void **)maps, cap, *nr + 1, sizeof(**maps), 32))
+		return -ENOMEM;
 	(*maps)[(*nr)++] = *m;
 	return 0;
-}
-
-/*
- * Parse /proc/PID/maps with procmaps.c. *read_error tells that reading
- * stopped early (the process died while we read), which proc_maps__parse
- * does not report: *pm then holds the lines read before.
- */
-static int parse_maps(int pid, struct proc_maps *pm, bool *read_error)
-{
-	char p[64];
-	FILE *f;
-	int err;
-
-	snprintf(p, sizeof(p), "/proc/%d/maps", pid);
-	f = fopen(p, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	err = proc_maps__parse(f, pm);
-	*read_error = ferror(f);
-	fclose(f);
-	return err;
 }
 
 /* Turn a chrooted target's path (relative to our root) into its own, in place. */
@@ -65,10 +37,9 @@ static int read_maps(struct syms *s, struct syms_map **out, size_t *nr_out)
 	struct syms_map *maps = NULL;
 	struct proc_maps pm;
 	size_t nr = 0, cap = 0;
-	bool read_error = false;
 	int err;
 
-	err = parse_maps(s->pid, &pm, &read_error);
+	err = proc_maps__read(s->pid, &pm);	/* -ESRCH/-EIO: died while read */
 	if (err)
 		return err;
 	for (size_t i = 0; i < pm.nr; i++) {
@@ -87,9 +58,7 @@ static int read_maps(struct syms *s, struct syms_map **out, size_t *nr_out)
 			goto free_maps;
 		e->path = NULL;		/* now owned by maps */
 	}
-	if (read_error)
-		err = nr ? -EIO : -ESRCH;	/* a dying process reads as an error */
-	else if (nr == 0)
+	if (nr == 0)
 		err = -ESRCH;			/* zombie: no mappings left */
 free_maps:
 	proc_maps__free(&pm);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "demangle.h"
 #include "syms_int.h"
+#include "util.h"
 
 #define MAX_INLINE_DEPTH 64
 
@@ -94,16 +95,9 @@ static void add_ranges(Dwarf_Die *die, struct fn_vec *v)
 	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
 		if (lo >= hi)
 			continue;
-		if (v->nr == v->cap) {
-			size_t ncap = v->cap ? v->cap * 2 : 64;
-			struct syms_fn_range *n = realloc(v->r, ncap * sizeof(*n));
-
-			if (!n) {
-				v->err = -ENOMEM;
-				return;
-			}
-			v->r = n;
-			v->cap = ncap;
+		if (array__grow((void **)&v->r, &v->cap, v->nr + 1, sizeof(*v->r), 64)) {
+			v->err = -ENOMEM;
+			return;
 		}
 		v->r[v->nr++] = (struct syms_fn_range){ lo, hi, dwarf_dieoffset(die) };
 	}

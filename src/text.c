@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
+#include "collapsed.h"
 #include "text.h"
 
 const char *text__bytes(int64_t bytes, char *buf, size_t len)
@@ -23,26 +23,16 @@ const char *text__bytes(int64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
-static const char *basename_of(const char *p)
-{
-	const char *s = p ? strrchr(p, '/') : NULL;
-
-	return s ? s + 1 : p;
-}
-
 static void print_frame(const struct frame *f, FILE *out)
 {
-	fprintf(out, "        %s", f->inlined ? "  (inlined) " : "");
-	if (f->function)
-		fprintf(out, "%s", f->function);
-	else if (f->module)
-		fprintf(out, "%s+0x%" PRIx64, basename_of(f->module), f->offset);
-	else
-		fprintf(out, "0x%" PRIx64, f->ip);
+	char buf[512];	/* module basename (<= NAME_MAX) + "+0x" + offset */
+
+	fprintf(out, "        %s%s", f->inlined ? "  (inlined) " : "",
+		collapsed__frame_name(f, buf, sizeof(buf)));
 	if (f->file)
 		fprintf(out, " at %s:%d", f->file, f->line);
 	if (f->module && f->function)
-		fprintf(out, "  [%s]", basename_of(f->module));
+		fprintf(out, "  [%s]", collapsed__module_base(f->module));
 	else if (f->module && f->build_id)
 		fprintf(out, "  [build-id %s]", f->build_id);
 	fputc('\n', out);

@@ -11,7 +11,7 @@
 /* Print r with at most top stacks (0 = all). Returns 0 or -EIO. */
 int text_report__write(const struct report *r, int top, FILE *f);
 
-/* Format bytes as "1.5 MiB" into buf. Returns buf. */
+/* Format bytes in binary units ("512 B", "1.5 MiB", "-2.0 KiB") into buf. Returns buf. */
 const char *text__bytes(int64_t bytes, char *buf, size_t len);
 
 #endif

@@ -229,11 +229,12 @@ def parse_done(line):
 
 
 class Target:
-    """A target program started by the test (attach mode)."""
+    """A target program started by the test (attach mode): build/targets/NAME,
+    or the executable at path (a copy, a deleted file) named name."""
 
-    def __init__(self, name, *args):
+    def __init__(self, name, *args, path=None):
         self.name = name
-        self.proc = spawn([target_path(name), *args])
+        self.proc = spawn([path or target_path(name), *args])
         self.pid = self.proc.pid
         self.out = Stream(self.proc.stdout, f"{name} stdout")
         self.err = Stream(self.proc.stderr, f"{name} stderr")
@@ -354,6 +355,24 @@ def attach_started(t, mt_args, output=None, before_go=None):
     return m.final(), done, m
 
 
+_once = {}
+
+
+def once(key, fn):
+    """fn() run once per key for the whole e2e run, its result shared by the
+    tests that read it (a session costs seconds); its failure is replayed
+    to every one of them."""
+    if key not in _once:
+        try:
+            _once[key] = fn()
+        except Exception as e:  # noqa: BLE001 - replayed to every reader
+            _once[key] = e
+    got = _once[key]
+    if isinstance(got, Exception):
+        raise AssertionError(f"session {key!r} failed: {got}") from got
+    return got
+
+
 # ---- reports ----------------------------------------------------------------
 
 def frames_of(stack):
@@ -428,6 +447,16 @@ def check_totals_sane(report):
     for s in report["stacks"]:
         for k in ("outstanding_bytes", "outstanding_allocs"):
             assert s[k] >= 0, f"negative {k}:\n{describe(report)}"
+
+
+def build_id(path):
+    """The hex GNU build-id of an ELF file (readelf -n)."""
+    out = subprocess.run(["readelf", "-n", "--wide", path], capture_output=True, text=True,
+                         check=True, timeout=WAIT_S).stdout
+    m = re.search(r"Build ID:\s*([0-9a-f]+)", out)
+    if not m:
+        raise AssertionError(f"{path} has no build-id:\n{out}")
+    return m.group(1)
 
 
 def aliases(path, *names):

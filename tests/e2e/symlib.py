@@ -1,6 +1,6 @@
 """Helpers of test_symbols.py on top of lib.py: run memtrace on a target
 given by path (attach mode) or as a command (launch mode), find the line
-of a source marker, read build-ids, check frames field by field.
+of a source marker, list sections, check frames field by field.
 
 Targets mark the lines the tests expect with a comment "@line:NAME"
 (tests/targets/sym_*.c, .cpp), so an edit of a target never leaves a
@@ -27,16 +27,6 @@ def src_line(src, name):
     return hits[0]
 
 
-def build_id(path):
-    """The hex GNU build-id of an ELF file (readelf -n)."""
-    out = subprocess.run(["readelf", "-n", "--wide", path], capture_output=True, text=True,
-                         check=True).stdout
-    m = re.search(r"Build ID:\s*([0-9a-f]+)", out)
-    if not m:
-        raise AssertionError(f"{path} has no build-id:\n{out}")
-    return m.group(1)
-
-
 def sections(path):
     """The section names of an ELF file (readelf -S)."""
     out = subprocess.run(["readelf", "-S", "--wide", path], capture_output=True, text=True,
@@ -56,19 +46,6 @@ def addr2line(path, addr):
         got.append((fn, os.path.basename(m.group(1)),
                     int(m.group(2)) if m.group(2) != "?" else None))
     return got
-
-
-class PathTarget(lib.Target):
-    """lib.Target for an executable given by path (a copy, a deleted file)."""
-
-    def __init__(self, path, *args):  # noqa: D107 - same protocol as lib.Target
-        self.name = os.path.basename(path)
-        self.proc = lib.spawn([path, *args])
-        self.pid = self.proc.pid
-        self.out = lib.Stream(self.proc.stdout, f"{self.name} stdout")
-        self.err = lib.Stream(self.proc.stderr, f"{self.name} stderr")
-        m = self.out.expect(r"^ready (\d+)$", what=f"{self.name} readiness")
-        assert int(m.group(1)) == self.pid, m.group(0)
 
 
 def attach(t, *mt_args, before_go=None):

@@ -99,6 +99,17 @@ def finish(m, duration, want_rc=0):
     return rc
 
 
+def traced(duration, *patterns, args=("-f", "json")):
+    """One launch() run to its end: exit 0, no probe left behind. Returns
+    (every report, the final one, the Memtrace)."""
+    w = lib.ProbeWatch()
+    m = launch(duration, *patterns, args=args)
+    pid = started(m)
+    finish(m, duration)
+    w.assert_clean(mine=[m.pid, pid])
+    return m.reports(), m.final(), m
+
+
 def done_of(m):
     """The target's 'done p0_events=.. p0_bytes=..' line (its stderr is
     memtrace's): what each pattern made, in command line order."""
@@ -169,13 +180,7 @@ def test_fixed_rate_leak_setup_and_churn():
     <= low at every report, ~0 growth at the end; (3) churn: none at every
     report, nothing outstanding, temporary lifetimes; (5) JSON verdict."""
     d = 8
-    w = lib.ProbeWatch()
-    m = launch(d, LEAK, SETUP, CHURN)
-    pid = started(m)
-    finish(m, d)
-    w.assert_clean(mine=[m.pid, pid])
-    reps = m.reports()
-    final = m.final()
+    reps, final, _ = traced(d, LEAK, SETUP, CHURN)
     why = "\n" + show(final)
     lib.check_totals_sane(final)
     assert len(reps) >= d, f"{len(reps)} reports in {d} s at -i 1"
@@ -249,13 +254,7 @@ def test_cache_grows_then_plateaus():
     >= medium and the right rate while it grows, none at the end with growth
     0 and every block still held; the verdict is then ok."""
     d, grow_s = 7, 2.5
-    w = lib.ProbeWatch()
-    m = launch(d, f"cache={CHUNK}/25/{grow_s}", args=("-f", "json", "--window", "4"))
-    pid = started(m)
-    finish(m, d)
-    w.assert_clean(mine=[m.pid, pid])
-    reps = m.reports()
-    final = m.final()
+    reps, final, m = traced(d, f"cache={CHUNK}/25/{grow_s}", args=("-f", "json", "--window", "4"))
     done = done_of(m)
     hist = "\n" + history(reps, "cache_fill")
 
@@ -449,13 +448,7 @@ def test_older():
     one allocated at 2 s does not (its stack shows it traced, 0
     outstanding); before 2 s nothing counts."""
     d = 3
-    w = lib.ProbeWatch()
-    m = launch(d, "first=100000", "last=70000/2", args=("-f", "json", "--older", "2"))
-    pid = started(m)
-    finish(m, d)
-    w.assert_clean(mine=[m.pid, pid])
-    reps = m.reports()
-    final = m.final()
+    reps, final, _ = traced(d, "first=100000", "last=70000/2", args=("-f", "json", "--older", "2"))
     why = "\n" + show(final)
 
     lib.check_stack(final, "older_first", "malloc", outstanding_bytes=100000,

@@ -17,24 +17,17 @@ import signal
 import lib
 
 PAGE = 4096
-_sessions = {}
 _allocator = {}
 
 
 def session(key, *targs, mt_args=("-f", "json", "-n", "0")):
     """Attach-mode run of alloc_kinds TARGS, once per key: (report, done)."""
-    if key not in _sessions:
-        try:
-            rep, done, m = lib.run_attach("alloc_kinds", *targs, mt_args=mt_args)
-            _allocator[key] = m.allocator()
-            lib.check_totals_sane(rep)
-            _sessions[key] = (rep, done)
-        except Exception as e:  # noqa: BLE001 - replayed to every reader
-            _sessions[key] = e
-    got = _sessions[key]
-    if isinstance(got, Exception):
-        raise AssertionError(f"session {key!r} failed: {got}") from got
-    return got
+    def run():
+        rep, done, m = lib.run_attach("alloc_kinds", *targs, mt_args=mt_args)
+        _allocator[key] = m.allocator()
+        lib.check_totals_sane(rep)
+        return rep, done
+    return lib.once(f"alloc_kinds {key}", run)
 
 
 def heap():
@@ -336,7 +329,10 @@ def test_mmap_stacks_start_at_caller():
             ("mremap_shrink", "mremap", "remap")]
     bad = []
     for func, kind, helper in want:
-        for s in lib.stacks_at(rep, func, kind, anywhere=True):
+        got = lib.stacks_at(rep, func, kind, anywhere=True)
+        if not got:
+            bad.append(f"{kind} via {helper}() from {func}(): no stack")
+        for s in got:
             names = lib.frames_of(s)
             if names[:2] != [helper, func] and not (func == "mremap_base" and
                                                     names[:3] == [helper, func, "mremap_grow"]):

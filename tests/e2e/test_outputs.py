@@ -88,16 +88,6 @@ def _wait_for(what, fn, timeout=lib.WAIT_S, every=0.05, show=None):
         time.sleep(every)
 
 
-def _build_id(path):
-    """The GNU build id of ELF path (readelf -n), or None without readelf."""
-    if not shutil.which("readelf"):
-        return None
-    out = subprocess.run(["readelf", "-n", path], capture_output=True, text=True,
-                         timeout=lib.WAIT_S)
-    m = re.search(r"Build ID:\s*([0-9a-f]+)", out.stdout)
-    return m.group(1) if m else None
-
-
 def _go_pprof(workdir, profile, *opts):
     """`go tool pprof OPTS... profile`, its stdout; env as tests/unit/test_pprof.c."""
     go = _tool("go")
@@ -278,9 +268,8 @@ def test_pprof_launch_exact_bytes():
     _check_pprof_values(d, prof, total_inuse=final["totals"]["outstanding_bytes"])
     out = _go_pprof(d, prof, "-top", "-unit=B")
     assert f"File: {TARGET}" in out, out
-    bid = _build_id(lib.target_path(TARGET))
-    if bid:
-        assert f"Build ID: {bid}" in out, f"want the target's build id {bid}:\n{out}"
+    bid = lib.build_id(lib.target_path(TARGET))
+    assert f"Build ID: {bid}" in out, f"want the target's build id {bid}:\n{out}"
     # -traces: leak_big's whole stack, leaf first, as the JSON report has it
     traces = _go_pprof(d, prof, "-traces", "-sample_index=inuse_space")
     frames = lib.frames_of(lib.stack_at(final, "leak_big", "malloc"))

@@ -48,7 +48,7 @@ def check_inline_stack(rep, path, bid=None):
     bid (default: that of the file at path)."""
     s = lib.check_stack(rep, "grab", "malloc", outstanding_bytes=1111, outstanding_allocs=1,
                         alloc_calls=1)
-    bid = bid or symlib.build_id(path)
+    bid = bid or lib.build_id(path)
     common = dict(module=path, build_id=bid)
     f0 = symlib.check_frame(s, 0, function="grab", system_name="grab", file=INLINE_SRC,
                             line=symlib.src_line(INLINE_SRC, "grab"), inlined=True, **common)
@@ -64,21 +64,11 @@ def check_inline_stack(rep, path, bid=None):
 
 # ---- (a) C++ ----------------------------------------------------------------
 
-_cxx = {}
-
-
 def cxx_session():
     """One attach-mode run of sym_cxx, shared by the C++ tests: (report,
     done). Attach mode: libstdc++'s unwind table is loaded before the
     probes, so the caller of operator new is found deterministically."""
-    if "run" not in _cxx:
-        try:
-            _cxx["run"] = symlib.attach(lib.Target("sym_cxx", "wait"))
-        except Exception as e:  # noqa: BLE001 - replayed to every reader
-            _cxx["run"] = e
-    if isinstance(_cxx["run"], Exception):
-        raise AssertionError(f"the sym_cxx session failed: {_cxx['run']}") from _cxx["run"]
-    return _cxx["run"]
+    return lib.once("sym_cxx", lambda: symlib.attach(lib.Target("sym_cxx", "wait")))
 
 
 def test_cxx_template_member():
@@ -90,7 +80,7 @@ def test_cxx_template_member():
     rep, done = cxx_session()
     s = lib.check_stack(rep, RECORD, "malloc", outstanding_bytes=done["record"],
                         outstanding_allocs=1, alloc_calls=1)
-    bid = symlib.build_id(path)
+    bid = lib.build_id(path)
     symlib.check_frame(s, 0, function=RECORD, system_name=RECORD_MANGLED, file=CXX_SRC,
                        line=symlib.src_line(CXX_SRC, "record"), inlined=False, module=path,
                        build_id=bid)
@@ -108,7 +98,7 @@ def test_cxx_operator_new():
                         outstanding_allocs=1, alloc_calls=1)
     f = symlib.check_frame(s, 0, system_name="_Znwm", file=None, line=None, inlined=False)
     assert os.path.basename(f["module"]).startswith("libstdc++.so"), symlib.describe_frames(s)
-    assert f["build_id"] == symlib.build_id(f["module"]), symlib.describe_frames(s)
+    assert f["build_id"] == lib.build_id(f["module"]), symlib.describe_frames(s)
     # operator new keeps no frame pointer: only DWARF unwinding finds its caller
     symlib.check_frame(s, 1, function=KEEP, file=CXX_SRC, line=symlib.src_line(CXX_SRC, "keep"),
                        inlined=False, module=path)
@@ -150,10 +140,10 @@ def test_dlopen_after_attach():
     symlib.check_frame(s, 0, function="sym_plugin_alloc", system_name="sym_plugin_alloc",
                        file="sym_plugin.c",
                        line=symlib.src_line("sym_plugin/sym_plugin.c", "sym_plugin_alloc"),
-                       inlined=False, module=lib_path, build_id=symlib.build_id(lib_path))
+                       inlined=False, module=lib_path, build_id=lib.build_id(lib_path))
     symlib.check_frame(s, 1, function="load_and_call", file="sym_dlopen.c",
                        line=symlib.src_line("sym_dlopen.c", "load_and_call"), inlined=False,
-                       module=exe, build_id=symlib.build_id(exe))
+                       module=exe, build_id=lib.build_id(exe))
 
 
 # ---- (d) stripped, debug file by build-id ---------------------------------------
@@ -164,9 +154,9 @@ def test_stripped_debug_dir_build_id():
     path = target("sym_inline_stripped")
     secs = symlib.sections(path)
     assert not secs & {".symtab", ".debug_info", ".debug_line"}, f"{path} is not stripped"
-    bid = symlib.build_id(path)
+    bid = lib.build_id(path)
     dbg = lib.target_path("sym_inline_stripped.debug")
-    assert symlib.build_id(dbg) == bid
+    assert lib.build_id(dbg) == bid
     d = lib.tmpdir()
     os.makedirs(f"{d}/.build-id/{bid[:2]}")
     shutil.copy(dbg, f"{d}/.build-id/{bid[:2]}/{bid[2:]}.debug")
@@ -182,8 +172,8 @@ def test_deleted_binary_attach():
     d = os.path.realpath(lib.tmpdir())
     path = f"{d}/sym_gone"
     shutil.copy(lib.target_path("sym_inline"), path)
-    bid = symlib.build_id(path)
-    t = symlib.PathTarget(path, "wait")
+    bid = lib.build_id(path)
+    t = lib.Target("sym_gone", "wait", path=path)
     os.unlink(path)
     shutil.copy(lib.target_path("sym_cxx"), path)
     with open(f"/proc/{t.pid}/maps") as f:
@@ -198,7 +188,7 @@ def test_no_symbols_offsets():
     """--no-symbols: one frame per ip with module, offset and build_id and
     no names; addr2line turns offset - 1 into the allocating functions."""
     path = target("sym_inline")
-    bid = symlib.build_id(path)
+    bid = lib.build_id(path)
     rep, _ = symlib.launch([path, "wait"], "--no-symbols")
     got = [s for s in rep["stacks"] if s["kind"] == "malloc" and s["outstanding_bytes"] == 1111]
     assert len(got) == 1, "want one 1111-byte malloc stack:\n" + lib.describe(rep)
@@ -209,7 +199,7 @@ def test_no_symbols_offsets():
         assert f["inlined"] is False, f"frame {i} inlined with --no-symbols"
         if f["module"] is not None:
             assert isinstance(f["offset"], int) and f["offset"] > 0, f
-            assert f["build_id"] == symlib.build_id(f["module"]), f
+            assert f["build_id"] == lib.build_id(f["module"]), f
     f0 = symlib.check_frame(s, 0, module=path, build_id=bid)
     f1 = symlib.check_frame(s, 1, module=path, build_id=bid)
     want1 = [("main", INLINE_SRC, symlib.src_line(INLINE_SRC, "main"))]

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * elf_tools.h - independent answers from binutils (nm, readelf, objdump)
- * for test_elf_funcs.c and test_probe_place.c, so that what libelf and
- * capstone say is checked against a second reader of the same file.
+ * for test_elf_funcs.c, test_probe_place.c and test_unwind_table.c, so that
+ * what libelf and capstone say is checked against a second reader of the
+ * same file.
  */
 #ifndef MEMTRACE_TEST_ELF_TOOLS_H
 #define MEMTRACE_TEST_ELF_TOOLS_H

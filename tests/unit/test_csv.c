@@ -58,6 +58,8 @@ static void test_rows_parse(void **state)
 	free(text);
 
 	if (!tool_exists("python3")) {
+		remove_tree(dir);
+		free(dir);
 		report__free(r);
 		skip();
 	}

@@ -304,16 +304,20 @@ static void test_open_errors(void **state)
 	errno = 0;
 	assert_null(elf_funcs__open("/nonexistent/libx.so"));
 	assert_int_equal(errno, ENOENT);
+	errno = 0;
 	assert_null(elf_funcs__open(NULL));
 	assert_int_equal(errno, EINVAL);
+	errno = 0;
 	assert_null(elf_funcs__open("/tmp"));
 	assert_int_equal(errno, ENOEXEC);
 
 	fd = mkstemp(tmpl);
 	assert_true(fd >= 0);
+	errno = 0;
 	assert_null(elf_funcs__open(tmpl));	/* empty */
 	assert_int_equal(errno, ENOEXEC);
 	assert_int_equal(write(fd, "#!/bin/sh\necho not an elf file at all\n", 39), 39);
+	errno = 0;
 	assert_null(elf_funcs__open(tmpl));
 	assert_int_equal(errno, ENOEXEC);
 	close(fd);

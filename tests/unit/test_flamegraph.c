@@ -178,19 +178,16 @@ static void test_xmllint(void **state)
 	report__free(r);
 }
 
-static char *chromium_argv_dir;
-
-static int chromium(const char *dir, const char *mode, const char *url, char **out)
+/* Headless chromium with its profile in profile_dir: mode (a flag), url. */
+static int chromium(const char *profile_dir, const char *mode, const char *url, char **out)
 {
 	char profile[600];
 	char *argv[] = { "chromium", "--headless", "--no-sandbox", "--disable-gpu",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--no-first-run", NULL, "--hide-scrollbars", "--window-size=1200,400",
+		"--no-first-run", profile, "--hide-scrollbars", "--window-size=1200,400",
 		(char *)mode, (char *)url, NULL };
 
-	snprintf(profile, sizeof(profile), "--user-data-dir=%s", chromium_argv_dir);
-	argv[8] = profile;
-	(void)dir;
+	snprintf(profile, sizeof(profile), "--user-data-dir=%s", profile_dir);
 	return run_capture(argv, out, 120);
 }
 
@@ -241,7 +238,7 @@ static int png_variety(const char *path)
 static void test_chromium(void **state)
 {
 	struct report *r = fx_report();
-	char *dir, *path, *png, *url, *shot, *out = NULL;
+	char *dir, *profile, *path, *png, *url, *shot, *out = NULL;
 	int variety;
 	(void)state;
 
@@ -250,16 +247,16 @@ static void test_chromium(void **state)
 		skip();	/* chromium absent: tools/install-deps.sh installs it */
 	}
 	dir = make_tmpdir("chromium");
-	chromium_argv_dir = make_tmpdir("chromium-profile");
+	profile = make_tmpdir("chromium-profile");
 	if (!getenv("HOME"))	/* CI may run without one; chromium wants it */
-		setenv("HOME", chromium_argv_dir, 1);
+		setenv("HOME", profile, 1);
 	path = write_svg(dir, r, "flame.svg");
 	assert_true(asprintf(&png, "%s/flame.png", dir) > 0);
 	assert_true(asprintf(&shot, "--screenshot=%s", png) > 0);
 	assert_true(asprintf(&url, "file://%s", path) > 0);
 
 	/* rendered: a PNG with a real picture in it */
-	assert_int_equal(chromium(dir, shot, url, &out), 0);
+	assert_int_equal(chromium(profile, shot, url, &out), 0);
 	free(out);
 	variety = png_variety(png);
 	print_message("chromium screenshot %s: %d distinct byte values\n", png, variety);
@@ -270,7 +267,7 @@ static void test_chromium(void **state)
 
 	/* scripted: search and zoom through the fragment, read back from the DOM */
 	assert_true(asprintf(&url, "file://%s#search=leak&zoom=main", path) > 0);
-	assert_int_equal(chromium(dir, "--dump-dom", url, &out), 0);
+	assert_int_equal(chromium(profile, "--dump-dom", url, &out), 0);
 	assert_non_null(strstr(out, "data-ready=\"1\""));
 	assert_non_null(strstr(out, "data-matched=\"66.6\""));
 	assert_non_null(strstr(out, "data-zoom=\"main\""));
@@ -284,8 +281,8 @@ static void test_chromium(void **state)
 	free(shot);
 	free(png);
 	free(path);
-	remove_tree(chromium_argv_dir);
-	free(chromium_argv_dir);
+	remove_tree(profile);
+	free(profile);
 	remove_tree(dir);
 	free(dir);
 	report__free(r);

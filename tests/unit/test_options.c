@@ -12,7 +12,6 @@
 #include "../bpf/memtrace.h"
 
 #define ARGV(...) ((char *[]){ "memtrace", __VA_ARGS__, NULL })
-#define ARGC(v) ((int)(sizeof(v) / sizeof(char *)) - 1)
 
 static void test_defaults(void **state)
 {

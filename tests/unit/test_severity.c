@@ -265,26 +265,26 @@ static void test_one_time_allocation(void **state)
  */
 static void test_churn(void **state)
 {
+	const struct churn cases[] = {
+		{ .level = 2e6, .amplitude = 0.1, .ages = true },
+		{ .level = 2e6, .amplitude = 0.9, .ages = true },	/* wild */
+		{ .level = 2e6, .amplitude = 0.5, .ages = true, .mean_only = true },
+	};
+
 	(void)state;
 	for (uint64_t seed = 1; seed <= 20; seed++) {
-		struct churn c = { .level = 2e6, .amplitude = 0.1, .ages = true, .seed = seed };
-		struct churn wild = { .level = 2e6, .amplitude = 0.9, .ages = true, .seed = seed };
-		struct churn mean = { .level = 2e6, .amplitude = 0.5, .ages = true, .mean_only = true,
-				      .seed = seed };
-		struct analysis *a = new_default();
-		struct trace tr;
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct churn c = cases[i];
+			struct analysis *a = new_default();
+			struct trace tr;
 
-		run(a, churn_scenario, &c, 300, 0, &tr);
-		assert_int_equal(max_sev(&tr, 0, tr.nr), SEV_NONE);
-		analysis__free(a);
-		a = new_default();
-		run(a, churn_scenario, &wild, 300, 0, &tr);
-		assert_int_equal(max_sev(&tr, 0, tr.nr), SEV_NONE);
-		analysis__free(a);
-		a = new_default();
-		run(a, churn_scenario, &mean, 300, 0, &tr);
-		assert_int_equal(max_sev(&tr, 0, tr.nr), SEV_NONE);
-		analysis__free(a);
+			c.seed = seed;
+			run(a, churn_scenario, &c, 300, 0, &tr);
+			if (max_sev(&tr, 0, tr.nr) != SEV_NONE)
+				fail_msg("case %zu seed %llu: %s, want none", i, (unsigned long long)seed,
+					 severity_name(max_sev(&tr, 0, tr.nr)));
+			analysis__free(a);
+		}
 	}
 }
 
@@ -400,6 +400,22 @@ static char *print_to_string(const struct report *r)
 	return buf;
 }
 
+/* Feed sorted mix reports at DT, 2*DT, ... 60 s to a; the last one (caller frees). */
+static struct report *run_mix(struct analysis *a, struct mix *m)
+{
+	struct synth_stack st[3];
+	struct report *r = NULL;
+
+	for (double t = DT; t <= 60; t += DT) {
+		report__free(r);
+		mix_scenario(t, m, st);
+		r = synth_report(t, st, 3);
+		report__sort(r);
+		assert_int_equal(analysis__update(a, r), 0);
+	}
+	return r;
+}
+
 static void test_suspect_and_verdict(void **state)
 {
 	struct mix m = {
@@ -408,18 +424,11 @@ static void test_suspect_and_verdict(void **state)
 		.churn = { .level = 2e6, .amplitude = 0.2, .ages = true, .seed = 6 },
 	};
 	struct analysis *a = new_default();
-	struct synth_stack st[3];
-	struct report *r = NULL;
+	struct report *r;
 	char *text;
 
 	(void)state;
-	for (double t = DT; t <= 60; t += DT) {
-		report__free(r);
-		mix_scenario(t, &m, st);
-		r = synth_report(t, st, 3);
-		report__sort(r);
-		assert_int_equal(analysis__update(a, r), 0);
-	}
+	r = run_mix(a, &m);
 	/* sorted by bytes: setup (400 MB), churn (2 MB), leak (1.2 MB) */
 	assert_string_equal(r->stacks[0].frames[0].function, "setup");
 	assert_int_equal(r->stacks[0].severity, SEV_NONE);
@@ -438,14 +447,7 @@ static void test_suspect_and_verdict(void **state)
 	a = new_default();
 	m.once.bytes = 1e6;
 	m.leak.seed = 5;
-	r = NULL;
-	for (double t = DT; t <= 60; t += DT) {
-		report__free(r);
-		mix_scenario(t, &m, st);
-		r = synth_report(t, st, 3);
-		report__sort(r);
-		assert_int_equal(analysis__update(a, r), 0);
-	}
+	r = run_mix(a, &m);
 	assert_int_equal(r->worst, SEV_MEDIUM);
 	assert_true(r->suspect >= 0);
 	assert_string_equal(r->stacks[r->suspect].frames[0].function, "leak_fn");

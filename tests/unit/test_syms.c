@@ -224,12 +224,12 @@ static uint64_t file_sym(const char *path, const char *name)
 static void assert_frame(const struct frame *f, const char *func, const char *file,
 			 int line, bool inlined)
 {
-	if (func)
+	if (func) {
 		assert_non_null(f->function);
-	if (func)
 		assert_string_equal(f->function, func);
-	else
+	} else {
 		assert_null(f->function);
+	}
 	if (file) {
 		assert_non_null(f->file);
 		assert_string_equal(strrchr(f->file, '/') ? strrchr(f->file, '/') + 1 : f->file,
@@ -284,6 +284,20 @@ static void check_inline(struct ctx *c, const char *module_suffix)
 		m = c->frames[i].module;
 		assert_string_equal(m + strlen(m) - strlen(module_suffix), module_suffix);
 	}
+}
+
+/* fx_*'s helper_inline return address without names: one bare frame with
+ * module, offset and build-id. */
+static void check_unnamed(struct ctx *c)
+{
+	const struct rec *r = fx_rec(&c->fx, "ret", "helper_inline");
+
+	symbolize(c, &r->addr, 1);
+	assert_int_equal(c->nr_frames, 1);
+	assert_frame(&c->frames[0], NULL, NULL, 0, false);
+	assert_non_null(c->frames[0].module);
+	assert_non_null(c->frames[0].build_id);
+	assert_true(c->frames[0].offset > 0);
 }
 
 static int setup(void **state)
@@ -407,17 +421,10 @@ static void test_stripped_no_debug(void **state)
 {
 	struct ctx *c = *state;
 	struct syms_opts opts = { .debug_dir = c->tmp, .names = true };
-	const struct rec *r;
 
 	need_fixtures(c);
 	start(c, "fx_stripped", &opts);
-	r = fx_rec(&c->fx, "ret", "helper_inline");
-	symbolize(c, &r->addr, 1);
-	assert_int_equal(c->nr_frames, 1);
-	assert_frame(&c->frames[0], NULL, NULL, 0, false);
-	assert_non_null(c->frames[0].module);
-	assert_non_null(c->frames[0].build_id);
-	assert_true(c->frames[0].offset > 0);
+	check_unnamed(c);
 }
 
 /* .gnu_debuglink: the debug file in .debug/ beside the binary. */
@@ -617,17 +624,10 @@ static void test_no_names(void **state)
 {
 	struct ctx *c = *state;
 	struct syms_opts opts = { .names = false };
-	const struct rec *r;
 
 	need_fixtures(c);
 	start(c, "fx_inline", &opts);
-	r = fx_rec(&c->fx, "ret", "helper_inline");
-	symbolize(c, &r->addr, 1);
-	assert_int_equal(c->nr_frames, 1);
-	assert_frame(&c->frames[0], NULL, NULL, 0, false);
-	assert_non_null(c->frames[0].module);
-	assert_non_null(c->frames[0].build_id);
-	assert_true(c->frames[0].offset > 0);
+	check_unnamed(c);
 	assert_int_equal(syms__stats(c->s).debug_loads, 0);
 }
 

@@ -360,9 +360,11 @@ static void test_new_rejects_wrong_maps(void **state)
 	errno = 0;
 	assert_null(unwind_maps__new(NULL, NULL, NULL));
 	assert_int_equal(errno, EINVAL);
+	errno = 0;
 	assert_null(unwind_maps__new(c->skel->maps.ut_costs, c->skel->maps.unwind_tables,
 				     c->skel->maps.unwind_modules));
 	assert_int_equal(errno, EINVAL);
+	errno = 0;
 	assert_null(unwind_maps__new(c->skel->maps.unwind_rows, c->skel->maps.unwind_tables,
 				     c->skel->maps.unwind_rows));
 	assert_int_equal(errno, EINVAL);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "elf_tools.h"
 #include "unwind_table.h"
 
 static const char prog_src[] =
@@ -37,8 +38,6 @@ static const char prog_src[] =
 	"  char *p = malloc(argc * 10);\n"
 	"  printf(\"%d %d %d %p %s\\n\", vla(argc + 8), big(argc), saver(argc, 2), p, argv[0]);\n"
 	"  free(p); return 0; }\n";
-
-#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 
 struct fixture {
 	char dir[64];
@@ -233,22 +232,12 @@ static bool section(const char *path, const char *name, struct sec *s)
 	return found;
 }
 
+/* The .symtab address of name (nm, elf_tools.h), 0 if none. */
 static uint64_t sym_addr(const char *path, const char *name)
 {
-	char cmd[256], line[256], nm[128], type[8];
-	unsigned long long a;
-	uint64_t r = 0;
-	FILE *p;
+	uint64_t a;
 
-	snprintf(cmd, sizeof(cmd), "nm %s", path);
-	p = popen(cmd, "r");
-	if (!p)
-		return 0;
-	while (fgets(line, sizeof(line), p))
-		if (sscanf(line, "%llx %7s %127s", &a, type, nm) == 3 && !strcmp(nm, name))
-			r = a;
-	pclose(p);
-	return r;
+	return tool_sym(path, false, name, &a, NULL) ? 0 : a;
 }
 
 /* ---- expected rows ------------------------------------------------------- */
@@ -573,9 +562,9 @@ static void test_libc_matches_readelf(void **state)
 	struct unwind_table *t;
 
 	(void)state;
-	if (access(LIBC, R_OK))
+	if (access(LIBC_PATH, R_OK))
 		skip();
-	t = check_against_readelf(LIBC);
+	t = check_against_readelf(LIBC_PATH);
 	assert_true(t->nr > 1000);
 	assert_true(t->unsupported > 0);	/* __restore_rt, __longjmp... */
 	assert_int_equal(t->synthesized, 0);
