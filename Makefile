@@ -29,7 +29,7 @@ msg = @printf '  %-7s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS    ?= -O2 -g
-CFLAGS    += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -I$(OUT) -Isrc -MMD -MP $(SANFLAGS) $(EXTRA_CFLAGS)
+CFLAGS    += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -I$(OUT) -Isrc -I. -MMD -MP $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS   += $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS    := -lbpf -ldw -lelf -lz -ljson-c -lcapstone -lprotobuf-c -lmicrohttpd -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(subst x86_64,x86,$(ARCH)) -I$(dir $(VMLINUX)) -Ibpf -Wall
@@ -37,10 +37,12 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(subst x86_64,x86,$(ARCH)) -I$
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
 LIB_OBJS  := $(patsubst src/%.c,$(OUT)/src/%.o,$(LIB_SRCS))
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS := $(patsubst %.c,$(OUT)/tests/%,$(notdir $(UNIT_SRCS)))
+# tests/unit/STAGE/test_MODULE.c mirrors src/STAGE/MODULE.c; binaries stay flat.
+vpath test_%.c $(sort $(dir $(UNIT_SRCS)))
 TARGETS   :=
 
 .DELETE_ON_ERROR:
@@ -75,7 +77,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS)
+$(OUT)/tests/test_%: test_%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka $(TEST_LDFLAGS_$*)
@@ -87,6 +89,7 @@ deps:
 	$(Q)tools/install-deps.sh
 
 test: deps
+	$(Q)tools/check-layout.sh
 	$(Q)$(MAKE) --no-print-directory all unit e2e
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 unit
 	$(Q)SAN_OUT=build-san tools/run-tests.sh $(OUT)

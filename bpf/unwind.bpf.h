@@ -5,7 +5,7 @@
  *
  * Include after vmlinux.h, bpf_helpers.h, bpf_tracing.h, bpf_core_read.h
  * and memtrace.h. Defines three maps that userspace fills through
- * src/unwind_maps.c:
+ * src/unwind/unwind_maps.c:
  *   unwind_rows     ARRAY, every table's rows back to back (mmapable)
  *   unwind_tables   ARRAY, table index -> where its rows are
  *   unwind_modules  HASH, tgid -> executable mappings sorted by start

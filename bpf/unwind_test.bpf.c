@@ -3,7 +3,7 @@
  * unwind_test.bpf.c - proves unwind.bpf.h loads and walks: every malloc
  * return and mmap entry of one process is walked in dwarf mode and in fp
  * mode (alternating which goes first), timed, and sent to userspace.
- * Harness: tests/unit/test_unwind_bpf.c.
+ * Harness: tests/unit/unwind/test_unwind_bpf.c.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * unwind_test.h - what unwind_test.bpf.c (the walker's test program) and
- * its harness (tests/unit/test_unwind_bpf.c) share.
+ * its harness (tests/unit/unwind/test_unwind_bpf.c) share.
  */
 #ifndef MEMTRACE_UNWIND_TEST_H
 #define MEMTRACE_UNWIND_TEST_H

@@ -5,20 +5,20 @@
 #   hold_allocs		holds 1M small allocations: report cost at scale
 BENCH_DIR      := $(OUT)/bench
 BENCH_PROGS    := $(addprefix $(BENCH_DIR)/,bench-overhead malloc_loop naive_memleak hold_allocs)
-BENCH_OVH_OBJS := $(OUT)/src/elf_funcs.o $(OUT)/src/probe_place.o $(OUT)/src/uprobe_multi.o $(OUT)/src/util.o \
-		  $(BENCH_DIR)/bench_libc.o
-BENCH_LIBC_OBJS := $(BENCH_DIR)/bench_libc.o $(OUT)/src/procmaps.o $(OUT)/src/util.o
+BENCH_OVH_OBJS := $(OUT)/src/target/elf_funcs.o $(OUT)/src/target/probe_place.o $(OUT)/src/tracer/uprobe_multi.o $(OUT)/src/common/util.o \
+		  $(BENCH_DIR)/bench_libc.o $(BENCH_DIR)/bench_probes.o
+BENCH_LIBC_OBJS := $(BENCH_DIR)/bench_libc.o $(OUT)/src/target/procmaps.o $(OUT)/src/common/util.o
 TARGETS += $(BENCH_PROGS)
 
-$(BENCH_DIR)/bench_libc.o: tools/bench/bench_libc.c
+$(BENCH_DIR)/bench_libc.o $(BENCH_DIR)/bench_probes.o: $(BENCH_DIR)/%.o: tools/bench/%.c
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BENCH_DIR)/bench-overhead: tools/bench/bench-overhead.c $(BENCH_OVH_OBJS) $(OUT)/src/procmaps.o
+$(BENCH_DIR)/bench-overhead: tools/bench/bench-overhead.c $(BENCH_OVH_OBJS) $(OUT)/src/target/procmaps.o
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_OVH_OBJS) $(OUT)/src/procmaps.o -lcapstone -lelf
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_OVH_OBJS) $(OUT)/src/target/procmaps.o -lcapstone -lelf
 
 # The traced programs: like the e2e targets, with frame pointers.
 $(BENCH_DIR)/malloc_loop $(BENCH_DIR)/hold_allocs: $(BENCH_DIR)/%: tools/bench/%.c

@@ -1,11 +1,11 @@
-# pprof.mk - generated protobuf-c code for the pprof writer (src/pprof.c).
-# src/proto/profile.proto -> $(OUT)/proto/profile.pb-c.{c,h}, compiled into
+# pprof.mk - generated protobuf-c code for the pprof writer (src/output/pprof.c).
+# src/output/proto/profile.proto -> $(OUT)/output/proto/profile.pb-c.{c,h}, compiled into
 # LIB_OBJS so the binary and every unit test link it.
 PROTOC_C     ?= protoc-c
-PPROF_PROTO  := src/proto/profile.proto
-PPROF_GEN_C  := $(OUT)/proto/profile.pb-c.c
-PPROF_GEN_H  := $(OUT)/proto/profile.pb-c.h
-PPROF_GEN_O  := $(OUT)/proto/profile.pb-c.o
+PPROF_PROTO  := src/output/proto/profile.proto
+PPROF_GEN_C  := $(OUT)/output/proto/profile.pb-c.c
+PPROF_GEN_H  := $(OUT)/output/proto/profile.pb-c.h
+PPROF_GEN_O  := $(OUT)/output/proto/profile.pb-c.o
 
 LIB_OBJS += $(PPROF_GEN_O)
 
@@ -23,4 +23,4 @@ $(PPROF_GEN_O): $(PPROF_GEN_C) $(PPROF_GEN_H)
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c -o $@ $<
 
 # Sources that include the generated header must wait for it on a clean build.
-$(OUT)/src/pprof.o: $(PPROF_GEN_H)
+$(OUT)/src/output/pprof.o: $(PPROF_GEN_H)

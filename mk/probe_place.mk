@@ -1,7 +1,7 @@
 # bench-probe-place: probe placement decisions and measured uprobe cost per
 # call, entry vs chosen offset (run by tools/bench-probe-place.sh).
 PROBE_PLACE_BENCH := $(OUT)/tools/bench-probe-place
-PROBE_PLACE_OBJS  := $(OUT)/src/elf_funcs.o $(OUT)/src/probe_place.o $(OUT)/src/util.o
+PROBE_PLACE_OBJS  := $(OUT)/src/target/elf_funcs.o $(OUT)/src/target/probe_place.o $(OUT)/src/common/util.o
 TARGETS += $(PROBE_PLACE_BENCH)
 
 $(PROBE_PLACE_BENCH): tools/bench-probe-place.c $(PROBE_PLACE_OBJS)
@@ -9,7 +9,7 @@ $(PROBE_PLACE_BENCH): tools/bench-probe-place.c $(PROBE_PLACE_OBJS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROBE_PLACE_OBJS) -lcapstone -lelf
 
-# libelffx.so for tests/unit/test_elf_funcs.c: versioned symbols, a size-0
+# libelffx.so for tests/unit/target/test_elf_funcs.c: versioned symbols, a size-0
 # alias, an IFUNC, a local function; -Ttext-segment makes addresses differ
 # from file offsets.
 ELF_FUNCS_FX_SRC := tests/fixtures/elf_funcs

@@ -1,4 +1,4 @@
-# syms_fixtures.mk - fixture programs for tests/unit/test_syms.c and the
+# syms_fixtures.mk - fixture programs for tests/unit/symbolize/test_syms.c and the
 # symbolization bench, built -O2 -g into $(OUT)/fixtures/syms/. Variants of
 # fx_inline: non-PIE, stripped (+ debug file), stripped with .gnu_debuglink,
 # and MiniDebugInfo (.gnu_debugdata).

@@ -9,6 +9,6 @@ TARGET_CFLAGS_memo_callers := -fomit-frame-pointer -fasynchronous-unwind-tables
 $(OUT)/tests/test_unwind_bpf: $(OUT)/targets/unwind_chain
 
 # tools/unwind_dump: rows, bytes and build time of ELF files' tables.
-$(OUT)/unwind_dump: tools/unwind_dump.c $(OUT)/src/unwind_table.o $(OUT)/src/eh_frame.o $(OUT)/src/util.o
+$(OUT)/unwind_dump: tools/unwind_dump.c $(OUT)/src/unwind/unwind_table.o $(OUT)/src/unwind/eh_frame.o $(OUT)/src/common/util.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ldw -lelf

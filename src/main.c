@@ -14,21 +14,15 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include "analysis.h"
-#include "baseline.h"
-#include "collect.h"
-#include "gate.h"
-#include "json_out.h"
-#include "options.h"
-#include "outputs.h"
-#include "procview.h"
-#include "report.h"
-#include "syms.h"
-#include "target.h"
-#include "text.h"
-#include "tracer.h"
-#include "util.h"
-#include "wrappers.h"
+#include "cli/options.h"
+#include "collect/collect.h"
+#include "common/report.h"
+#include "common/util.h"
+#include "pipeline/pipeline.h"
+#include "symbolize/syms.h"
+#include "target/target.h"
+#include "target/wrappers.h"
+#include "tracer/tracer.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -62,12 +56,7 @@ struct session {
 	struct tracer *tracer;
 	struct collector *collector;
 	struct syms *syms;
-	struct outputs *outputs;
-	struct analysis *analysis;
-	struct baseline *baseline;	/* --baseline, loaded at start */
-	struct gate_opts gate;
-	int gate_status;		/* set by the final report */
-	uint64_t reports;
+	struct pipeline *pipeline;	/* symbolize, analyse, write */
 	FILE *out;
 	double start_mono;
 	bool refresh_modules;
@@ -115,22 +104,7 @@ static void refresh_modules(struct session *s)
 	}
 }
 
-static void symbolize(struct session *s, struct report *r)
-{
-	for (size_t i = 0; i < r->nr_stacks; i++) {
-		struct stack_report *st = &r->stacks[i];
-
-		if (!st->nr_ips || st->nr_frames)
-			continue;
-		if (syms__symbolize(s->syms, st->ips, st->nr_ips, &st->frames, &st->nr_frames)) {
-			st->frames = NULL;
-			st->nr_frames = 0;
-		}
-	}
-}
-
-static void self_metrics(struct session *s, const struct report *r, double latency,
-			 struct tracer_self *self)
+static void self_metrics(struct session *s, const struct report *r, struct tracer_self *self)
 {
 	uint64_t allocs, mmaps, stacks;
 
@@ -141,18 +115,13 @@ static void self_metrics(struct session *s, const struct report *r, double laten
 	self->map_fill[TRACER_MAP_MMAPS] = (double)mmaps / tracer__map_max(s->tracer, "mmaps");
 	self->map_fill[TRACER_MAP_STACKS] = (double)stacks / tracer__map_max(s->tracer, "stacks");
 	self->map_fill[TRACER_MAP_AGGS] = (double)r->nr_stacks / tracer__map_max(s->tracer, "aggs");
-	self->report_latency_s = latency;
-	self->reports = s->reports;
 }
 
-/* Read, symbolize and write one report. Returns 0 or -errno. */
+/* Read one report and hand it to the pipeline. Returns 0 or -errno. */
 static int report_once(struct session *s, bool final)
 {
 	double t0 = clock__s(CLOCK_MONOTONIC);
 	struct tracer_self self;
-	struct baseline_diff *diff = NULL;
-	json_object *json = NULL;
-	const char *json_text = NULL;
 	struct report *r;
 	int err;
 
@@ -170,69 +139,8 @@ static int report_once(struct session *s, bool final)
 	r->unwind = s->opt.unwind;
 	tracer__unwind_usage(s->tracer, &r->totals.unwind_rows, &r->totals.unwind_rows_max,
 			     &r->totals.unwind_tables, &r->totals.unwind_no_table);
-
-	/* Every stack: analysis and the file outputs see beyond the top N, and
-	 * the symbol cache makes repeated stacks cheap. */
-	if (s->syms)
-		symbolize(s, r);
-	s->reports++;
-
-	if (procview__read("/proc", r->pid, &r->proc)) {
-		r->proc.rss_bytes = -1;
-		r->proc.heap_bytes = -1;
-	}
-	analysis__update(s->analysis, r);
-	if (final && s->baseline) {
-		diff = baseline__compare(s->baseline, r);
-		if (diff)
-			s->baseline = NULL;	/* the diff owns it now */
-	}
-
-	if (s->opt.format == FORMAT_JSON || s->opt.http) {
-		json = json_report__build(r, s->opt.top, analysis__to_json);
-		if (json) {
-			analysis__report_to_json(r, json);
-			if (diff)
-				json_object_object_add(json, "baseline", baseline_diff__to_json(diff));
-			json_text = json_object_to_json_string_ext(json, JSON_C_TO_STRING_PLAIN |
-								   JSON_C_TO_STRING_NOSLASHESCAPE);
-		}
-	}
-	if (s->opt.format == FORMAT_JSON) {
-		err = json_text && fprintf(s->out, "%s\n", json_text) > 0 && !fflush(s->out) ?
-		      0 : -EIO;
-	} else {
-		err = text_report__write(r, s->opt.top, s->out);
-		if (!err && diff)
-			err = baseline_diff__print_text(diff, (size_t)s->opt.top, s->out);
-		if (!err)
-			err = analysis__print_text(r, s->out);
-		fflush(s->out);
-	}
-	if (err)
-		fprintf(stderr, "memtrace: cannot write report: %s\n", strerror(-err));
-	if (s->outputs) {
-		self_metrics(s, r, clock__s(CLOCK_MONOTONIC) - t0, &self);
-		outputs__report(s->outputs, r, json_text, &self);
-	}
-	if (final && s->opt.save_baseline) {
-		int e = baseline__save(r, s->opt.save_baseline);
-
-		if (e)
-			fprintf(stderr, "memtrace: cannot save baseline %s: %s\n",
-				s->opt.save_baseline, strerror(-e));
-		err = err ? err : e;
-	}
-	if (final) {
-		struct gate_result res;
-
-		s->gate_status = gate__check(&s->gate, r, &res);
-		gate__print(&s->gate, &res, r, stderr);
-	}
-	json_object_put(json);
-	baseline_diff__free(diff);
-	report__free(r);
-	return err;
+	self_metrics(s, r, &self);
+	return pipeline__report(s->pipeline, r, s->syms, &self, t0, final);
 }
 
 static int wait_interval(struct session *s, double deadline)
@@ -297,40 +205,6 @@ static int run(struct session *s)
 	return report_once(s, true);
 }
 
-/* Analysis, baseline and gate from the options. Returns 0 or -errno. */
-static int setup_analysis(struct session *s)
-{
-	struct analysis_opts ao;
-
-	analysis_opts__defaults(&ao);
-	for (unsigned int i = 0; i < s->opt.nr_analysis; i++)
-		analysis_opts__set(&ao, s->opt.analysis[i].name, s->opt.analysis[i].value);
-	ao.older_s = s->opt.older_s;
-	s->analysis = analysis__new(&ao);
-	if (!s->analysis) {
-		fprintf(stderr, "memtrace: inconsistent analysis settings: %s\n", strerror(errno));
-		return -EINVAL;
-	}
-	gate_opts__defaults(&s->gate);
-	if (s->opt.fail_on)
-		gate__parse_fail_on(&s->gate, s->opt.fail_on);
-	if (s->opt.max_growth >= 0) {
-		s->gate.max_growth_set = true;
-		s->gate.max_growth_bps = s->opt.max_growth;
-	}
-	if (s->opt.baseline) {
-		s->baseline = baseline__load(s->opt.baseline);
-		if (!s->baseline) {
-			fprintf(stderr, "memtrace: cannot load baseline %s: %s\n", s->opt.baseline,
-				strerror(errno));
-			analysis__free(s->analysis);
-			s->analysis = NULL;
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 static int open_target(struct session *s)
 {
 	int err;
@@ -379,17 +253,15 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (setup_analysis(&s))
+	s.pipeline = pipeline__open(&s.opt, s.out);
+	if (!s.pipeline)
 		goto close_out;
-	s.outputs = outputs__open(&s.opt);
-	if (!s.outputs)
-		goto free_analysis;
 	err = open_target(&s);
 	if (err) {
 		/* like a shell: 127 not found, 126 found but not executable */
 		if (!s.opt.pid && (err == -ENOENT || err == -EACCES || err == -ENOEXEC))
 			status = err == -ENOENT ? 127 : 126;
-		goto close_outputs;
+		goto close_pipeline;
 	}
 
 	cfg = (struct tracer_config){
@@ -401,7 +273,7 @@ int main(int argc, char **argv)
 		.trace_mmap = !s.opt.no_mmap,
 		.stop_on_code_map = s.target.launched,
 		.probe_at_entry = s.opt.entry_probes,
-		.temp_ns = (uint64_t)(analysis__opts(s.analysis)->temp_s * 1e9),
+		.temp_ns = (uint64_t)(pipeline__analysis_opts(s.pipeline)->temp_s * 1e9),
 		.unwind_rows = 1 << 19,	/* 8 MiB: ~20 binaries the size of libc */
 		.verbose = s.opt.verbose,
 	};
@@ -458,8 +330,8 @@ int main(int argc, char **argv)
 		status = target__wait(&s.target);
 	}
 	/* A tripped CI gate wins over the command's own status. */
-	if (!err && s.gate_status)
-		status = s.gate_status;
+	if (!err && pipeline__gate_status(s.pipeline))
+		status = pipeline__gate_status(s.pipeline);
 	syms__free(s.syms);
 free_collector:
 	collector__free(s.collector);
@@ -467,11 +339,8 @@ free_tracer:
 	tracer__free(s.tracer);
 close_target:
 	target__close(&s.target);
-close_outputs:
-	outputs__close(s.outputs);
-free_analysis:
-	baseline__free(s.baseline);
-	analysis__free(s.analysis);
+close_pipeline:
+	pipeline__close(s.pipeline);
 close_out:
 	if (s.out != stdout)
 		fclose(s.out);

@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "elf_funcs.h"
-#include "probe_place.h"
+#include "target/elf_funcs.h"
+#include "target/probe_place.h"
 
 #define DEFAULT_LIBC	"/lib/x86_64-linux-gnu/libc.so.6"
 #define DEFAULT_CALLS	20000

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "syms.h"
+#include "symbolize/syms.h"
 
 enum { POOL_EXE, POOL_CXX, POOL_LIBC, POOL_MAX };
 

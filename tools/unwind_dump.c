@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "unwind_table.h"
+#include "unwind/unwind_table.h"
 
 static double now_ms(void)
 {

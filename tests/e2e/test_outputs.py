@@ -3,7 +3,7 @@
 by the tool it is meant for (go tool pprof, xmllint, chromium, Python's csv
 module, Prometheus), with exact bytes per function.
 
-tests/unit/test_{pprof,collapsed,flamegraph,csv,metrics,http}.c check each
+tests/unit/output/test_{pprof,collapsed,flamegraph,csv,metrics,http}.c check each
 writer on synthetic reports; here the reports come from a real process
 traced with BPF. The target (tests/targets/outputs_leaks.c), after SIGUSR1:
 
@@ -89,7 +89,7 @@ def _wait_for(what, fn, timeout=lib.WAIT_S, every=0.05, show=None):
 
 
 def _go_pprof(workdir, profile, *opts):
-    """`go tool pprof OPTS... profile`, its stdout; env as tests/unit/test_pprof.c."""
+    """`go tool pprof OPTS... profile`, its stdout; env as tests/unit/output/test_pprof.c."""
     go = _tool("go")
     env = dict(os.environ, GOCACHE=os.path.join(workdir, "gocache"), HOME=workdir,
                GOTOOLCHAIN="local", PPROF_TMPDIR=workdir,

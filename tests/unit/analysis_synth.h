@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "report.h"
+#include "common/report.h"
 
 /* One stack of a synthetic report. fn2 may be NULL; ages < 0 unknown. */
 struct synth_stack {

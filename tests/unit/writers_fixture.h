@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "report.h"
+#include "common/report.h"
 
 #define FX_APP		"/usr/bin/leaky_app"
 #define FX_APP_BUILD_ID	"abcdef0123456789abcdef0123456789abcdef01"

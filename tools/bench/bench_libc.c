@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "procmaps.h"
+#include "target/procmaps.h"
 #include "bench_libc.h"
 
 int bench__libc_path(int pid, char *path, size_t cap)

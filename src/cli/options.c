@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+/* options.c - argp command line of memtrace. */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analysis/analysis.h"
+#include "cli/options.h"
+#include "common/report.h"
+#include "bpf/memtrace.h"
+
+const char *argp_program_version = "memtrace 0.1";
+const char *argp_program_bug_address = "<https://github.com/memtrace/memtrace/issues>";
+
+static const char doc[] =
+"memtrace: trace outstanding memory allocations of a running process, per call stack.\n"
+"\n"
+"USAGE: memtrace [OPTIONS] -p PID\n"
+"       memtrace [OPTIONS] -- CMD [ARGS...]\n"
+"\n"
+"EXAMPLES:\n"
+"  memtrace -p 1234                 # report every 5 s until Ctrl-C\n"
+"  memtrace -p 1234 -d 60 -n 5      # one minute, top 5 stacks\n"
+"  memtrace -f json -p 1234         # JSON Lines, one object per report\n"
+"  memtrace -s 524288 -p 1234       # sample about one allocation per 512 KiB\n"
+"  memtrace --fail-on high -- ./my_tests   # CI gate on a test run\n"
+"\v"
+"Only allocations made after tracing goes live are tracked. Exit status: 0 ok,\n"
+"1 error, 2 usage; with -- CMD, CMD's exit status; 3/4 CI gate (--fail-on,\n"
+"--max-growth).";
+
+enum {
+	OPT_OUTPUT = 1000, OPT_MAX_ALLOCS, OPT_MAX_STACKS, OPT_NO_SYMBOLS, OPT_DEBUG_DIR,
+	OPT_UNWIND, OPT_SEED, OPT_NO_MMAP, OPT_ENTRY, OPT_SAVE_BASELINE, OPT_BASELINE,
+	OPT_FAIL_ON, OPT_MAX_GROWTH, OPT_PPROF, OPT_PPROF_EVERY, OPT_COLLAPSED,
+	OPT_FLAMEGRAPH, OPT_CSV, OPT_HTTP, OPT_WINDOW, OPT_SEV_LOW, OPT_SEV_MEDIUM,
+	OPT_SEV_HIGH, OPT_SEV_CRITICAL, OPT_TEMP, OPT_ANALYSIS,
+};
+
+static const struct argp_option opts[] = {
+	{ "pid", 'p', "PID", 0, "Trace the running process PID", 0 },
+	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds (default: until exit or Ctrl-C)", 0 },
+	{ "interval", 'i', "SECS", 0, "Report every SECS seconds (default 5)", 0 },
+	{ "top", 'n', "N", 0, "Show the top N stacks (default 10, 0 = all)", 0 },
+	{ "format", 'f', "FMT", 0, "Report format: text or json (JSON Lines)", 0 },
+	{ "output", OPT_OUTPUT, "FILE", 0, "Write reports to FILE instead of stdout", 0 },
+	{ "verbose", 'v', NULL, 0, "Verbose: libbpf debug output, probe placement", 0 },
+	{ "max-allocs", OPT_MAX_ALLOCS, "N", 0, "Live allocations tracked (default 1048576)", 1 },
+	{ "max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks stored (default 65536)", 1 },
+	{ "unwind", OPT_UNWIND, "fp|dwarf", 0, "Stack unwinding method (default dwarf)", 1 },
+	{ "no-mmap", OPT_NO_MMAP, NULL, 0, "Do not trace mmap/munmap/mremap", 1 },
+	{ "probe-at-entry", OPT_ENTRY, NULL, 0, "Probe functions at their first instruction", 1 },
+	{ "sample-bytes", 's', "N", 0, "Sample about one allocation per N bytes (0 = all)", 1 },
+	{ "sample-seed", OPT_SEED, "N", 0, "Seed of the sampling random numbers", 1 },
+	{ "no-symbols", OPT_NO_SYMBOLS, NULL, 0, "Do not symbolize: module, offset and build id only", 2 },
+	{ "debug-dir", OPT_DEBUG_DIR, "DIR", 0, "Separate debug files (default /usr/lib/debug)", 2 },
+	{ "older", 'o', "SECS", 0, "Count only allocations at least SECS old", 3 },
+	{ "save-baseline", OPT_SAVE_BASELINE, "FILE", 0, "Write the final report as a baseline", 3 },
+	{ "baseline", OPT_BASELINE, "FILE", 0, "Compare with a saved baseline", 3 },
+	{ "fail-on", OPT_FAIL_ON, "SEVERITY", 0, "Exit 3 if a stack reaches SEVERITY (low..critical)", 3 },
+	{ "max-growth", OPT_MAX_GROWTH, "RATE", 0, "Exit 4 if a stack grows faster (B/s, or 200MB/h, 64KiB/s)", 3 },
+	{ "window", OPT_WINDOW, "SECS", 0, "Growth fit window (default 60)", 3 },
+	{ "sev-low", OPT_SEV_LOW, "RATE", 0, "Growth rated low from RATE (default 1MB/h)", 3 },
+	{ "sev-medium", OPT_SEV_MEDIUM, "RATE", 0, "... medium (default 30MB/h)", 3 },
+	{ "sev-high", OPT_SEV_HIGH, "RATE", 0, "... high (default 200MB/h)", 3 },
+	{ "sev-critical", OPT_SEV_CRITICAL, "RATE", 0, "... critical (default 1000MB/h)", 3 },
+	{ "temp", OPT_TEMP, "SECS", 0, "Freed within SECS counts as temporary (default 0.001)", 3 },
+	{ "analysis", OPT_ANALYSIS, "NAME=VALUE", 0, "Other analysis settings (docs/analysis.md)", 3 },
+	{ "pprof", OPT_PPROF, "FILE", 0, "Write a gzip'd pprof heap profile at the end", 4 },
+	{ "pprof-every", OPT_PPROF_EVERY, NULL, 0, "Rewrite the pprof profile every interval", 4 },
+	{ "collapsed", OPT_COLLAPSED, "FILE", 0, "Write collapsed stacks (flamegraph.pl input)", 4 },
+	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive flame graph SVG", 4 },
+	{ "csv", OPT_CSV, "FILE", 0, "Append one CSV row per stack per report", 4 },
+	{ "http", OPT_HTTP, "ADDR", 0, "Serve /metrics, /debug/pprof/heap, /report.json", 4 },
+	{ 0 },
+};
+
+static int parse_double(const char *s, double min, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < min || v != v)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Record an analysis setting after checking it applies cleanly. */
+static void add_analysis(struct argp_state *state, struct options *o, const char *name,
+			 const char *value)
+{
+	struct analysis_opts scratch;
+	int err;
+
+	analysis_opts__defaults(&scratch);
+	err = analysis_opts__set(&scratch, name, value);
+	if (err == -ENOENT)
+		argp_error(state, "unknown analysis setting: %s", name);
+	else if (err)
+		argp_error(state, "invalid value for %s: %s", name, value);
+	if (o->nr_analysis == sizeof(o->analysis) / sizeof(o->analysis[0]))
+		argp_error(state, "too many analysis settings");
+	o->analysis[o->nr_analysis].name = name;
+	o->analysis[o->nr_analysis].value = value;
+	o->nr_analysis++;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct options *o = state->input;
+	uint64_t u;
+
+	switch (key) {
+	case 'p':
+		if (parse_u64(arg, 1, INT_MAX, &u))
+			argp_error(state, "invalid PID: %s", arg);
+		o->pid = (int)u;
+		break;
+	case 'd':
+		if (parse_double(arg, 0, &o->duration_s) || o->duration_s <= 0)
+			argp_error(state, "invalid duration: %s", arg);
+		break;
+	case 'i':
+		if (parse_double(arg, 0, &o->interval_s) || o->interval_s < 0.05)
+			argp_error(state, "invalid interval: %s (at least 0.05 s)", arg);
+		break;
+	case 'n':
+		if (parse_u64(arg, 0, INT_MAX, &u))
+			argp_error(state, "invalid top count: %s", arg);
+		o->top = (int)u;
+		break;
+	case 'f':
+		if (strcmp(arg, "text") == 0)
+			o->format = FORMAT_TEXT;
+		else if (strcmp(arg, "json") == 0)
+			o->format = FORMAT_JSON;
+		else
+			argp_error(state, "invalid format: %s (text or json)", arg);
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case 's':
+		if (parse_u64(arg, 0, 1ULL << 40, &o->sample_bytes))
+			argp_error(state, "invalid sample bytes: %s", arg);
+		break;
+	case 'o':
+		if (parse_double(arg, 0, &o->older_s))
+			argp_error(state, "invalid age: %s", arg);
+		break;
+	case OPT_OUTPUT: o->output = arg; break;
+	case OPT_MAX_ALLOCS:
+		if (parse_u64(arg, 1, 1ULL << 28, &o->max_allocs))
+			argp_error(state, "invalid --max-allocs: %s", arg);
+		break;
+	case OPT_MAX_STACKS:
+		if (parse_u64(arg, 1, 1ULL << 24, &o->max_stacks))
+			argp_error(state, "invalid --max-stacks: %s", arg);
+		break;
+	case OPT_NO_SYMBOLS: o->no_symbols = true; break;
+	case OPT_DEBUG_DIR: o->debug_dir = arg; break;
+	case OPT_UNWIND:
+		if (strcmp(arg, "fp") == 0)
+			o->unwind = UNWIND_FP;
+		else if (strcmp(arg, "dwarf") == 0)
+			o->unwind = UNWIND_DWARF;
+		else
+			argp_error(state, "invalid --unwind: %s (fp or dwarf)", arg);
+		break;
+	case OPT_SEED:
+		if (parse_u64(arg, 0, UINT64_MAX, &o->sample_seed))
+			argp_error(state, "invalid --sample-seed: %s", arg);
+		break;
+	case OPT_NO_MMAP: o->no_mmap = true; break;
+	case OPT_ENTRY: o->entry_probes = true; break;
+	case OPT_SAVE_BASELINE: o->save_baseline = arg; break;
+	case OPT_BASELINE: o->baseline = arg; break;
+	case OPT_FAIL_ON: {
+		enum severity sev;
+
+		if (severity_parse(arg, &sev) || sev == SEV_NONE)
+			argp_error(state, "invalid --fail-on: %s (low, medium, high, critical)", arg);
+		o->fail_on = arg;
+		break;
+	}
+	case OPT_MAX_GROWTH:
+		if (analysis__parse_rate(arg, &o->max_growth))
+			argp_error(state, "invalid --max-growth: %s (e.g. 1000, 64KiB/s, 200MB/h)", arg);
+		break;
+	case OPT_WINDOW: add_analysis(state, o, "window", arg); break;
+	case OPT_SEV_LOW: add_analysis(state, o, "sev-low", arg); break;
+	case OPT_SEV_MEDIUM: add_analysis(state, o, "sev-medium", arg); break;
+	case OPT_SEV_HIGH: add_analysis(state, o, "sev-high", arg); break;
+	case OPT_SEV_CRITICAL: add_analysis(state, o, "sev-critical", arg); break;
+	case OPT_TEMP: add_analysis(state, o, "temp", arg); break;
+	case OPT_ANALYSIS: {
+		char *eq = strchr(arg, '=');
+
+		if (!eq)
+			argp_error(state, "invalid --analysis: %s (NAME=VALUE)", arg);
+		*eq = '\0';
+		add_analysis(state, o, arg, eq + 1);
+		break;
+	}
+	case OPT_PPROF: o->pprof = arg; break;
+	case OPT_PPROF_EVERY: o->pprof_every = true; break;
+	case OPT_COLLAPSED: o->collapsed = arg; break;
+	case OPT_FLAMEGRAPH: o->flamegraph = arg; break;
+	case OPT_CSV: o->csv = arg; break;
+	case OPT_HTTP: o->http = arg; break;
+	case ARGP_KEY_ARGS:
+		o->argv = state->argv + state->next;
+		o->argc = state->argc - state->next;
+		break;
+	case ARGP_KEY_END:
+		if (o->pid && o->argv)
+			argp_error(state, "give either -p PID or -- CMD, not both");
+		if (!o->pid && !o->argv)
+			argp_error(state, "nothing to trace: give -p PID or -- CMD [ARGS...]");
+		if (o->pprof_every && !o->pprof)
+			argp_error(state, "--pprof-every needs --pprof FILE");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void defaults(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->interval_s = 5;
+	o->top = 10;
+	o->format = FORMAT_TEXT;
+	o->max_allocs = ALLOCS_MAX_ENTRIES;
+	o->max_stacks = STACKS_MAX_ENTRIES;
+	o->debug_dir = "/usr/lib/debug";
+	o->unwind = UNWIND_DWARF;
+	o->max_growth = -1;
+}
+
+int options__parse(struct options *o, int argc, char **argv)
+{
+	static const struct argp argp = { opts, parse_opt, NULL, doc, NULL, NULL, NULL };
+	int err;
+
+	defaults(o);
+	/* Usage errors print one line (plus argp's "Try --help" hint) and
+	 * exit 2; --help and --version exit 0. */
+	argp_err_exit_status = 2;
+	argv[0] = (char *)"memtrace";	/* messages start "memtrace: ", not the path */
+	err = argp_parse(&argp, argc, argv, 0, NULL, o);
+	return err ? -EINVAL : 0;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.h - the command line.
+ *
+ * Stage cli: parsing argv into struct options. May call: common,
+ * analysis (to validate analysis settings at parse time).
+ */
+#ifndef MEMTRACE_OPTIONS_H
+#define MEMTRACE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum out_format {
+	FORMAT_TEXT = 0,
+	FORMAT_JSON,
+};
+
+struct options {
+	int pid;			/* -p; 0 when launching a command */
+	char **argv;			/* command after "--"; NULL with -p */
+	int argc;
+	double duration_s;		/* -d; 0 = until target exit or signal */
+	double interval_s;		/* -i; default 5 */
+	int top;			/* -n; 0 = all */
+	enum out_format format;		/* -f */
+	const char *output;		/* --output: reports go there */
+	bool verbose;			/* -v */
+	uint64_t max_allocs;		/* --max-allocs: sizes the allocs map */
+	uint64_t max_stacks;		/* --max-stacks */
+	bool no_symbols;		/* --no-symbols */
+	const char *debug_dir;		/* --debug-dir */
+	int unwind;			/* --unwind=fp|dwarf (enum unwind_mode) */
+	uint64_t sample_bytes;		/* -s/--sample-bytes */
+	uint64_t sample_seed;		/* --sample-seed */
+	double older_s;			/* -o/--older */
+	bool no_mmap;			/* --no-mmap: skip the syscall tracepoints */
+	bool entry_probes;		/* --probe-at-entry: no trap-aware placement */
+	/* analysis (issue 5) */
+	const char *save_baseline;
+	const char *baseline;
+	const char *fail_on;		/* severity name */
+	double max_growth;		/* bytes/s, < 0 = off */
+	/* analysis settings as NAME=VALUE for analysis_opts__set() (--window,
+	 * --sev-*, --temp, --analysis), validated at parse time */
+	unsigned int nr_analysis;
+	struct { const char *name; const char *value; } analysis[32];
+	/* outputs (issue 7) */
+	const char *pprof;
+	bool pprof_every;
+	const char *collapsed;
+	const char *flamegraph;
+	const char *csv;
+	const char *http;
+};
+
+/*
+ * Parse argv into *o (defaults first). o->argv points into argv. Bad input
+ * prints one line on stderr and exits with status 2; --help and --version
+ * print and exit 0 (argp). Returns 0, or -EINVAL if argp reports an error
+ * without exiting.
+ */
+int options__parse(struct options *o, int argc, char **argv);
+
+#endif

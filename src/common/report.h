@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h - one report: what every writer (text, JSON, pprof, CSV, ...)
+ * and the analysis read. Built by collect.c from the BPF maps, frames
+ * filled by the symbolizer, analysis fields by analysis.c.
+ *
+ * Ownership: a struct report owns its stacks array, each stack owns its
+ * frames array, and each frame owns its strings. report__free() releases
+ * all of it.
+ *
+ * Stage common (the bottom): the report model and small utilities. It
+ * owns struct report and its names; it calls nothing of memtrace.
+ */
+#ifndef MEMTRACE_REPORT_H
+#define MEMTRACE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "bpf/memtrace.h"
+
+/* One symbolized frame. Strings are NULL when unknown. */
+struct frame {
+	uint64_t ip;		/* address in the target */
+	char *module;		/* path of the mapped file as the target sees it */
+	uint64_t offset;	/* ip as an offset in the module's ELF address space
+				   (what addr2line takes), valid when module != NULL */
+	char *build_id;		/* hex */
+	char *function;		/* demangled */
+	char *system_name;	/* as in the symbol table (mangled) */
+	char *file;		/* source file of the call site */
+	int line;		/* 0 when unknown */
+	bool inlined;		/* an inlined frame expanded from the same ip */
+};
+
+enum severity {
+	SEV_NONE = 0,
+	SEV_LOW,
+	SEV_MEDIUM,
+	SEV_HIGH,
+	SEV_CRITICAL,
+};
+
+/* Lifetime view of one stack (issue 5). Times in seconds. */
+struct lifetime {
+	uint64_t freed;		/* frees of allocations from this stack */
+	double p50_s, p90_s, p99_s; /* percentiles of freed lifetimes, < 0 unknown */
+	uint64_t temporary;	/* freed within the temporary threshold */
+	int64_t peak_bytes;
+};
+
+struct stack_report {
+	uint64_t stack_id;
+	enum alloc_kind kind;
+	int64_t outstanding_bytes;
+	int64_t outstanding_allocs;
+	uint64_t alloc_calls;
+	uint64_t alloc_bytes;
+	uint64_t free_calls;
+	uint64_t free_bytes;
+	double oldest_age_s;	/* < 0 when unknown */
+	double mean_age_s;	/* < 0 when unknown */
+	uint32_t flags;		/* STACK_F_* */
+	uint32_t nr_ips;
+	uint64_t *ips;		/* raw ips, ip[0] = caller of the allocator */
+	size_t nr_frames;	/* symbolized frames (>= nr_ips with inlines) */
+	struct frame *frames;
+	/* analysis (issue 5); zero until analysis__update() fills them */
+	bool analysed;
+	double growth_bytes_per_s;
+	double growth_r2;	/* fit quality, 0..1 */
+	enum severity severity;
+	struct lifetime life;
+	const uint64_t *life_hist; /* LIFE_BUCKETS counters, owned by the report */
+};
+
+struct totals {
+	int64_t outstanding_bytes;
+	int64_t outstanding_allocs;
+	uint64_t alloc_calls;
+	uint64_t free_calls;
+	uint64_t dropped_events;	/* sum of drops[] */
+	uint64_t unmatched_frees;
+	uint64_t drops[DROP_MAX];
+	uint64_t counters[CNT_MAX];
+	uint64_t unwind_failed;
+	uint64_t truncated_stacks;
+	uint64_t fp_fallback_frames;	/* dwarf mode: frames unwound by frame pointer */
+	uint64_t stack_walks;		/* stacks walked in BPF */
+	uint64_t stack_walks_skipped;	/* ... skipped: a thread's memo proved the stack */
+	uint64_t unwind_rows;		/* dwarf mode: table rows loaded, and the limit */
+	uint64_t unwind_rows_max;
+	uint64_t unwind_tables;		/* binaries with tables */
+	uint64_t unwind_no_table;	/* binaries without (no CFI, maps full): fp there */
+};
+
+/* Process-level view from /proc (issue 5). Bytes; < 0 when unknown. */
+struct proc_view {
+	int64_t rss_bytes;
+	int64_t heap_bytes;		/* [heap] + anonymous private from smaps_rollup */
+	double rss_growth_bytes_per_s;
+	double heap_growth_bytes_per_s;
+};
+
+struct report {
+	int pid;
+	char comm[32];
+	double time;		/* unix seconds */
+	double elapsed_s;	/* since tracing went live */
+	bool final;
+	uint64_t sample_bytes;	/* 0 = full tracing */
+	enum unwind_mode unwind;
+	struct totals totals;
+	struct proc_view proc;
+	size_t nr_stacks;	/* sorted by outstanding_bytes, descending */
+	struct stack_report *stacks;
+	/* verdict (issue 5) */
+	enum severity worst;
+	ssize_t suspect;	/* index of the top suspect stack, -1 none */
+};
+
+/* Release everything a report owns, and the report itself. NULL is a no-op. */
+void report__free(struct report *r);
+
+/* Release a frame's strings (not the frame). */
+void frame__clear(struct frame *f);
+
+/* The JSON name of an allocation kind ("malloc", ...), "unknown" if out of range. */
+const char *alloc_kind_name(unsigned int kind);
+
+/* The name of a severity ("none" ... "critical"). */
+const char *severity_name(enum severity s);
+
+/* Parse a severity name; returns 0 and sets *out, or -EINVAL. */
+int severity_parse(const char *s, enum severity *out);
+
+/* Sort r->stacks by outstanding bytes, descending (ties: alloc_bytes, stack id). */
+void report__sort(struct report *r);
+
+/*
+ * A printable name for a frame: the function (demangled), else
+ * "module_basename+0xOFFSET", else "0xIP". Returns f->function itself or
+ * buf (filled, NUL-terminated, truncated to size). Cannot fail.
+ */
+const char *frame__name(const struct frame *f, char *buf, size_t size);
+
+/* The basename of a module path, "?" for NULL. Cannot fail. */
+const char *frame__module_base(const char *module);
+
+#endif /* MEMTRACE_REPORT_H */

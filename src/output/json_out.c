@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/* json_out.c - a report as JSON (json-c). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include "output/json_out.h"
+
+static const char *const drop_names[DROP_MAX] = {
+	[DROP_ALLOCS_FULL] = "allocs_map_full",
+	[DROP_STACKS_FULL] = "stacks_map_full",
+	[DROP_AGGS_FULL] = "aggs_map_full",
+	[DROP_MMAPS_FULL] = "mmaps_map_full",
+	[DROP_ENTRIES_FULL] = "entries_full",
+	[DROP_MISSED_ENTRY] = "missed_entry",
+	[DROP_MUNMAP_OVERFLOW] = "munmap_overflow",
+	[DROP_NOTIFY_FULL] = "notify_full",
+};
+
+static json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *age_or_null(double v)
+{
+	return v >= 0 ? json_object_new_double(v) : NULL;
+}
+
+static json_object *frame_obj(const struct frame *f)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "ip", json_object_new_int64((int64_t)f->ip));
+	json_object_object_add(o, "module", str_or_null(f->module));
+	json_object_object_add(o, "offset",
+			       f->module ? json_object_new_int64((int64_t)f->offset) : NULL);
+	json_object_object_add(o, "function", str_or_null(f->function));
+	json_object_object_add(o, "file", str_or_null(f->file));
+	json_object_object_add(o, "line", f->line > 0 ? json_object_new_int(f->line) : NULL);
+	json_object_object_add(o, "inlined", json_object_new_boolean(f->inlined));
+	json_object_object_add(o, "build_id", str_or_null(f->build_id));
+	json_object_object_add(o, "system_name", str_or_null(f->system_name));
+	return o;
+}
+
+static json_object *stack_obj(const struct report *r, const struct stack_report *s,
+			      json_stack_hook hook)
+{
+	json_object *o = json_object_new_object(), *frames = json_object_new_array();
+	char id[24];
+
+	if (!o || !frames) {
+		json_object_put(o);
+		json_object_put(frames);
+		return NULL;
+	}
+	snprintf(id, sizeof(id), "%016" PRIx64, s->stack_id);
+	json_object_object_add(o, "kind", json_object_new_string(alloc_kind_name(s->kind)));
+	json_object_object_add(o, "outstanding_bytes", json_object_new_int64(s->outstanding_bytes));
+	json_object_object_add(o, "outstanding_allocs", json_object_new_int64(s->outstanding_allocs));
+	json_object_object_add(o, "alloc_calls", json_object_new_int64((int64_t)s->alloc_calls));
+	json_object_object_add(o, "alloc_bytes", json_object_new_int64((int64_t)s->alloc_bytes));
+	json_object_object_add(o, "oldest_age_s", age_or_null(s->oldest_age_s));
+	json_object_object_add(o, "free_calls", json_object_new_int64((int64_t)s->free_calls));
+	json_object_object_add(o, "free_bytes", json_object_new_int64((int64_t)s->free_bytes));
+	json_object_object_add(o, "mean_age_s", age_or_null(s->mean_age_s));
+	json_object_object_add(o, "stack_id", json_object_new_string(id));
+	json_object_object_add(o, "truncated",
+			       json_object_new_boolean(s->flags & STACK_F_TRUNCATED));
+	json_object_object_add(o, "unwind_error",
+			       json_object_new_boolean(s->flags & STACK_F_UNWIND_ERROR));
+	if (s->nr_frames) {
+		for (size_t i = 0; i < s->nr_frames; i++)
+			json_object_array_add(frames, frame_obj(&s->frames[i]));
+	} else {
+		for (uint32_t i = 0; i < s->nr_ips; i++) {
+			struct frame f = { .ip = s->ips[i] };
+
+			json_object_array_add(frames, frame_obj(&f));
+		}
+	}
+	json_object_object_add(o, "frames", frames);
+	if (hook)
+		hook(r, s, o);
+	return o;
+}
+
+json_object *json_report__build(const struct report *r, int top, json_stack_hook hook)
+{
+	json_object *o = json_object_new_object();
+	json_object *t = json_object_new_object(), *d = json_object_new_object();
+	json_object *stacks = json_object_new_array();
+	size_t n = r->nr_stacks;
+
+	if (!o || !t || !d || !stacks) {
+		json_object_put(o);
+		json_object_put(t);
+		json_object_put(d);
+		json_object_put(stacks);
+		return NULL;
+	}
+	if (top > 0 && (size_t)top < n)
+		n = (size_t)top;
+	json_object_object_add(o, "pid", json_object_new_int(r->pid));
+	json_object_object_add(o, "comm", json_object_new_string(r->comm));
+	json_object_object_add(o, "time", json_object_new_double(r->time));
+	json_object_object_add(o, "elapsed_s", json_object_new_double(r->elapsed_s));
+	json_object_object_add(o, "final", json_object_new_boolean(r->final));
+	json_object_object_add(o, "tracking", json_object_new_string("allocations made after attach"));
+	json_object_object_add(o, "sample_bytes", json_object_new_int64((int64_t)r->sample_bytes));
+	json_object_object_add(o, "unwind",
+			       json_object_new_string(r->unwind == UNWIND_DWARF ? "dwarf" : "fp"));
+
+	json_object_object_add(t, "outstanding_bytes", json_object_new_int64(r->totals.outstanding_bytes));
+	json_object_object_add(t, "outstanding_allocs", json_object_new_int64(r->totals.outstanding_allocs));
+	json_object_object_add(t, "alloc_calls", json_object_new_int64((int64_t)r->totals.alloc_calls));
+	json_object_object_add(t, "free_calls", json_object_new_int64((int64_t)r->totals.free_calls));
+	json_object_object_add(t, "dropped_events", json_object_new_int64((int64_t)r->totals.dropped_events));
+	json_object_object_add(t, "unmatched_frees", json_object_new_int64((int64_t)r->totals.unmatched_frees));
+	json_object_object_add(t, "unwind_failures", json_object_new_int64((int64_t)r->totals.unwind_failed));
+	json_object_object_add(t, "truncated_stacks", json_object_new_int64((int64_t)r->totals.truncated_stacks));
+	json_object_object_add(t, "stacks", json_object_new_int64((int64_t)r->nr_stacks));
+	json_object_object_add(t, "fp_fallback_frames", json_object_new_int64((int64_t)r->totals.fp_fallback_frames));
+	json_object_object_add(t, "stack_walks", json_object_new_int64((int64_t)r->totals.stack_walks));
+	json_object_object_add(t, "stack_walks_skipped",
+			       json_object_new_int64((int64_t)r->totals.stack_walks_skipped));
+	json_object_object_add(t, "unwind_rows", json_object_new_int64((int64_t)r->totals.unwind_rows));
+	json_object_object_add(t, "unwind_rows_max", json_object_new_int64((int64_t)r->totals.unwind_rows_max));
+	json_object_object_add(t, "unwind_tables", json_object_new_int64((int64_t)r->totals.unwind_tables));
+	json_object_object_add(t, "unwind_no_table", json_object_new_int64((int64_t)r->totals.unwind_no_table));
+	for (int i = 0; i < DROP_MAX; i++)
+		json_object_object_add(d, drop_names[i], json_object_new_int64((int64_t)r->totals.drops[i]));
+	json_object_object_add(t, "drops", d);
+	json_object_object_add(o, "totals", t);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = stack_obj(r, &r->stacks[i], hook);
+
+		if (s)
+			json_object_array_add(stacks, s);
+	}
+	json_object_object_add(o, "stacks", stacks);
+	return o;
+}
+
+int json_report__write(const struct report *r, int top, json_stack_hook hook, FILE *f)
+{
+	json_object *o = json_report__build(r, top, hook);
+	const char *s;
+	int err = 0;
+
+	if (!o)
+		return -ENOMEM;
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (fprintf(f, "%s\n", s) < 0 || fflush(f))
+		err = -EIO;
+	json_object_put(o);
+	return err;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * json_out.h - a report as one JSON object (the -f json schema, README).
+ */
+#ifndef MEMTRACE_JSON_OUT_H
+#define MEMTRACE_JSON_OUT_H
+
+#include <stdio.h>
+#include <json-c/json.h>
+#include "common/report.h"
+
+/* Hook that adds fields to each stack object (analysis); may be NULL. */
+typedef void (*json_stack_hook)(const struct report *r, const struct stack_report *s,
+				json_object *obj);
+
+/*
+ * Build the JSON object of r with at most top stacks (0 = all). Returns a
+ * new object (caller json_object_put()s it) or NULL on allocation failure.
+ */
+json_object *json_report__build(const struct report *r, int top, json_stack_hook hook);
+
+/* Write r as one line of JSON to f. Returns 0 or -errno. */
+int json_report__write(const struct report *r, int top, json_stack_hook hook, FILE *f);
+
+#endif

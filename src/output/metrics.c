@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: MIT
+/* metrics.c - Prometheus text exposition of a report (see metrics.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "output/collapsed.h"
+#include "output/metrics.h"
+#include "common/util.h"
+
+static const char *const map_names[TRACER_MAP_MAX] = {
+	[TRACER_MAP_ALLOCS] = "allocs",
+	[TRACER_MAP_STACKS] = "stacks",
+	[TRACER_MAP_AGGS] = "aggs",
+	[TRACER_MAP_MMAPS] = "mmaps",
+	[TRACER_MAP_ENTRIES] = "entries",
+};
+
+static const char *const drop_names[DROP_MAX] = {
+	[DROP_ALLOCS_FULL] = "allocs_full",
+	[DROP_STACKS_FULL] = "stacks_full",
+	[DROP_AGGS_FULL] = "aggs_full",
+	[DROP_MMAPS_FULL] = "mmaps_full",
+	[DROP_ENTRIES_FULL] = "entries_full",
+	[DROP_MISSED_ENTRY] = "missed_entry",
+	[DROP_MUNMAP_OVERFLOW] = "munmap_overflow",
+	[DROP_NOTIFY_FULL] = "notify_full",
+};
+
+const char *drop_reason_name(unsigned int reason)
+{
+	return reason < DROP_MAX && drop_names[reason] ? drop_names[reason] : "unknown";
+}
+
+void tracer_self__init(struct tracer_self *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < TRACER_MAP_MAX; i++)
+		s->map_fill[i] = -1;
+	s->report_latency_s = -1;
+}
+
+/* Copy src into dst as valid UTF-8 (bad bytes -> '?'), whole characters only. */
+static void utf8_copy(char *dst, size_t size, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t o = 0;
+
+	while (*p) {
+		size_t n = utf8__seq_len(p);
+
+		if (o + (n ? n : 1) >= size)
+			break;
+		if (!n) {
+			dst[o++] = '?';
+			p++;
+			continue;
+		}
+		memcpy(dst + o, p, n);
+		o += n;
+		p += n;
+	}
+	dst[o] = 0;
+}
+
+const char *metrics__stack_signature(const struct stack_report *s, char *buf, size_t size)
+{
+	char name[256], sig[512];
+
+	if (s->nr_frames) {
+		const struct frame *leaf = &s->frames[0];
+		const char *n = frame__name(leaf, name, sizeof(name));
+
+		if (leaf->function && leaf->module)
+			snprintf(sig, sizeof(sig), "%s@%s", n, frame__module_base(leaf->module));
+		else
+			snprintf(sig, sizeof(sig), "%s", n);
+	} else if (s->nr_ips) {
+		snprintf(sig, sizeof(sig), "0x%" PRIx64, s->ips[0]);
+	} else {
+		snprintf(sig, sizeof(sig), "?");
+	}
+	utf8_copy(buf, size, sig);
+	return buf;
+}
+
+/* A label value, escaped as the text format wants. */
+static void put_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			putc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			putc(*s, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void put_value(FILE *f, double v)
+{
+	if (v == (double)(int64_t)v && v < 9e15 && v > -9e15)
+		fprintf(f, " %" PRId64 "\n", (int64_t)v);
+	else
+		fprintf(f, " %.17g\n", v);
+}
+
+static void sample(FILE *f, const char *name, double v)
+{
+	fputs(name, f);
+	put_value(f, v);
+}
+
+static void gauge(FILE *f, const char *name, const char *help, double v)
+{
+	family(f, name, "gauge", help);
+	sample(f, name, v);
+}
+
+static void counter(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	family(f, name, "counter", help);
+	fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+/* Per-stack labels, precomputed once per render. */
+struct stack_labels {
+	char text[4 * METRICS_LABEL_MAX];	/* escaping at most doubles the signature */
+};
+
+static void stack_sample(FILE *f, const char *name, const struct stack_labels *l, double v)
+{
+	fprintf(f, "%s{%s}", name, l->text);
+	put_value(f, v);
+}
+
+static void make_labels(const struct stack_report *s, struct stack_labels *l)
+{
+	char sig[METRICS_LABEL_MAX];
+	FILE *m = fmemopen(l->text, sizeof(l->text), "w");
+
+	if (!m) {
+		snprintf(l->text, sizeof(l->text), "stack_id=\"0x%" PRIx64 "\"", s->stack_id);
+		return;
+	}
+	fprintf(m, "stack_id=\"0x%" PRIx64 "\",kind=\"%s\",stack=\"", s->stack_id,
+		alloc_kind_name(s->kind));
+	put_label(m, metrics__stack_signature(s, sig, sizeof(sig)));
+	putc('"', m);
+	putc(0, m);
+	fclose(m);
+}
+
+static int render_stacks(FILE *f, const struct report *r, size_t top)
+{
+	struct stack_labels *l = calloc(top + 1, sizeof(*l));
+	int64_t other_bytes = 0, other_allocs = 0;
+
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < top; i++)
+		make_labels(&r->stacks[i], &l[i]);
+	family(f, "memtrace_stack_outstanding_bytes", "gauge",
+	       "Bytes allocated at this stack and not freed (top stacks only).");
+	for (size_t i = 0; i < top; i++)
+		stack_sample(f, "memtrace_stack_outstanding_bytes", &l[i],
+			     (double)r->stacks[i].outstanding_bytes);
+	family(f, "memtrace_stack_outstanding_allocations", "gauge",
+	       "Allocations made at this stack and not freed (top stacks only).");
+	for (size_t i = 0; i < top; i++)
+		stack_sample(f, "memtrace_stack_outstanding_allocations", &l[i],
+			     (double)r->stacks[i].outstanding_allocs);
+	family(f, "memtrace_stack_allocated_bytes_total", "counter",
+	       "Bytes ever allocated at this stack (top stacks only).");
+	for (size_t i = 0; i < top; i++)
+		stack_sample(f, "memtrace_stack_allocated_bytes_total", &l[i],
+			     (double)r->stacks[i].alloc_bytes);
+	family(f, "memtrace_stack_growth_bytes_per_second", "gauge",
+	       "Fitted growth of this stack's outstanding bytes (analysed top stacks only).");
+	for (size_t i = 0; i < top; i++)
+		if (r->stacks[i].analysed)
+			stack_sample(f, "memtrace_stack_growth_bytes_per_second", &l[i],
+				     r->stacks[i].growth_bytes_per_s);
+	family(f, "memtrace_stack_severity", "gauge",
+	       "Leak severity of this stack: 0 none, 1 low, 2 medium, 3 high, 4 critical.");
+	for (size_t i = 0; i < top; i++)
+		if (r->stacks[i].analysed)
+			stack_sample(f, "memtrace_stack_severity", &l[i], r->stacks[i].severity);
+	family(f, "memtrace_stack_oldest_age_seconds", "gauge",
+	       "Age of the oldest outstanding allocation of this stack (top stacks only).");
+	for (size_t i = 0; i < top; i++)
+		if (r->stacks[i].oldest_age_s >= 0)
+			stack_sample(f, "memtrace_stack_oldest_age_seconds", &l[i],
+				     r->stacks[i].oldest_age_s);
+	for (size_t i = top; i < r->nr_stacks; i++) {
+		other_bytes += r->stacks[i].outstanding_bytes;
+		other_allocs += r->stacks[i].outstanding_allocs;
+	}
+	gauge(f, "memtrace_stack_other_outstanding_bytes",
+	      "Outstanding bytes of the stacks outside the top ones.", (double)other_bytes);
+	gauge(f, "memtrace_stack_other_outstanding_allocations",
+	      "Outstanding allocations of the stacks outside the top ones.", (double)other_allocs);
+	gauge(f, "memtrace_stack_other_stacks", "Stacks outside the top ones.",
+	      (double)(r->nr_stacks - top));
+	free(l);
+	return 0;
+}
+
+static void render_report(FILE *f, const struct report *r)
+{
+	const struct totals *t = &r->totals;
+	double growth = 0;
+
+	family(f, "memtrace_info", "gauge", "The traced process; always 1.");
+	fprintf(f, "memtrace_info{pid=\"%d\",comm=\"", r->pid);
+	{
+		char raw[sizeof(r->comm) + 1], comm[sizeof(r->comm) + 1];
+
+		memcpy(raw, r->comm, sizeof(r->comm));
+		raw[sizeof(r->comm)] = 0;
+		utf8_copy(comm, sizeof(comm), raw);
+		put_label(f, comm);
+	}
+	fprintf(f, "\",unwind=\"%s\",mode=\"%s\"} 1\n", r->unwind == UNWIND_DWARF ? "dwarf" : "fp",
+		r->sample_bytes ? "sampled" : "full");
+	gauge(f, "memtrace_report_timestamp_seconds", "When the last report was taken (unix time).",
+	      r->time);
+	gauge(f, "memtrace_elapsed_seconds", "Seconds since tracing went live.", r->elapsed_s);
+	gauge(f, "memtrace_sample_bytes", "Mean bytes between samples; 0 = every allocation traced.",
+	      (double)r->sample_bytes);
+	gauge(f, "memtrace_outstanding_bytes", "Bytes allocated and not freed, all stacks.",
+	      (double)t->outstanding_bytes);
+	gauge(f, "memtrace_outstanding_allocations", "Allocations not freed, all stacks.",
+	      (double)t->outstanding_allocs);
+	gauge(f, "memtrace_stacks", "Distinct (stack, kind) pairs in the report.", (double)r->nr_stacks);
+	counter(f, "memtrace_allocations_total", "Allocations accounted.", t->alloc_calls);
+	counter(f, "memtrace_frees_total", "Frees that released tracked memory.", t->free_calls);
+	counter(f, "memtrace_unmatched_frees_total",
+		"Frees of memory not tracked (allocated before attach).", t->unmatched_frees);
+	family(f, "memtrace_dropped_events_total", "counter",
+	       "Events not accounted, by reason; numbers are underestimates while this grows.");
+	for (int i = 0; i < DROP_MAX; i++)
+		fprintf(f, "memtrace_dropped_events_total{reason=\"%s\"} %" PRIu64 "\n",
+			drop_reason_name(i), t->drops[i]);
+	counter(f, "memtrace_unwind_failed_total", "Stacks whose walk stopped on an error.",
+		t->unwind_failed ? t->unwind_failed : t->counters[CNT_UNWIND_FAILED]);
+	counter(f, "memtrace_truncated_stacks_total", "Stacks cut at the maximum depth.",
+		t->truncated_stacks ? t->truncated_stacks : t->counters[CNT_UNWIND_TRUNCATED]);
+	counter(f, "memtrace_sampled_out_total", "Allocations skipped by byte sampling.",
+		t->counters[CNT_SAMPLED_OUT]);
+	for (size_t i = 0; i < r->nr_stacks; i++)
+		if (r->stacks[i].analysed)
+			growth += r->stacks[i].growth_bytes_per_s;
+	gauge(f, "memtrace_growth_bytes_per_second",
+	      "Sum of the fitted growth of all analysed stacks.", growth);
+	gauge(f, "memtrace_severity",
+	      "Worst leak severity: 0 none, 1 low, 2 medium, 3 high, 4 critical.", r->worst);
+	if (r->proc.rss_bytes >= 0) {
+		gauge(f, "memtrace_rss_bytes", "Resident set size of the process.",
+		      (double)r->proc.rss_bytes);
+		gauge(f, "memtrace_rss_growth_bytes_per_second", "Fitted growth of the RSS.",
+		      r->proc.rss_growth_bytes_per_s);
+	}
+	if (r->proc.heap_bytes >= 0) {
+		gauge(f, "memtrace_heap_bytes", "Heap and private anonymous memory of the process.",
+		      (double)r->proc.heap_bytes);
+		gauge(f, "memtrace_heap_growth_bytes_per_second", "Fitted growth of the heap.",
+		      r->proc.heap_growth_bytes_per_s);
+	}
+}
+
+static void render_self(FILE *f, const struct report *r, const struct tracer_self *s)
+{
+	counter(f, "memtrace_probe_hits_total", "BPF program invocations for the target.",
+		s->probe_hits ? s->probe_hits : r->totals.counters[CNT_PROBE_HITS]);
+	family(f, "memtrace_map_fill_ratio", "gauge", "BPF map entries in use / capacity.");
+	for (int i = 0; i < TRACER_MAP_MAX; i++)
+		if (s->map_fill[i] >= 0)
+			fprintf(f, "memtrace_map_fill_ratio{map=\"%s\"} %.6g\n", map_names[i],
+				s->map_fill[i]);
+	if (s->report_latency_s >= 0)
+		gauge(f, "memtrace_report_latency_seconds",
+		      "Time to build the last report: collect, symbolize, analyse.",
+		      s->report_latency_s);
+	counter(f, "memtrace_reports_total", "Reports built since start.", s->reports);
+	counter(f, "memtrace_symbolize_failures_total", "Frames the symbolizer could not name.",
+		s->symbolize_failures);
+}
+
+int metrics__render(const struct report *r, const struct tracer_self *self, size_t top_n,
+		    char **buf, size_t *len)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	size_t top;
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	if (!top_n)
+		top_n = METRICS_TOP_STACKS;
+	top = r->nr_stacks < top_n ? r->nr_stacks : top_n;
+	render_report(f, r);
+	err = render_stacks(f, r, top);
+	if (self)
+		render_self(f, r, self);
+	if (err || ferror(f)) {
+		fclose(f);
+		free(text);
+		return -ENOMEM;
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	*buf = text;
+	*len = size;
+	return 0;
+}

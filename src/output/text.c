@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+/* text.c - a report for a terminal. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include "output/collapsed.h"
+#include "output/text.h"
+
+const char *text__bytes(int64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	unsigned int u = 0;
+
+	while ((v >= 1024 || v <= -1024) && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRId64 " B", bytes);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+static void print_frame(const struct frame *f, FILE *out)
+{
+	char buf[512];	/* module basename (<= NAME_MAX) + "+0x" + offset */
+
+	fprintf(out, "        %s%s", f->inlined ? "  (inlined) " : "",
+		frame__name(f, buf, sizeof(buf)));
+	if (f->file)
+		fprintf(out, " at %s:%d", f->file, f->line);
+	if (f->module && f->function)
+		fprintf(out, "  [%s]", frame__module_base(f->module));
+	else if (f->module && f->build_id)
+		fprintf(out, "  [build-id %s]", f->build_id);
+	fputc('\n', out);
+}
+
+static void print_stack(const struct stack_report *s, size_t rank, FILE *out)
+{
+	char b1[32], b2[32];
+
+	fprintf(out, "#%zu  %s outstanding in %" PRId64 " allocation%s (%s)",
+		rank, text__bytes(s->outstanding_bytes, b1, sizeof(b1)), s->outstanding_allocs,
+		s->outstanding_allocs == 1 ? "" : "s", alloc_kind_name(s->kind));
+	fprintf(out, "  [%" PRIu64 " calls, %s allocated, %" PRIu64 " freed",
+		s->alloc_calls, text__bytes((int64_t)s->alloc_bytes, b2, sizeof(b2)),
+		s->free_calls);
+	if (s->oldest_age_s >= 0)
+		fprintf(out, ", oldest %.1fs", s->oldest_age_s);
+	fputs("]\n", out);
+	if (s->analysed) {
+		fprintf(out, "      growth %.0f B/s (%.2f MB/h), severity %s\n",
+			s->growth_bytes_per_s, s->growth_bytes_per_s * 3600 / 1e6,
+			severity_name(s->severity));
+	}
+	if (s->nr_frames) {
+		for (size_t i = 0; i < s->nr_frames; i++)
+			print_frame(&s->frames[i], out);
+	} else {
+		for (uint32_t i = 0; i < s->nr_ips; i++) {
+			struct frame f = { .ip = s->ips[i] };
+
+			print_frame(&f, out);
+		}
+	}
+	if (s->flags & STACK_F_TRUNCATED)
+		fputs("        ... (truncated)\n", out);
+	else if (s->flags & STACK_F_UNWIND_ERROR)
+		fputs("        ... (unwinding stopped early)\n", out);
+	if (!s->nr_ips && !s->nr_frames)
+		fputs("        (stack not recorded)\n", out);
+}
+
+int text_report__write(const struct report *r, int top, FILE *out)
+{
+	const struct totals *t = &r->totals;
+	size_t n = r->nr_stacks, shown = 0;
+	char b[32];
+
+	if (top > 0 && (size_t)top < n)
+		n = (size_t)top;
+	fprintf(out, "\n=== memtrace: pid %d (%s), %.1fs%s ===\n", r->pid, r->comm, r->elapsed_s,
+		r->final ? ", final report" : "");
+	fprintf(out, "Tracking allocations made since tracing went live");
+	if (r->sample_bytes)
+		fprintf(out, " (sampled: about one per %" PRIu64 " bytes, estimates)", r->sample_bytes);
+	fputs(".\n", out);
+	fprintf(out, "Outstanding: %s in %" PRId64 " allocations; %" PRIu64 " alloc calls, %"
+		PRIu64 " frees\n", text__bytes(t->outstanding_bytes, b, sizeof(b)),
+		t->outstanding_allocs, t->alloc_calls, t->free_calls);
+	fprintf(out, "Dropped events: %" PRIu64 "; unmatched frees: %" PRIu64
+		"; unwind failures: %" PRIu64 "; truncated stacks: %" PRIu64 "\n",
+		t->dropped_events, t->unmatched_frees, t->unwind_failed, t->truncated_stacks);
+	if (r->unwind == UNWIND_DWARF)
+		fprintf(out, "Unwinding: dwarf, %" PRIu64 " binaries with tables (%" PRIu64
+			" rows of %" PRIu64 "), %" PRIu64 " without; %" PRIu64
+			" frames by frame pointer\n", t->unwind_tables, t->unwind_rows,
+			t->unwind_rows_max, t->unwind_no_table, t->fp_fallback_frames);
+	for (size_t i = 0; i < r->nr_stacks && shown < n; i++) {
+		if (r->stacks[i].outstanding_bytes <= 0)
+			continue;	/* freed or churned away: no outstanding memory */
+		if (!shown)
+			fprintf(out, "\nTop stacks by outstanding bytes:\n");
+		print_stack(&r->stacks[i], ++shown, out);
+	}
+	if (!shown)
+		fputs("\nNo outstanding allocations.\n", out);
+	return fflush(out) ? -EIO : 0;
+}

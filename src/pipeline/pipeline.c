@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+/* pipeline.c - symbolize, analyse and write one report (pipeline.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analysis/baseline.h"
+#include "analysis/gate.h"
+#include "analysis/procview.h"
+#include "common/util.h"
+#include "output/analysis_out.h"
+#include "output/baseline_out.h"
+#include "output/json_out.h"
+#include "output/outputs.h"
+#include "output/text.h"
+#include "pipeline/pipeline.h"
+
+struct pipeline {
+	const struct options *opt;
+	FILE *out;
+	struct analysis *analysis;
+	struct baseline *baseline;	/* --baseline, until the final diff owns it */
+	struct gate_opts gate;
+	struct outputs *outputs;
+	int gate_status;		/* set by the final report */
+	uint64_t reports;
+};
+
+/* Analysis, baseline and gate from the options. Returns 0 or -EINVAL. */
+static int setup_analysis(struct pipeline *p)
+{
+	const struct options *o = p->opt;
+	struct analysis_opts ao;
+
+	analysis_opts__defaults(&ao);
+	for (unsigned int i = 0; i < o->nr_analysis; i++)
+		analysis_opts__set(&ao, o->analysis[i].name, o->analysis[i].value);
+	ao.older_s = o->older_s;
+	p->analysis = analysis__new(&ao);
+	if (!p->analysis) {
+		fprintf(stderr, "memtrace: inconsistent analysis settings: %s\n", strerror(errno));
+		return -EINVAL;
+	}
+	gate_opts__defaults(&p->gate);
+	if (o->fail_on)
+		gate__parse_fail_on(&p->gate, o->fail_on);
+	if (o->max_growth >= 0) {
+		p->gate.max_growth_set = true;
+		p->gate.max_growth_bps = o->max_growth;
+	}
+	if (o->baseline) {
+		p->baseline = baseline__load(o->baseline);
+		if (!p->baseline) {
+			fprintf(stderr, "memtrace: cannot load baseline %s: %s\n", o->baseline,
+				strerror(errno));
+			analysis__free(p->analysis);
+			p->analysis = NULL;
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+struct pipeline *pipeline__open(const struct options *o, FILE *out)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+	struct outputs_opts oo = {
+		.pprof = o->pprof, .pprof_every = o->pprof_every, .collapsed = o->collapsed,
+		.flamegraph = o->flamegraph, .csv = o->csv, .http = o->http,
+	};
+
+	if (!p)
+		return NULL;
+	p->opt = o;
+	p->out = out;
+	if (setup_analysis(p)) {
+		free(p);
+		errno = EINVAL;
+		return NULL;
+	}
+	p->outputs = outputs__open(&oo);
+	if (!p->outputs) {
+		int err = errno;
+
+		baseline__free(p->baseline);
+		analysis__free(p->analysis);
+		free(p);
+		errno = err;
+		return NULL;
+	}
+	return p;
+}
+
+const struct analysis_opts *pipeline__analysis_opts(const struct pipeline *p)
+{
+	return analysis__opts(p->analysis);
+}
+
+static void symbolize(struct syms *syms, struct report *r)
+{
+	for (size_t i = 0; i < r->nr_stacks; i++) {
+		struct stack_report *st = &r->stacks[i];
+
+		if (!st->nr_ips || st->nr_frames)
+			continue;
+		if (syms__symbolize(syms, st->ips, st->nr_ips, &st->frames, &st->nr_frames)) {
+			st->frames = NULL;
+			st->nr_frames = 0;
+		}
+	}
+}
+
+/* The report on p->out, as JSON (json_text) or text. Returns 0 or -EIO. */
+static int write_main(struct pipeline *p, const struct report *r, const char *json_text,
+		      const struct baseline_diff *diff)
+{
+	int err;
+
+	if (p->opt->format == FORMAT_JSON)
+		return json_text && fprintf(p->out, "%s\n", json_text) > 0 && !fflush(p->out) ?
+		       0 : -EIO;
+	err = text_report__write(r, p->opt->top, p->out);
+	if (!err && diff)
+		err = baseline_diff__print_text(diff, (size_t)p->opt->top, p->out);
+	if (!err)
+		err = analysis__print_text(r, p->out);
+	fflush(p->out);
+	return err;
+}
+
+int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
+		     struct tracer_self *self, double read_start, bool final)
+{
+	struct baseline_diff *diff = NULL;
+	json_object *json = NULL;
+	const char *json_text = NULL;
+	int err;
+
+	/* Every stack: analysis and the file outputs see beyond the top N, and
+	 * the symbol cache makes repeated stacks cheap. */
+	if (syms)
+		symbolize(syms, r);
+	p->reports++;
+
+	if (r->pid <= 0 || procview__read("/proc", r->pid, &r->proc)) {
+		r->proc.rss_bytes = -1;
+		r->proc.heap_bytes = -1;
+	}
+	analysis__update(p->analysis, r);
+	if (final && p->baseline) {
+		diff = baseline__compare(p->baseline, r);
+		if (diff)
+			p->baseline = NULL;	/* the diff owns it now */
+	}
+
+	if (p->opt->format == FORMAT_JSON || p->opt->http) {
+		json = json_report__build(r, p->opt->top, analysis__to_json);
+		if (json) {
+			analysis__report_to_json(r, json);
+			if (diff)
+				json_object_object_add(json, "baseline", baseline_diff__to_json(diff));
+			json_text = json_object_to_json_string_ext(json, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE);
+		}
+	}
+	err = write_main(p, r, json_text, diff);
+	if (err)
+		fprintf(stderr, "memtrace: cannot write report: %s\n", strerror(-err));
+	if (self) {
+		self->report_latency_s = clock__s(CLOCK_MONOTONIC) - read_start;
+		self->reports = p->reports;
+	}
+	outputs__report(p->outputs, r, json_text, self);
+	if (final && p->opt->save_baseline) {
+		int e = baseline__save(r, p->opt->save_baseline);
+
+		if (e)
+			fprintf(stderr, "memtrace: cannot save baseline %s: %s\n",
+				p->opt->save_baseline, strerror(-e));
+		err = err ? err : e;
+	}
+	if (final) {
+		struct gate_result res;
+
+		p->gate_status = gate__check(&p->gate, r, &res);
+		gate__print(&p->gate, &res, r, stderr);
+	}
+	json_object_put(json);
+	baseline_diff__free(diff);
+	report__free(r);
+	return err;
+}
+
+uint64_t pipeline__reports(const struct pipeline *p)
+{
+	return p->reports;
+}
+
+int pipeline__gate_status(const struct pipeline *p)
+{
+	return p->gate_status;
+}
+
+void pipeline__close(struct pipeline *p)
+{
+	if (!p)
+		return;
+	outputs__close(p->outputs);
+	baseline__free(p->baseline);
+	analysis__free(p->analysis);
+	free(p);
+}

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: MIT
+/* tracer.c - open, configure, load, attach and destroy the BPF side. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bpf/memtrace.h"
+#include "memtrace.skel.h"
+#include "target/elf_funcs.h"
+#include "tracer/link_set.h"
+#include "target/probe_place.h"
+#include "tracer/tracer.h"
+#include "tracer/uprobe_multi.h"
+#include "unwind/unwind_maps.h"
+
+struct tracer {
+	struct memtrace_bpf *skel;
+	struct link_set links;	/* in order of attachment */
+	bool multi;		/* uprobes through uprobe_multi links */
+	struct ring_buffer *rb;
+	struct unwind_maps *unwind;	/* dwarf mode */
+	void (*notify_cb)(const void *ev, void *ctx);
+	void *notify_ctx;
+	struct tracer_config cfg;
+	int tgid;
+};
+
+/* The probed functions. x86_64 argument registers the entry reads. */
+struct probe_fn {
+	const char *name;
+	int kind;		/* enum alloc_kind; KIND_MAX = free */
+	bool required;
+	bool ret;		/* has a return probe */
+	int nargs;		/* argument registers the entry program reads */
+};
+
+static const struct probe_fn probe_fns[] = {
+	{ "malloc", KIND_MALLOC, true, true, 1 },
+	{ "calloc", KIND_CALLOC, false, true, 3 },
+	{ "realloc", KIND_REALLOC, false, true, 3 },
+	{ "reallocarray", KIND_REALLOCARRAY, false, true, 7 },
+	{ "posix_memalign", KIND_POSIX_MEMALIGN, false, true, 7 },
+	{ "memalign", KIND_MEMALIGN, false, true, 3 },
+	{ "aligned_alloc", KIND_ALIGNED_ALLOC, false, true, 3 },
+	{ "valloc", KIND_VALLOC, false, true, 1 },
+	{ "pvalloc", KIND_PVALLOC, false, true, 1 },
+	{ "free", KIND_MAX, true, false, 1 },
+};
+
+#define NR_PROBE_FNS	(sizeof(probe_fns) / sizeof(probe_fns[0]))
+
+static struct bpf_program *entry_prog(struct memtrace_bpf *skel, int kind)
+{
+	switch (kind) {
+	case KIND_MALLOC: return skel->progs.malloc_enter;
+	case KIND_CALLOC: return skel->progs.calloc_enter;
+	case KIND_REALLOC: return skel->progs.realloc_enter;
+	case KIND_REALLOCARRAY: return skel->progs.reallocarray_enter;
+	case KIND_POSIX_MEMALIGN: return skel->progs.posix_memalign_enter;
+	case KIND_ALIGNED_ALLOC: return skel->progs.aligned_alloc_enter;
+	case KIND_MEMALIGN: return skel->progs.memalign_enter;
+	case KIND_VALLOC: return skel->progs.valloc_enter;
+	case KIND_PVALLOC: return skel->progs.pvalloc_enter;
+	default: return skel->progs.free_enter;
+	}
+}
+
+static bool verbose_libbpf;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level != LIBBPF_WARN && !verbose_libbpf)	/* debug and info: -v */
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+/* Is the environment variable name set to "0" (a switch turned off)? */
+static bool env_off(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, "0");
+}
+
+/*
+ * How the uprobes attach: through uprobe_multi links when this kernel has
+ * them, unless MEMTRACE_UPROBE_MULTI=0 asks for perf-event links (one per
+ * probe, what kernels before 6.6 offer). Decided before load: a program
+ * loaded for uprobe_multi cannot attach through a perf event.
+ */
+static bool choose_uprobe_multi(bool verbose)
+{
+	int r;
+
+	if (env_off("MEMTRACE_UPROBE_MULTI")) {
+		if (verbose)
+			fprintf(stderr, "memtrace: uprobes through perf-event links "
+				"(MEMTRACE_UPROBE_MULTI=0)\n");
+		return false;
+	}
+	r = uprobe_multi__supported();
+	if (verbose) {
+		if (r == 1)
+			fprintf(stderr, "memtrace: uprobes through uprobe_multi links\n");
+		else
+			fprintf(stderr, "memtrace: uprobes through perf-event links (%s)\n",
+				r == 0 ? "this kernel has no uprobe_multi links" : strerror(-r));
+	}
+	return r == 1;
+}
+
+/* Every uprobe program: loaded for uprobe_multi, or left as they are. */
+static void set_uprobe_attach_type(struct memtrace_bpf *skel)
+{
+	for (size_t i = 0; i < NR_PROBE_FNS; i++)
+		bpf_program__set_expected_attach_type(entry_prog(skel, probe_fns[i].kind),
+			(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+	bpf_program__set_expected_attach_type(skel->progs.alloc_return,
+		(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+}
+
+/* Exponential(1) quantiles in 16.16 fixed point, shuffled by a fixed LCG. */
+static void fill_exp_draws(volatile __u32 *draws, uint64_t seed)
+{
+	uint64_t x = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+
+	for (unsigned int i = 0; i < SAMPLE_DRAWS; i++) {
+		double u = (i + 0.5) / SAMPLE_DRAWS;
+
+		draws[i] = (__u32)(-log(u) * 65536.0);
+	}
+	for (unsigned int i = SAMPLE_DRAWS - 1; i > 0; i--) {
+		unsigned int j;
+		__u32 t;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		j = (unsigned int)((x >> 33) % (i + 1));
+		t = draws[i];
+		draws[i] = draws[j];
+		draws[j] = t;
+	}
+}
+
+struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
+{
+	struct tracer *tr = calloc(1, sizeof(*tr));
+	struct memtrace_bpf *skel;
+	int err;
+
+	if (!tr)
+		return NULL;
+	tr->cfg = *cfg;
+	tr->tgid = tgid;
+	verbose_libbpf = cfg->verbose;
+	libbpf_set_print(print_libbpf);
+
+	skel = memtrace_bpf__open();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "memtrace: cannot open BPF object: %s\n", strerror(-err));
+		goto free_tr;
+	}
+	tr->skel = skel;
+	skel->rodata->target_tgid = tgid;
+	skel->rodata->unwind_mode = cfg->unwind;
+	skel->rodata->sample_bytes = cfg->sample_bytes;
+	skel->rodata->sample_seed = cfg->sample_seed;
+	skel->rodata->temp_ns = cfg->temp_ns;
+	skel->rodata->stop_on_code_map = cfg->stop_on_code_map && cfg->unwind == UNWIND_DWARF;
+	skel->rodata->page_size = (__u32)sysconf(_SC_PAGESIZE);
+	/* MEMTRACE_WALK_MEMO=0: walk every stack, for benchmarks of the
+	 * worst case (a new stack at every allocation) */
+	skel->rodata->walk_memo = !env_off("MEMTRACE_WALK_MEMO");
+	if (cfg->sample_bytes)
+		fill_exp_draws(skel->rodata->exp_draws, cfg->sample_seed);
+	/* two-choice buckets: room for max_allocs at <= 80% load */
+	skel->rodata->alloc_nb = alloc_bucket_count(cfg->max_allocs);
+	bpf_map__set_max_entries(skel->maps.allocs, skel->rodata->alloc_nb);
+	bpf_map__set_max_entries(skel->maps.stacks, (__u32)cfg->max_stacks);
+	/* open addressing: room for max_stacks pairs at <= 80% load */
+	skel->rodata->aggs_slots = (__u32)(cfg->max_stacks + cfg->max_stacks / 4);
+	bpf_map__set_max_entries(skel->maps.aggs, skel->rodata->aggs_slots);
+	if (cfg->unwind == UNWIND_DWARF) {
+		bpf_map__set_max_entries(skel->maps.unwind_rows, (__u32)cfg->unwind_rows);
+		bpf_map__set_max_entries(skel->maps.unwind_modules, 1);
+	} else {		/* the walker never looks: keep them tiny */
+		bpf_map__set_max_entries(skel->maps.unwind_rows, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_tables, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_modules, 1);
+	}
+	if (!cfg->trace_mmap) {
+		bpf_program__set_autoload(skel->progs.mmap_enter, false);
+		bpf_program__set_autoload(skel->progs.mmap_exit, false);
+		bpf_program__set_autoload(skel->progs.munmap_enter, false);
+		bpf_program__set_autoload(skel->progs.munmap_exit, false);
+		bpf_program__set_autoload(skel->progs.mremap_enter, false);
+		bpf_program__set_autoload(skel->progs.mremap_exit, false);
+	}
+	tr->multi = choose_uprobe_multi(cfg->verbose);
+	if (tr->multi)
+		set_uprobe_attach_type(skel);
+	err = memtrace_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "memtrace: cannot load BPF programs: %s%s\n", strerror(-err),
+			err == -EPERM ? " (run as root, or with CAP_BPF and CAP_PERFMON)" :
+			" (rerun with -v for the verifier log)");
+		goto destroy_skel;
+	}
+	if (cfg->unwind == UNWIND_DWARF) {
+		tr->unwind = unwind_maps__new(skel->maps.unwind_rows, skel->maps.unwind_tables,
+					      skel->maps.unwind_modules);
+		if (!tr->unwind) {
+			err = -errno;
+			fprintf(stderr, "memtrace: cannot set up unwind tables: %s\n", strerror(-err));
+			goto destroy_skel;
+		}
+	}
+	return tr;
+
+destroy_skel:
+	memtrace_bpf__destroy(skel);
+free_tr:
+	free(tr);
+	errno = -err;
+	return NULL;
+}
+
+/* Syscall tracepoints need tracefs; mount it where it is expected if absent. */
+static int ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (stat("/sys/kernel/tracing/events", &st) == 0 ||
+	    stat("/sys/kernel/debug/tracing/events", &st) == 0)
+		return 0;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		return -errno;
+	return 0;
+}
+
+/* One uprobe to attach: a program at a file offset of the allocator. */
+struct uprobe_plan {
+	const char *fn;		/* the probed function, for messages */
+	struct bpf_program *prog;
+	uint64_t offset;
+	bool ret;
+};
+
+#define MAX_UPROBES	(2 * NR_PROBE_FNS)
+
+static bool is_alias(const uint64_t *done, size_t n, uint64_t off)
+{
+	for (size_t i = 0; i < n; i++)
+		if (done[i] == off)
+			return true;
+	return false;
+}
+
+/*
+ * The uprobes of t's allocator: which functions, at which offsets (free at
+ * a trap-aware offset), in attach order. Fills plan (MAX_UPROBES entries).
+ * Returns how many, or -errno after printing one line on stderr.
+ */
+static int plan_uprobes(const struct tracer *tr, const struct target *t,
+			struct uprobe_plan *plan)
+{
+	struct elf_funcs *ef = elf_funcs__open(t->alloc_path);
+	uint64_t done[NR_PROBE_FNS];
+	size_t nr_done = 0;
+	int n = 0, err = 0;
+
+	if (!ef) {
+		err = -errno;
+		fprintf(stderr, "memtrace: cannot read allocator %s: %s\n", t->alloc_name,
+			strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < NR_PROBE_FNS; i++) {
+		const struct probe_fn *p = &probe_fns[i];
+		struct elf_func f;
+		struct probe_place place = { .offset = 0 };
+
+		if (elf_funcs__find(ef, p->name, &f)) {
+			if (p->required) {
+				fprintf(stderr, "memtrace: %s has no %s\n", t->alloc_name, p->name);
+				err = -ENOENT;
+				goto close_elf;
+			}
+			if (tr->cfg.verbose)
+				fprintf(stderr, "memtrace: %s: no %s, not probed\n", t->alloc_name,
+					p->name);
+			continue;
+		}
+		if (is_alias(done, nr_done, f.offset)) {
+			/* same code as a function already probed (glibc's
+			 * aligned_alloc is memalign): one probe, the first name */
+			if (tr->cfg.verbose)
+				fprintf(stderr, "memtrace: %s: same code as a function already probed\n",
+					p->name);
+			continue;
+		}
+		done[nr_done++] = f.offset;
+		/* A return probe must sit at the entry (it swaps the return
+		 * address at [sp]) and shares that breakpoint with the entry
+		 * probe. Entry-only probes (free) move to the first instruction
+		 * the kernel emulates: free_enter reads only its argument
+		 * register, never sp, so a stack pointer change is harmless. */
+		if (p->ret || tr->cfg.probe_at_entry ||
+		    probe_place__choose(ef, &f, probe_place__arg_regs(p->nargs), &place)) {
+			place.offset = f.offset;
+			snprintf(place.reason, sizeof(place.reason), "%s",
+				 p->ret ? "entry (shared with the return probe)" : "entry");
+		}
+		if (tr->cfg.verbose)
+			fprintf(stderr, "memtrace: %s: %s+0x%llx probe at +0x%llx: %s\n",
+				p->name, t->alloc_name, (unsigned long long)f.offset,
+				(unsigned long long)(place.offset - f.offset), place.reason);
+		plan[n++] = (struct uprobe_plan){ p->name, entry_prog(tr->skel, p->kind),
+						  place.offset, false };
+		if (p->ret)
+			plan[n++] = (struct uprobe_plan){ p->name, tr->skel->progs.alloc_return,
+							  f.offset, true };
+	}
+close_elf:
+	elf_funcs__close(ef);
+	return err ? err : n;
+}
+
+/* One perf-event link per uprobe, in plan order. Returns 0 or -errno. */
+static int attach_uprobes_perf(struct tracer *tr, const struct target *t,
+			       const struct uprobe_plan *plan, int n)
+{
+	for (int i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = plan[i].ret);
+		int err = link_set__add_link(&tr->links,
+				bpf_program__attach_uprobe_opts(plan[i].prog, tr->tgid,
+								t->alloc_path, plan[i].offset,
+								&opts), 1);
+
+		if (err) {
+			fprintf(stderr, "memtrace: cannot attach to %s in %s: %s\n", plan[i].fn,
+				t->alloc_name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The uprobes of plan sharing plan[first]'s program and kind and not yet
+ * taken: their offsets into offs, their names into fns. Returns how many.
+ */
+static unsigned int take_group(const struct uprobe_plan *plan, int n, int first, bool *taken,
+			       uint64_t *offs, char *fns, size_t fns_cap)
+{
+	unsigned int cnt = 0;
+	size_t len = 0;
+
+	fns[0] = '\0';
+	for (int j = first; j < n; j++) {
+		if (taken[j] || plan[j].prog != plan[first].prog || plan[j].ret != plan[first].ret)
+			continue;
+		taken[j] = true;
+		offs[cnt++] = plan[j].offset;
+		if (len < fns_cap)
+			len += snprintf(fns + len, fns_cap - len, "%s%s", len ? ", " : "",
+					plan[j].fn);
+	}
+	return cnt;
+}
+
+/*
+ * One uprobe_multi link per program and kind with all its offsets: a link
+ * per entry program, one return link for every allocating function, all
+ * for the target's tgid only. Return links go first: a call entered
+ * between two links then returns without an entry (counted as a missed
+ * entry), never enters without a return, which would leave an entry on
+ * its thread's stack and make its next allocations look nested. Returns
+ * 0 or -errno.
+ */
+static int attach_uprobes_multi(struct tracer *tr, const struct target *t,
+				const struct uprobe_plan *plan, int n)
+{
+	bool taken[MAX_UPROBES] = { false };
+	uint64_t offs[MAX_UPROBES];
+	char fns[256];
+
+	for (int pass = 0; pass < 2; pass++) {
+		bool ret = pass == 0;
+
+		for (int i = 0; i < n; i++) {
+			unsigned int cnt;
+			int err;
+
+			if (taken[i] || plan[i].ret != ret)
+				continue;
+			cnt = take_group(plan, n, i, taken, offs, fns, sizeof(fns));
+			err = link_set__add_fd(&tr->links,
+					uprobe_multi__attach(bpf_program__fd(plan[i].prog),
+							     t->alloc_path, offs, cnt, tr->tgid,
+							     ret), cnt);
+			if (err) {
+				fprintf(stderr, "memtrace: cannot attach to %s in %s: %s\n", fns,
+					t->alloc_name, strerror(-err));
+				return err;
+			}
+			if (tr->cfg.verbose)
+				fprintf(stderr, "memtrace: uprobe_multi link %s (%s): %s\n",
+					bpf_program__name(plan[i].prog),
+					ret ? "return" : "entry", fns);
+		}
+	}
+	return 0;
+}
+
+static int attach_fns(struct tracer *tr, const struct target *t)
+{
+	struct uprobe_plan plan[MAX_UPROBES];
+	int n = plan_uprobes(tr, t, plan);
+
+	if (n < 0)
+		return n;
+	return tr->multi ? attach_uprobes_multi(tr, t, plan, n) :
+			   attach_uprobes_perf(tr, t, plan, n);
+}
+
+static int attach_syscalls(struct tracer *tr)
+{
+	static const char *const tps[] = {
+		"sys_enter_mmap", "sys_exit_mmap", "sys_enter_munmap", "sys_exit_munmap",
+		"sys_enter_mremap", "sys_exit_mremap",
+	};
+	struct bpf_program *progs[] = {
+		tr->skel->progs.mmap_enter, tr->skel->progs.mmap_exit,
+		tr->skel->progs.munmap_enter, tr->skel->progs.munmap_exit,
+		tr->skel->progs.mremap_enter, tr->skel->progs.mremap_exit,
+	};
+	int err = ensure_tracefs();
+
+	if (err) {
+		fprintf(stderr, "memtrace: tracefs is not mounted and cannot be: %s\n",
+			strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		err = link_set__add_link(&tr->links,
+				bpf_program__attach_tracepoint(progs[i], "syscalls", tps[i]), 1);
+		if (err) {
+			fprintf(stderr, "memtrace: cannot attach to syscalls:%s: %s\n", tps[i],
+				strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int on_notify(void *ctx, void *data, size_t len)
+{
+	struct tracer *tr = ctx;
+
+	if (len >= sizeof(struct notify_event) && tr->notify_cb)
+		tr->notify_cb(data, tr->notify_ctx);
+	return 0;
+}
+
+int tracer__attach(struct tracer *tr, const struct target *t)
+{
+	int err;
+
+	if (tr->unwind && !t->launched) {
+		/* Tables before probes: the first stack already unwinds fully.
+		 * A launched command gets its tables once it has exec'd. */
+		err = unwind_maps__add_pid(tr->unwind, t->pid);
+		if (err < 0 && err != -ESRCH) {
+			fprintf(stderr, "memtrace: cannot load unwind tables of pid %d: %s\n",
+				t->pid, strerror(-err));
+			return err;
+		}
+	}
+	err = attach_fns(tr, t);
+	if (!err && tr->cfg.trace_mmap)
+		err = attach_syscalls(tr);
+	if (!err) {
+		tr->rb = ring_buffer__new(bpf_map__fd(tr->skel->maps.notify), on_notify, tr, NULL);
+		if (!tr->rb)
+			err = -errno;
+	}
+	if (err)
+		link_set__release(&tr->links);
+	return err;
+}
+
+int tracer__allocs_fd(const struct tracer *tr) { return bpf_map__fd(tr->skel->maps.allocs); }
+int tracer__mmaps_fd(const struct tracer *tr) { return bpf_map__fd(tr->skel->maps.mmaps); }
+int tracer__stacks_fd(const struct tracer *tr) { return bpf_map__fd(tr->skel->maps.stacks); }
+int tracer__aggs_fd(const struct tracer *tr) { return bpf_map__fd(tr->skel->maps.aggs); }
+int tracer__counters_fd(const struct tracer *tr) { return bpf_map__fd(tr->skel->maps.counters); }
+
+int tracer__notify_fd(const struct tracer *tr)
+{
+	return tr->rb ? ring_buffer__epoll_fd(tr->rb) : -1;
+}
+
+int tracer__notify_consume(struct tracer *tr, void (*cb)(const void *ev, void *ctx), void *ctx)
+{
+	if (!tr->rb)
+		return 0;
+	tr->notify_cb = cb;
+	tr->notify_ctx = ctx;
+	return ring_buffer__consume(tr->rb);
+}
+
+int tracer__refresh_unwind(struct tracer *tr)
+{
+	int err;
+
+	if (!tr->unwind)
+		return 0;
+	err = unwind_maps__add_pid(tr->unwind, tr->tgid);
+	return err < 0 ? err : 0;
+}
+
+void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *rows_max,
+			  uint64_t *tables, uint64_t *failed)
+{
+	struct unwind_maps_stats st;
+
+	*rows = *rows_max = *tables = *failed = 0;
+	if (!tr->unwind)
+		return;
+	unwind_maps__stats(tr->unwind, &st);
+	*rows = st.rows_used;
+	*rows_max = st.rows_max;
+	*tables = st.tables;
+	*failed = st.no_table + st.tables_full + st.rows_full + st.open_failures;
+}
+
+unsigned int tracer__nr_links(const struct tracer *tr)
+{
+	return link_set__probes(&tr->links);
+}
+
+uint64_t tracer__map_max(const struct tracer *tr, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(tr->skel->obj, name);
+
+	if (!m)
+		return 0;
+	if (m == tr->skel->maps.allocs)		/* an entry is a bucket of slots */
+		return (uint64_t)bpf_map__max_entries(m) * ALLOC_WAYS;
+	return bpf_map__max_entries(m);
+}
+
+void tracer__free(struct tracer *tr)
+{
+	if (!tr)
+		return;
+	ring_buffer__free(tr->rb);
+	link_set__release(&tr->links);
+	unwind_maps__free(tr->unwind);
+	memtrace_bpf__destroy(tr->skel);
+	free(tr);
+}

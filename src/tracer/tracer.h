@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tracer.h - the BPF side's lifecycle: open the skeleton, configure, load,
+ * attach the allocator uprobes and syscall tracepoints, destroy.
+ *
+ * Stage tracer: the BPF object's lifecycle and its links
+ * (uprobe_multi.h, link_set.h). Hands the map descriptors to collect.
+ * May call: common, target, unwind.
+ */
+#ifndef MEMTRACE_TRACER_H
+#define MEMTRACE_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "target/target.h"
+
+struct tracer_config {
+	uint64_t max_allocs;
+	uint64_t max_stacks;
+	uint64_t sample_bytes;
+	uint64_t sample_seed;
+	int unwind;		/* enum unwind_mode */
+	uint64_t temp_ns;	/* freed within this: a temporary allocation */
+	uint64_t unwind_rows;	/* dwarf mode: unwind rows for all binaries */
+	bool trace_mmap;
+	bool stop_on_code_map;	/* launched: hold the target at each new code mapping */
+	bool probe_at_entry;	/* no trap-aware placement */
+	bool verbose;
+};
+
+struct tracer;
+
+/*
+ * Open and load the BPF programs for tgid with cfg. The uprobe programs
+ * are loaded for uprobe_multi links when the kernel has them (Linux 6.6+),
+ * else for perf-event links, or for perf-event links anyway when the
+ * environment has MEMTRACE_UPROBE_MULTI=0; cfg->verbose prints which.
+ * Returns NULL and sets errno on failure (after printing one line on
+ * stderr saying why).
+ */
+struct tracer *tracer__new(const struct tracer_config *cfg, int tgid);
+
+/*
+ * Attach to the target's allocator (t->alloc_path) and the syscall
+ * tracepoints. malloc and free are required; missing optional functions
+ * are skipped (logged with verbose). The uprobes fire for tgid only (also
+ * after it execs). With uprobe_multi: one link per entry program and one
+ * return link for all allocating functions. Returns 0 or -errno (after
+ * printing one line on stderr); on failure nothing stays attached.
+ */
+int tracer__attach(struct tracer *tr, const struct target *t);
+
+/* Map file descriptors, for collect.c. */
+int tracer__allocs_fd(const struct tracer *tr);
+int tracer__mmaps_fd(const struct tracer *tr);
+int tracer__stacks_fd(const struct tracer *tr);
+int tracer__aggs_fd(const struct tracer *tr);
+int tracer__counters_fd(const struct tracer *tr);
+
+/* The ring buffer of notifications: poll fd, and consume with a callback
+ * that receives each struct notify_event. Returns events consumed or -errno. */
+int tracer__notify_fd(const struct tracer *tr);
+int tracer__notify_consume(struct tracer *tr, void (*cb)(const void *ev, void *ctx), void *ctx);
+
+/*
+ * Load unwind tables for code the target mapped since attach (dlopen).
+ * Call after a NOTIFY_EXEC_MAP. Returns 0 or -errno; dwarf mode only.
+ */
+int tracer__refresh_unwind(struct tracer *tr);
+
+/* Unwind table usage: rows used and available, binaries with tables, and
+ * binaries that could not get one (no .eh_frame, maps full). */
+void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *rows_max,
+			  uint64_t *tables, uint64_t *failed);
+
+/* Number of probes attached (uprobes and tracepoints, however linked),
+ * and the records a map holds at most, by name: its max entries (for
+ * "allocs", whose entries are buckets, its slots: 1.25 x --max-allocs). */
+unsigned int tracer__nr_links(const struct tracer *tr);
+uint64_t tracer__map_max(const struct tracer *tr, const char *name);
+
+/* Detach and unload everything, in reverse order. NULL is a no-op. */
+void tracer__free(struct tracer *tr);
+
+#endif
