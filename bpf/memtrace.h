@@ -43,6 +43,7 @@ enum alloc_kind {
 	KIND_PVALLOC,
 	KIND_MMAP,
 	KIND_MREMAP,
+	KIND_PROCESS,		/* --system: a whole process (anon RSS + swap) */
 	KIND_MAX,
 };
 

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "pipeline/pipeline.h"
 #include "symbolize/syms.h"
+#include "system_run.h"
 #include "target/target.h"
 #include "target/wrappers.h"
 #include "tracer/tracer.h"
@@ -252,6 +253,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "memtrace: cannot open %s: %s\n", s.opt.output, strerror(errno));
 			return 1;
 		}
+	}
+	if (s.opt.system) {
+		status = system_run(&s.opt, s.out, &exiting);
+		goto close_out;
 	}
 	s.pipeline = pipeline__open(&s.opt, s.out);
 	if (!s.pipeline)

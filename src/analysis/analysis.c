@@ -444,8 +444,10 @@ static int analyse_stack(struct analysis *a, struct stack_report *s, double now,
 		if (!t)
 			return -ENOMEM;
 		/* nothing is outstanding when tracing goes live (or, with
-		 * --older, until older_s): a known sample, if in the window */
-		if (now - a->o.older_s > 1e-9 && a->o.older_s >= now - a->o.window_s) {
+		 * --older, until older_s): a known sample, if in the window.
+		 * Not so for a whole process (--system): it held memory before. */
+		if (s->kind != KIND_PROCESS && now - a->o.older_s > 1e-9 &&
+		    a->o.older_s >= now - a->o.window_s) {
 			err = fit_series__push(&t->s, a->o.older_s, 0);
 			if (err)
 				return err;

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "analysis/analysis.h"
 #include "cli/options.h"
 #include "common/report.h"
@@ -18,6 +19,7 @@ static const char doc[] =
 "\n"
 "USAGE: memtrace [OPTIONS] -p PID\n"
 "       memtrace [OPTIONS] -- CMD [ARGS...]\n"
+"       memtrace --system [OPTIONS]\n"
 "\n"
 "EXAMPLES:\n"
 "  memtrace -p 1234                 # report every 5 s until Ctrl-C\n"
@@ -25,6 +27,8 @@ static const char doc[] =
 "  memtrace -f json -p 1234         # JSON Lines, one object per report\n"
 "  memtrace -s 524288 -p 1234       # sample about one allocation per 512 KiB\n"
 "  memtrace --fail-on high -- ./my_tests   # CI gate on a test run\n"
+"  memtrace --system -d 60          # which processes on the host grow\n"
+"  memtrace --system --deep 1 -d 60 # ... and the leaking stacks of the worst\n"
 "\v"
 "Only allocations made after tracing goes live are tracked. Exit status: 0 ok,\n"
 "1 error, 2 usage; with -- CMD, CMD's exit status; 3/4 CI gate (--fail-on,\n"
@@ -36,6 +40,8 @@ enum {
 	OPT_FAIL_ON, OPT_MAX_GROWTH, OPT_PPROF, OPT_PPROF_EVERY, OPT_COLLAPSED,
 	OPT_FLAMEGRAPH, OPT_CSV, OPT_HTTP, OPT_WINDOW, OPT_SEV_LOW, OPT_SEV_MEDIUM,
 	OPT_SEV_HIGH, OPT_SEV_CRITICAL, OPT_TEMP, OPT_ANALYSIS,
+	OPT_SYSTEM, OPT_COMM, OPT_EXCLUDE_COMM, OPT_CGROUP, OPT_DEEP, OPT_DEEP_MIN,
+	OPT_DEEP_DURATION, OPT_DEEP_SAMPLE, OPT_METRICS_TOP,
 };
 
 static const struct argp_option opts[] = {
@@ -73,6 +79,15 @@ static const struct argp_option opts[] = {
 	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive flame graph SVG", 4 },
 	{ "csv", OPT_CSV, "FILE", 0, "Append one CSV row per stack per report", 4 },
 	{ "http", OPT_HTTP, "ADDR", 0, "Serve /metrics, /debug/pprof/heap, /report.json", 4 },
+	{ "system", OPT_SYSTEM, NULL, 0, "Sweep every process on the host (tracepoints only, no uprobes)", 5 },
+	{ "comm", OPT_COMM, "REGEX", 0, "--system: only processes whose name matches", 5 },
+	{ "exclude-comm", OPT_EXCLUDE_COMM, "REGEX", 0, "--system: not processes whose name matches", 5 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0, "--system: only this cgroup v2 path and below", 5 },
+	{ "deep", OPT_DEEP, "N", 0, "--system: deep-trace the N worst processes' stacks", 5 },
+	{ "deep-min", OPT_DEEP_MIN, "SEVERITY", 0, "... only from SEVERITY up (default medium)", 5 },
+	{ "deep-duration", OPT_DEEP_DURATION, "SECS", 0, "... for SECS seconds (default 30)", 5 },
+	{ "deep-sample-bytes", OPT_DEEP_SAMPLE, "N", 0, "... sampling one per N bytes (default 524288, 0 = all)", 5 },
+	{ "metrics-top", OPT_METRICS_TOP, "K", 0, "--system --http: series for the top K processes (default 20)", 5 },
 	{ 0 },
 };
 
@@ -227,11 +242,76 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FLAMEGRAPH: o->flamegraph = arg; break;
 	case OPT_CSV: o->csv = arg; break;
 	case OPT_HTTP: o->http = arg; break;
+	case OPT_SYSTEM: o->system = true; break;
+	case OPT_COMM:
+	case OPT_EXCLUDE_COMM: {
+		regex_t *re = key == OPT_COMM ? &o->comm_re : &o->exclude_comm_re;
+		bool *has = key == OPT_COMM ? &o->has_comm : &o->has_exclude_comm;
+		char why[128];
+		int rc;
+
+		if (*has)
+			regfree(re);
+		*has = false;
+		rc = regcomp(re, arg, REG_EXTENDED | REG_NOSUB);
+		if (rc) {
+			regerror(rc, re, why, sizeof(why));
+			argp_error(state, "invalid --%s regex '%s': %s",
+				   key == OPT_COMM ? "comm" : "exclude-comm", arg, why);
+		}
+		*has = true;
+		break;
+	}
+	case OPT_CGROUP: {
+		char path[4096];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", arg);
+		if (stat(path, &st) || !S_ISDIR(st.st_mode))
+			argp_error(state, "unknown cgroup: %s (no directory %s)", arg, path);
+		o->cgroup = arg;
+		break;
+	}
+	case OPT_DEEP:
+		if (parse_u64(arg, 1, 64, &u))
+			argp_error(state, "invalid --deep: %s (1 to 64 processes)", arg);
+		o->deep = (unsigned int)u;
+		break;
+	case OPT_DEEP_MIN: {
+		enum severity sev;
+
+		if (severity_parse(arg, &sev) || sev == SEV_NONE)
+			argp_error(state, "invalid --deep-min: %s (low, medium, high, critical)", arg);
+		o->deep_min = sev;
+		break;
+	}
+	case OPT_DEEP_DURATION:
+		if (parse_double(arg, 0.1, &o->deep_duration_s))
+			argp_error(state, "invalid --deep-duration: %s (at least 0.1 s)", arg);
+		break;
+	case OPT_DEEP_SAMPLE:
+		if (parse_u64(arg, 0, 1ULL << 40, &o->deep_sample_bytes))
+			argp_error(state, "invalid --deep-sample-bytes: %s", arg);
+		break;
+	case OPT_METRICS_TOP:
+		if (parse_u64(arg, 1, 10000, &u))
+			argp_error(state, "invalid --metrics-top: %s (1 to 10000)", arg);
+		o->metrics_top = (unsigned int)u;
+		break;
 	case ARGP_KEY_ARGS:
 		o->argv = state->argv + state->next;
 		o->argc = state->argc - state->next;
 		break;
 	case ARGP_KEY_END:
+		if (o->system && (o->pid || o->argv))
+			argp_error(state, "--system traces the whole host: no -p PID or -- CMD with it");
+		if (!o->system && (o->has_comm || o->has_exclude_comm || o->cgroup || o->deep ||
+				   o->metrics_top || o->deep_min || o->deep_duration_s ||
+				   o->deep_sample_bytes != 512 * 1024))
+			argp_error(state, "--comm, --exclude-comm, --cgroup, --deep* and --metrics-top "
+				   "go with --system");
+		if (o->system)
+			break;
 		if (o->pid && o->argv)
 			argp_error(state, "give either -p PID or -- CMD, not both");
 		if (!o->pid && !o->argv)
@@ -256,6 +336,7 @@ static void defaults(struct options *o)
 	o->debug_dir = "/usr/lib/debug";
 	o->unwind = UNWIND_DWARF;
 	o->max_growth = -1;
+	o->deep_sample_bytes = 512 * 1024;
 }
 
 int options__parse(struct options *o, int argc, char **argv)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <regex.h>
 
 enum out_format {
 	FORMAT_TEXT = 0,
@@ -53,6 +54,17 @@ struct options {
 	const char *flamegraph;
 	const char *csv;
 	const char *http;
+	/* host-wide sweep (issue 13) */
+	bool system;			/* --system */
+	bool has_comm, has_exclude_comm;
+	regex_t comm_re;		/* --comm, compiled (extended) */
+	regex_t exclude_comm_re;	/* --exclude-comm */
+	const char *cgroup;		/* --cgroup: path under /sys/fs/cgroup */
+	unsigned int deep;		/* --deep N: suspects deep-traced */
+	int deep_min;			/* --deep-min (enum severity), default medium */
+	double deep_duration_s;		/* --deep-duration, default 30 */
+	uint64_t deep_sample_bytes;	/* --deep-sample-bytes, default 512 KiB */
+	unsigned int metrics_top;	/* --metrics-top K: processes with series */
 };
 
 /*

@@ -19,6 +19,7 @@ static const char *const kind_names[KIND_MAX] = {
 	[KIND_PVALLOC] = "pvalloc",
 	[KIND_MMAP] = "mmap",
 	[KIND_MREMAP] = "mremap",
+	[KIND_PROCESS] = "process",
 };
 
 static const char *const severity_names[] = {
@@ -76,6 +77,12 @@ void report__free(struct report *r)
 		free((void *)s->life_hist);
 	}
 	free(r->stacks);
+	for (size_t i = 0; i < r->nr_processes; i++)
+		free(r->processes[i].cgroup);
+	free(r->processes);
+	for (size_t i = 0; i < r->nr_deep; i++)
+		report__free(r->deep[i]);
+	free(r->deep);
 	free(r);
 }
 

@@ -103,6 +103,33 @@ struct proc_view {
 	double heap_growth_bytes_per_s;
 };
 
+/* One process of a host-wide sweep (--system). Bytes; < 0 when unknown. */
+struct process_report {
+	int pid;
+	char comm[16];
+	char *cgroup;		/* cgroup v2 path ("/system.slice/x.service"), owned */
+	double started;		/* unix seconds */
+	int64_t rss_anon_bytes;
+	int64_t rss_file_bytes;
+	int64_t rss_shmem_bytes;
+	int64_t swap_bytes;
+	int64_t heap_bytes;	/* brk - start_brk */
+	int64_t anon_map_bytes;	/* private writable mappings (VmData) less the heap */
+	uint64_t events;	/* tracepoint hits for it */
+	size_t stack;		/* index in report.stacks of its analysis view */
+};
+
+/* Totals of a host-wide sweep. */
+struct sweep_totals {
+	uint64_t processes_seen;	/* first seen since the sweep began */
+	uint64_t processes_exited;	/* ... and gone (their state dropped) */
+	uint64_t processes_tracked;	/* in the sweep's table now */
+	uint64_t processes_shown;	/* of those, matching the filters */
+	uint64_t events;		/* tracepoint hits */
+	uint64_t foreign_mm_events;	/* rss changes of an mm with no known owner */
+	uint64_t bpf_run_time_ns;	/* the sweep's programs, in the kernel */
+};
+
 struct report {
 	int pid;
 	char comm[32];
@@ -118,6 +145,15 @@ struct report {
 	/* verdict (issue 5) */
 	enum severity worst;
 	ssize_t suspect;	/* index of the top suspect stack, -1 none */
+	/* host-wide sweep (--system): pid is 0; stacks[processes[i].stack] is
+	 * process i as the analysis sees it (kind KIND_PROCESS, outstanding =
+	 * anon RSS + swap); deep[] are the -p reports of its deep traces. */
+	bool system;
+	size_t nr_processes;
+	struct process_report *processes;
+	struct sweep_totals sweep;
+	size_t nr_deep;
+	struct report **deep;	/* owned */
 };
 
 /* Release everything a report owns, and the report itself. NULL is a no-op. */

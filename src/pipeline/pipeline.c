@@ -11,6 +11,7 @@
 #include "output/baseline_out.h"
 #include "output/json_out.h"
 #include "output/outputs.h"
+#include "output/system_out.h"
 #include "output/text.h"
 #include "pipeline/pipeline.h"
 
@@ -118,6 +119,11 @@ static int write_main(struct pipeline *p, const struct report *r, const char *js
 	if (p->opt->format == FORMAT_JSON)
 		return json_text && fprintf(p->out, "%s\n", json_text) > 0 && !fflush(p->out) ?
 		       0 : -EIO;
+	if (r->system) {
+		err = system_text__write(r, p->opt->top, p->out);
+		fflush(p->out);
+		return err;
+	}
 	err = text_report__write(r, p->opt->top, p->out);
 	if (!err && diff)
 		err = baseline_diff__print_text(diff, (size_t)p->opt->top, p->out);
@@ -146,21 +152,25 @@ int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
 		r->proc.heap_bytes = -1;
 	}
 	analysis__update(p->analysis, r);
-	if (final && p->baseline) {
+	if (final && p->baseline && !r->system) {
 		diff = baseline__compare(p->baseline, r);
 		if (diff)
 			p->baseline = NULL;	/* the diff owns it now */
 	}
 
 	if (p->opt->format == FORMAT_JSON || p->opt->http) {
-		json = json_report__build(r, p->opt->top, analysis__to_json);
-		if (json) {
+		if (r->system)
+			json = system_json__build(r, p->opt->top);
+		else
+			json = json_report__build(r, p->opt->top, analysis__to_json);
+		if (json && !r->system) {
 			analysis__report_to_json(r, json);
 			if (diff)
 				json_object_object_add(json, "baseline", baseline_diff__to_json(diff));
+		}
+		if (json)
 			json_text = json_object_to_json_string_ext(json, JSON_C_TO_STRING_PLAIN |
 								   JSON_C_TO_STRING_NOSLASHESCAPE);
-		}
 	}
 	err = write_main(p, r, json_text, diff);
 	if (err)
