@@ -102,7 +102,7 @@ static __always_inline void stamp(struct sys_proc *p)
 }
 
 SEC("tracepoint/kmem/rss_stat")
-int rss_stat(struct trace_event_raw_rss_stat *ctx)
+int sys_rss_stat(struct trace_event_raw_rss_stat *ctx)
 {
 	__u32 mm_id = ctx->mm_id, tgid, *owner;
 	int member = ctx->member;
@@ -163,35 +163,35 @@ static __always_inline void mappings_changed(void)
 }
 
 SEC("tracepoint/syscalls/sys_exit_brk")
-int brk_exit(void *ctx)
+int sys_brk_exit(void *ctx)
 {
 	mappings_changed();
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_mmap")
-int mmap_exit(void *ctx)
+int sys_mmap_exit(void *ctx)
 {
 	mappings_changed();
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_munmap")
-int munmap_exit(void *ctx)
+int sys_munmap_exit(void *ctx)
 {
 	mappings_changed();
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_mremap")
-int mremap_exit(void *ctx)
+int sys_mremap_exit(void *ctx)
 {
 	mappings_changed();
 	return 0;
 }
 
 SEC("tracepoint/sched/sched_process_exit")
-int process_exit(void *ctx)
+int sys_proc_exit(void *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -213,7 +213,7 @@ int process_exit(void *ctx)
 }
 
 SEC("tracepoint/exceptions/page_fault_user")
-int fault_user(struct trace_event_raw_exceptions *ctx)
+int sys_fault_user(struct trace_event_raw_exceptions *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct sys_fault_key key = { .tgid = tgid };

@@ -82,7 +82,7 @@ static const struct argp_option opts[] = {
 	{ "system", OPT_SYSTEM, NULL, 0, "Sweep every process on the host (tracepoints only, no uprobes)", 5 },
 	{ "comm", OPT_COMM, "REGEX", 0, "--system: only processes whose name matches", 5 },
 	{ "exclude-comm", OPT_EXCLUDE_COMM, "REGEX", 0, "--system: not processes whose name matches", 5 },
-	{ "cgroup", OPT_CGROUP, "PATH", 0, "--system: only this cgroup v2 path and below", 5 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0, "--system: only this cgroup v2 path (as in /proc/PID/cgroup) and below", 5 },
 	{ "deep", OPT_DEEP, "N", 0, "--system: deep-trace the N worst processes' stacks", 5 },
 	{ "deep-min", OPT_DEEP_MIN, "SEVERITY", 0, "... only from SEVERITY up (default medium)", 5 },
 	{ "deep-duration", OPT_DEEP_DURATION, "SECS", 0, "... for SECS seconds (default 30)", 5 },
@@ -90,6 +90,31 @@ static const struct argp_option opts[] = {
 	{ "metrics-top", OPT_METRICS_TOP, "K", 0, "--system --http: series for the top K processes (default 20)", 5 },
 	{ 0 },
 };
+
+/* Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or
+ * /sys/fs/cgroup/unified on hybrid hosts): path, or -ENOENT. */
+static int cgroup2_mount(char *path, size_t cap)
+{
+	char line[4096], mnt[4096], fstype[64];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE SOURCE OPTS */
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
+			continue;
+		snprintf(path, cap, "%s", mnt);
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
 
 static int parse_double(const char *s, double min, double *out)
 {
@@ -263,10 +288,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	}
 	case OPT_CGROUP: {
-		char path[4096];
+		char root[4096], path[8192];
 		struct stat st;
 
-		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", arg);
+		if (cgroup2_mount(root, sizeof(root)))
+			argp_error(state, "--cgroup %s: no cgroup v2 hierarchy is mounted", arg);
+		snprintf(path, sizeof(path), "%s/%s", root, arg);
 		if (stat(path, &st) || !S_ISDIR(st.st_mode))
 			argp_error(state, "unknown cgroup: %s (no directory %s)", arg, path);
 		o->cgroup = arg;

@@ -198,14 +198,19 @@ static int cmp_known(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Under cg (the path or below it)? */
+/* Under cg (the path or below it; leading and trailing '/' optional)? */
 static bool in_cgroup(const char *path, const char *cg)
 {
-	size_t n = strlen(cg);
+	size_t n;
 
-	while (n > 1 && cg[n - 1] == '/')
+	while (*path == '/')
+		path++;
+	while (*cg == '/')
+		cg++;
+	n = strlen(cg);
+	while (n && cg[n - 1] == '/')
 		n--;
-	if (n == 1 && cg[0] == '/')
+	if (!n)
 		return true;
 	return !strncmp(path, cg, n) && (path[n] == '\0' || path[n] == '/');
 }

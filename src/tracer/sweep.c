@@ -84,7 +84,7 @@ struct sweep *sweep__new(const struct sweep_config *cfg)
 		bpf_map__set_max_entries(skel->maps.sys_stacks, FAULT_STACKS_MAX);
 		bpf_map__set_max_entries(skel->maps.fault_counts, FAULT_STACKS_MAX);
 	} else {
-		bpf_program__set_autoload(skel->progs.fault_user, false);
+		bpf_program__set_autoload(skel->progs.sys_fault_user, false);
 	}
 	err = system_bpf__load(skel);
 	if (err) {

@@ -33,6 +33,9 @@ MEMTRACE_PROGS = {
     "valloc_enter", "pvalloc_enter", "alloc_return", "free_enter",
     "mmap_enter", "mmap_exit", "munmap_enter", "munmap_exit",
     "mremap_enter", "mremap_exit",
+    # bpf/system.bpf.c (--system)
+    "sys_rss_stat", "sys_brk_exit", "sys_mmap_exit", "sys_munmap_exit",
+    "sys_mremap_exit", "sys_proc_exit", "sys_fault_user",
 }
 
 

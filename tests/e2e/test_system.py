@@ -1,0 +1,157 @@
+"""memtrace --system (issue 13): the host-wide sweep from tracepoints.
+
+Targets are tests/targets/sys_grow.c processes named mt_sys_* (their comm),
+so that --comm picks them out of whatever else the host runs."""
+import os
+import re
+import subprocess
+import time
+
+import lib
+from test_bad_input import refused
+
+MIB = 1 << 20
+LEAK_BPS = 2 * MIB	# the leaker's true rate: touched heap bytes a second
+
+
+def grow(name, mode, nbytes):
+    """Start sys_grow NAME MODE BYTES; return it once it said ready."""
+    t = lib.Target("sys_grow", name, mode, str(nbytes))
+    return t
+
+
+def sweep(*args, duration=12):
+    """memtrace --system ARGS -f json -n 0 -d DURATION -i 1, to its end."""
+    m = lib.Memtrace("--system", "-f", "json", "-n", "0", "-i", "1", "-d", str(duration), *args)
+    m.err.expect(r"^memtrace: sweeping the host", what="sweep start")
+    return m
+
+
+def desc(report):
+    return "\n".join(f"{p['pid']} {p['comm']} anon {p['rss_anon_bytes']} growth "
+                     f"{p['growth_bytes_per_s']} {p['severity']}" for p in report["processes"])
+
+
+def by_pid(report):
+    return {p["pid"]: p for p in report["processes"]}
+
+
+def test_leak_steady_churn_separated():
+    leak = grow("mt_sys_leak", "leak", LEAK_BPS)
+    steady = grow("mt_sys_steady", "steady", 32 * MIB)
+    churn = grow("mt_sys_churn", "churn", 4 * MIB)
+    m = sweep("--comm", "^mt_sys_")
+    assert m.wait(40) == 0, m.err.text()
+    rep = m.final()
+    assert rep["mode"] == "system"
+    procs = by_pid(rep)
+    assert set(procs) == {leak.pid, steady.pid, churn.pid}, desc(rep)
+    for p in procs.values():
+        assert p["comm"].startswith("mt_sys_") and p["cgroup"].startswith("/"), p
+        for k in ("rss_anon_bytes", "swap_bytes", "heap_bytes", "anon_map_bytes", "started"):
+            assert p[k] is not None, (k, p)
+    lp, sp, cp = procs[leak.pid], procs[steady.pid], procs[churn.pid]
+    # growth within 15% of the true rate
+    assert abs(lp["growth_bytes_per_s"] - LEAK_BPS) <= 0.15 * LEAK_BPS, lp
+    assert abs(lp["growth_mb_per_h"] - lp["growth_bytes_per_s"] * 3600 / 1e6) < 1e-6 * LEAK_BPS
+    assert lp["severity"] in ("high", "critical"), lp
+    for p in (sp, cp):
+        assert p["severity"] in ("none", "low"), p
+        assert abs(p["growth_bytes_per_s"]) < 0.05 * LEAK_BPS, p
+    assert sp["rss_anon_bytes"] >= 32 * MIB, sp
+    # the leak's heap (brk) grows with it: it allocates below the mmap threshold
+    assert lp["heap_bytes"] >= 8 * MIB, lp
+    # ranked by growth; the verdict names the leaker
+    assert rep["processes"][0]["pid"] == leak.pid, desc(rep)
+    v = rep["verdict"]
+    assert v["result"] == "possible_leak" and v["suspect"]["pid"] == leak.pid, v
+    t = rep["totals"]
+    for k in ("processes_seen", "events", "dropped_events"):
+        assert isinstance(t[k], int), (k, t)
+    assert t["events"] > 0 and t["dropped_events"] == 0, t
+    # nothing of the sweep stays loaded
+    lib.ProbeWatch().assert_clean(mine=[m.pid])
+
+
+def test_text_table_and_gate():
+    leak = grow("mt_sys_gate", "leak", LEAK_BPS)
+    m = lib.Memtrace("--system", "--comm", "^mt_sys_gate$", "-d", "8", "-i", "1",
+                     "--fail-on", "high")
+    rc = m.wait(30)
+    out = m.out.text()
+    assert rc == 3, f"exit {rc}, want 3 (gate)\n{out}\n{m.err.text()}"
+    assert re.search(r"^ *PID +COMM +ANON +SWAP +HEAP +ANON-MAPS +MB/h +SEVERITY +CGROUP",
+                     out, re.M), out
+    assert re.search(rf"^ *{leak.pid} +mt_sys_gate ", out, re.M), out
+    assert re.search(rf"^Verdict: POSSIBLE LEAK: pid {leak.pid} \(mt_sys_gate\)", out, re.M), out
+
+
+def cgroup2_root():
+    """Where cgroup v2 is mounted (hybrid hosts: /sys/fs/cgroup/unified), or None."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            if post.split()[0] == "cgroup2":
+                return pre.split()[4]
+    return None
+
+
+def test_cgroup_filter():
+    root = cgroup2_root()
+    if not root:
+        raise lib.Skip("no cgroup v2 hierarchy mounted")
+    name = f"memtrace-e2e-{os.getpid()}"
+    cg = os.path.join(root, name)
+    os.mkdir(cg)
+    try:
+        inside = grow("mt_sys_in", "leak", MIB)
+        outside = grow("mt_sys_out", "leak", MIB)
+        with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+            f.write(str(inside.pid))
+        m = sweep("--cgroup", name, "--comm", "^mt_sys_", duration=4)
+        assert m.wait(30) == 0, m.err.text()
+        rep = m.final()
+        procs = by_pid(rep)
+        assert set(procs) == {inside.pid}, desc(rep)
+        assert procs[inside.pid]["cgroup"] == "/" + name, procs
+        assert outside.pid not in procs
+    finally:
+        lib.cleanup()
+        for _ in range(50):
+            try:
+                os.rmdir(cg)
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
+def test_short_lived_leave_no_state():
+    m = sweep("--comm", "^(true|mt_sys_idle)$", duration=20)
+    idle = grow("mt_sys_idle", "steady", MIB)
+    t0 = time.monotonic()
+    runs = subprocess.run(["sh", "-c", "for i in $(seq 1000); do /bin/true & echo $!; wait; done"],
+                          capture_output=True, text=True, timeout=60)
+    pids = [int(x) for x in runs.stdout.split()]
+    assert len(pids) == 1000, runs.stderr
+    assert time.monotonic() - t0 < 18, "1000 runs of true outlasted the sweep window"
+    assert m.wait(40) == 0, m.err.text()
+    rep = m.final()
+    procs = by_pid(rep)
+    assert not set(pids) & set(procs), "an exited process is still reported"
+    assert idle.pid in procs, desc(rep)
+    t = rep["totals"]
+    assert t["processes_exited"] >= 1000, t
+    assert t["processes_seen"] >= 1000, t
+    # the table holds the host's live processes, not the 1000 gone ones
+    live = sum(1 for d in os.listdir("/proc") if d.isdigit())
+    assert t["processes_tracked"] <= live + 50, (t, live)
+
+
+def test_bad_input():
+    refused(["--system", "--cgroup", "no/such/cgroup-memtrace"], r"unknown cgroup", 2, one_line=False)
+    refused(["--system", "--comm", "a(b"], r"invalid --comm regex", 2, one_line=False)
+    refused(["--system", "--exclude-comm", "[z"], r"invalid --exclude-comm regex", 2, one_line=False)
+    refused(["--deep", "1", "-p", "1"], r"go with --system", 2, one_line=False)
+    refused(["--comm", "x", "-p", "1"], r"go with --system", 2, one_line=False)
+    refused(["--system", "-p", "1"], r"no -p PID or -- CMD", 2, one_line=False)
+    refused(["--system", "--deep", "0"], r"invalid --deep", 2, one_line=False)
