@@ -9,7 +9,6 @@
  *   syscalls:sys_exit_brk	heap size (brk - start_brk)
  *   syscalls:sys_exit_mmap/munmap/mremap  private writable mappings (VmData)
  *   sched:sched_process_exit	a thread group's last thread: forget it
- *   exceptions:page_fault_user	--fault-stacks only: 1 in N faults, user stack
  *
  * A process is keyed by tgid and carries its group leader's start time, so
  * a reused pid never merges with the process before it (userspace compares
@@ -28,7 +27,6 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 const volatile __u32 self_tgid = 0;		/* memtrace itself: not tracked */
 const volatile __u32 page_shift = 12;
-const volatile __u32 fault_sample = 0;		/* 1 in N user faults; 0: off */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -50,21 +48,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } sys_counters SEC(".maps");
-
-/* --fault-stacks: user stacks of sampled faults, and faults per (tgid, stack). */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 1);			/* userspace: 16384 with --fault-stacks */
-	__type(key, __u32);
-	__uint(value_size, 127 * sizeof(__u64));
-} sys_stacks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);			/* userspace: 16384 with --fault-stacks */
-	__type(key, struct sys_fault_key);
-	__type(value, __u64);			/* sampled faults */
-} fault_counts SEC(".maps");
 
 static __always_inline void count(__u32 idx)
 {
@@ -209,32 +192,5 @@ int sys_proc_exit(void *ctx)
 	bpf_map_delete_elem(&mms, &mm_id);
 	if (bpf_map_delete_elem(&procs, &tgid) == 0)
 		count(SYS_CNT_PROCS_EXITED);
-	return 0;
-}
-
-SEC("tracepoint/exceptions/page_fault_user")
-int sys_fault_user(struct trace_event_raw_exceptions *ctx)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct sys_fault_key key = { .tgid = tgid };
-	__u64 one = 1, *n;
-
-	count(SYS_CNT_EVENTS);
-	count(SYS_CNT_FAULTS);
-	if (!fault_sample || tgid == self_tgid || bpf_get_prandom_u32() % fault_sample)
-		return 0;
-	if (!bpf_map_lookup_elem(&procs, &tgid))
-		return 0;	/* not a process the sweep tracks (yet) */
-	key.stack_id = bpf_get_stackid(ctx, &sys_stacks, BPF_F_USER_STACK);
-	if (key.stack_id < 0) {
-		count(SYS_CNT_DROP_FAULT_STACK);
-		return 0;
-	}
-	count(SYS_CNT_FAULT_SAMPLES);
-	n = bpf_map_lookup_elem(&fault_counts, &key);
-	if (n)
-		__sync_fetch_and_add(n, 1);
-	else if (bpf_map_update_elem(&fault_counts, &key, &one, BPF_NOEXIST))
-		count(SYS_CNT_DROP_FAULT_STACK);
 	return 0;
 }

@@ -44,16 +44,7 @@ enum sys_counter {
 	SYS_CNT_DROP_FULL,	/* procs map full: a process not tracked */
 	SYS_CNT_DROP_MMS_FULL,	/* mms map full: an mm's owner not remembered */
 	SYS_CNT_FOREIGN_MM,	/* rss_stat of an mm not (or no longer) a process's own */
-	SYS_CNT_FAULTS,		/* --fault-stacks: user page faults seen */
-	SYS_CNT_FAULT_SAMPLES,	/* ... sampled, stack taken */
-	SYS_CNT_DROP_FAULT_STACK, /* ... stack not taken or stored */
 	SYS_CNT_MAX,
-};
-
-/* A sampled fault's aggregate key: one process, one user stack. */
-struct sys_fault_key {
-	__u32 tgid;
-	__s32 stack_id;		/* bpf_get_stackid() id in sys_stacks */
 };
 
 #endif /* MEMTRACE_SYSTEM_H */

@@ -144,6 +144,23 @@ static int report_once(struct session *s, bool final)
 	return pipeline__report(s->pipeline, r, s->syms, &self, t0, final);
 }
 
+/* The first snapshot, for the HTTP endpoint only (no 503 before the first report). */
+static void publish_live(struct session *s)
+{
+	struct tracer_self self;
+	struct report *r;
+
+	if (!s->opt.http || collector__read(s->collector, clock__mono_ns(), &r))
+		return;
+	r->pid = s->target.pid;
+	snprintf(r->comm, sizeof(r->comm), "%s", s->target.comm);
+	r->time = clock__s(CLOCK_REALTIME);
+	r->sample_bytes = s->opt.sample_bytes;
+	r->unwind = s->opt.unwind;
+	self_metrics(s, r, &self);
+	pipeline__live(s->pipeline, r, &self);
+}
+
 static int wait_interval(struct session *s, double deadline)
 {
 	struct pollfd fds[2] = {
@@ -320,6 +337,7 @@ int main(int argc, char **argv)
 	s.syms = syms__new(s.target.pid, &sopts);
 	if (!s.syms && s.opt.verbose)
 		fprintf(stderr, "memtrace: symbolization unavailable: %s\n", strerror(errno));
+	publish_live(&s);	/* before anyone is told: no 503 from then on */
 	fprintf(stderr, "memtrace: tracing pid %d (%s), allocator %s, %u probes; "
 		"allocations from now on are tracked%s\n", s.target.pid, s.target.comm,
 		s.target.alloc_name, tracer__nr_links(s.tracer),

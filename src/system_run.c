@@ -33,6 +33,19 @@ static void self_metrics(struct sys_session *s, struct report *r, struct tracer_
 					    sweep__max_procs(s->sweep);
 }
 
+/* The first snapshot, for the HTTP endpoint only. */
+static void publish_live(struct sys_session *s)
+{
+	struct tracer_self self;
+	struct report *r;
+
+	if (!s->opt->http || sweep_reader__read(s->reader, clock__mono_ns(), &r))
+		return;
+	r->time = clock__s(CLOCK_REALTIME);
+	self_metrics(s, r, &self);
+	pipeline__live(s->pipeline, r, &self);
+}
+
 static int report_once(struct sys_session *s, bool final)
 {
 	double t0 = clock__s(CLOCK_MONOTONIC);
@@ -137,6 +150,7 @@ int system_run(const struct options *o, FILE *out, volatile sig_atomic_t *stop)
 		goto free_reader;
 	}
 	s.start_mono = clock__s(CLOCK_MONOTONIC);
+	publish_live(&s);
 	fprintf(stderr, "memtrace: sweeping the host (%d processes), %u tracepoints, no uprobes%s\n",
 		seeded, sweep__nr_links(s.sweep), o->duration_s > 0 ? "" : "; Ctrl-C to stop");
 	err = run(&s, stop);

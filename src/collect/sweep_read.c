@@ -409,8 +409,7 @@ int sweep_reader__read(struct sweep_reader *r, uint64_t now_ns, struct report **
 		rep->sweep.processes_seen = cnt[SYS_CNT_PROCS_NEW] + r->seeded;
 		rep->sweep.processes_exited = cnt[SYS_CNT_PROCS_EXITED] + r->gone;
 		rep->sweep.foreign_mm_events = cnt[SYS_CNT_FOREIGN_MM];
-		rep->totals.dropped_events = cnt[SYS_CNT_DROP_FULL] + cnt[SYS_CNT_DROP_MMS_FULL] +
-					     cnt[SYS_CNT_DROP_FAULT_STACK];
+		rep->totals.dropped_events = cnt[SYS_CNT_DROP_FULL] + cnt[SYS_CNT_DROP_MMS_FULL];
 	}
 	*out = rep;
 	return 0;

@@ -30,6 +30,7 @@ struct http_server {
 	struct snapshot *cur;	/* NULL until the first publish */
 	int port;
 	char address[80];
+	size_t metrics_top;	/* series per report in /metrics; 0: METRICS_TOP_STACKS */
 };
 
 static const char index_page[] =
@@ -320,7 +321,8 @@ int http__publish_encoded(struct http_server *s, const struct report *r,
 	snap->refs = 1;
 	snap->pprof = pprof;
 	snap->pprof_len = pprof_len;
-	err = metrics__render(r, self, METRICS_TOP_STACKS, &snap->metrics, &snap->metrics_len);
+	err = metrics__render(r, self, s->metrics_top ? s->metrics_top : METRICS_TOP_STACKS,
+			     &snap->metrics, &snap->metrics_len);
 	if (err)
 		goto put_snap;
 	if (report_json) {
@@ -340,6 +342,11 @@ int http__publish_encoded(struct http_server *s, const struct report *r,
 put_snap:
 	snapshot_put(snap);
 	return err;
+}
+
+void http__set_metrics_top(struct http_server *s, size_t top)
+{
+	s->metrics_top = top;
 }
 
 int http__port(const struct http_server *s)

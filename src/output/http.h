@@ -63,6 +63,10 @@ int http__publish_encoded(struct http_server *s, const struct report *r,
 			  void *pprof, size_t pprof_len);
 
 /* The port the server listens on (useful after port 0). */
+/* Per-stack (or, --system, per-process) series in /metrics from the next
+ * publish on: at most top (0: METRICS_TOP_STACKS). Cannot fail. */
+void http__set_metrics_top(struct http_server *s, size_t top);
+
 int http__port(const struct http_server *s);
 
 /* "HOST:PORT" the server listens on ("[::1]:PORT" for IPv6), owned by s. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "output/collapsed.h"
 #include "output/metrics.h"
+#include "output/system_out.h"
 #include "common/util.h"
 
 static const char *const map_names[TRACER_MAP_MAX] = {
@@ -293,6 +294,98 @@ static void render_self(FILE *f, const struct report *r, const struct tracer_sel
 		s->symbolize_failures);
 }
 
+/* One process series: NAME{pid,comm,cgroup} V. */
+static void proc_sample(FILE *f, const char *name, const struct process_report *p, double v)
+{
+	char comm[sizeof(p->comm) + 1];
+
+	utf8_copy(comm, sizeof(comm), p->comm);
+	fprintf(f, "%s{pid=\"%d\",comm=\"", name, p->pid);
+	put_label(f, comm);
+	fputs("\",cgroup=\"", f);
+	put_label(f, p->cgroup ? p->cgroup : "");
+	fputs("\"}", f);
+	put_value(f, v);
+}
+
+static const struct {
+	const char *name, *help;
+} proc_families[] = {
+	{ "memtrace_process_rss_anon_bytes", "Anonymous resident memory of the process." },
+	{ "memtrace_process_swap_bytes", "Swapped-out anonymous memory of the process." },
+	{ "memtrace_process_heap_bytes", "Heap (brk) size of the process." },
+	{ "memtrace_process_anon_map_bytes",
+	  "Private writable mappings (VmData) of the process, less its heap." },
+	{ "memtrace_process_growth_bytes_per_second",
+	  "Fitted growth of anonymous resident memory plus swap." },
+	{ "memtrace_process_severity",
+	  "Leak severity of the process: 0 none, 1 low, 2 medium, 3 high, 4 critical." },
+};
+
+static double proc_value(const struct report *r, const struct process_report *p, size_t fam)
+{
+	const struct stack_report *s = &r->stacks[p->stack];
+
+	switch (fam) {
+	case 0: return (double)p->rss_anon_bytes;
+	case 1: return (double)p->swap_bytes;
+	case 2: return (double)p->heap_bytes;
+	case 3: return (double)p->anon_map_bytes;
+	case 4: return s->analysed ? s->growth_bytes_per_s : 0;
+	default: return s->analysed ? (double)s->severity : 0;
+	}
+}
+
+/* --system: the top processes by growth, the rest summed as "other". */
+static int render_system(FILE *f, const struct report *r, size_t top)
+{
+	size_t *order = calloc(r->nr_processes + 1, sizeof(*order));
+	size_t n;
+	double other = 0;
+
+	if (!order)
+		return -ENOMEM;
+	n = system_out__order(r, order, top);
+	for (size_t fam = 0; fam < sizeof(proc_families) / sizeof(proc_families[0]); fam++) {
+		family(f, proc_families[fam].name, "gauge", proc_families[fam].help);
+		for (size_t i = 0; i < n; i++) {
+			const struct process_report *p = &r->processes[order[i]];
+			double v = proc_value(r, p, fam);
+
+			if (fam < 4 && v < 0)
+				continue;	/* unknown */
+			proc_sample(f, proc_families[fam].name, p, v);
+		}
+	}
+	for (size_t i = n; i < r->nr_processes; i++)
+		other += (double)(r->processes[order[i]].rss_anon_bytes > 0 ?
+				  r->processes[order[i]].rss_anon_bytes : 0);
+	gauge(f, "memtrace_process_other_rss_anon_bytes",
+	      "Anonymous resident memory of the processes beyond --metrics-top, summed.", other);
+	family(f, "memtrace_processes", "gauge", "Processes shown: with series, and summed as other.");
+	fprintf(f, "memtrace_processes{state=\"tracked\"} %zu\n", n);
+	fprintf(f, "memtrace_processes{state=\"other\"} %zu\n", r->nr_processes - n);
+	gauge(f, "memtrace_severity",
+	      "Worst leak severity: 0 none, 1 low, 2 medium, 3 high, 4 critical.", r->worst);
+	counter(f, "memtrace_sweep_events_total", "Tracepoint hits of the sweep.", r->sweep.events);
+	counter(f, "memtrace_sweep_processes_seen_total", "Processes seen since start.",
+		r->sweep.processes_seen);
+	counter(f, "memtrace_sweep_processes_exited_total", "Processes gone since start.",
+		r->sweep.processes_exited);
+	family(f, "memtrace_dropped_events_total", "counter",
+	       "Events not accounted; numbers are underestimates while this grows.");
+	fprintf(f, "memtrace_dropped_events_total{reason=\"sweep\"} %" PRIu64 "\n",
+		r->totals.dropped_events);
+	family(f, "memtrace_bpf_run_time_seconds_total", "counter",
+	       "Time the sweep's BPF programs ran in the kernel.");
+	fprintf(f, "memtrace_bpf_run_time_seconds_total %.9f\n", r->sweep.bpf_run_time_ns / 1e9);
+	gauge(f, "memtrace_report_timestamp_seconds", "When the last report was taken (unix time).",
+	      r->time);
+	gauge(f, "memtrace_elapsed_seconds", "Seconds since tracing went live.", r->elapsed_s);
+	free(order);
+	return 0;
+}
+
 int metrics__render(const struct report *r, const struct tracer_self *self, size_t top_n,
 		    char **buf, size_t *len)
 {
@@ -307,8 +400,12 @@ int metrics__render(const struct report *r, const struct tracer_self *self, size
 	if (!top_n)
 		top_n = METRICS_TOP_STACKS;
 	top = r->nr_stacks < top_n ? r->nr_stacks : top_n;
-	render_report(f, r);
-	err = render_stacks(f, r, top);
+	if (r->system) {
+		err = render_system(f, r, top_n);
+	} else {
+		render_report(f, r);
+		err = render_stacks(f, r, top);
+	}
 	if (self)
 		render_self(f, r, self);
 	if (err || ferror(f)) {

@@ -39,6 +39,7 @@ struct outputs *outputs__open(const struct outputs_opts *o)
 			fprintf(stderr, "memtrace: cannot serve on %s: %s\n", o->http, strerror(-err));
 			goto close_csv;
 		}
+		http__set_metrics_top(out->http, o->metrics_top);
 		fprintf(stderr, "memtrace: serving /metrics, /debug/pprof/heap, /report.json on http://%s\n",
 			http__address(out->http));
 	}
@@ -78,6 +79,21 @@ static int note(int err, int first, const char *what, const char *path)
 		return first;
 	fprintf(stderr, "memtrace: cannot write %s %s: %s\n", what, path, strerror(-err));
 	return first ? first : err;
+}
+
+int outputs__live(struct outputs *out, const struct report *r, const char *json,
+		  const struct tracer_self *self)
+{
+	void *pprof = NULL;
+	size_t len = 0;
+	int err;
+
+	if (!out->http)
+		return 0;
+	err = pprof__encode(r, true, &pprof, &len);
+	if (!err)
+		err = http__publish_encoded(out->http, r, json, self, pprof, len);
+	return note(err, 0, "HTTP snapshot", out->o.http);
 }
 
 int outputs__report(struct outputs *out, const struct report *r, const char *json,

@@ -24,6 +24,7 @@ struct outputs_opts {
 	const char *flamegraph;		/* flame graph SVG file (final report) */
 	const char *csv;		/* CSV rows, appended every report */
 	const char *http;		/* listen address of the HTTP endpoint */
+	size_t metrics_top;		/* series in /metrics; 0: the default */
 };
 
 /*
@@ -41,6 +42,14 @@ struct outputs *outputs__open(const struct outputs_opts *o);
  */
 int outputs__report(struct outputs *out, const struct report *r, const char *json,
 		    const struct tracer_self *self);
+
+/*
+ * Tracing is live: publish r (and json, self) to the HTTP endpoint only,
+ * so that /metrics and /report.json answer before the first interval's
+ * report. Returns 0 or -errno (after one line on stderr).
+ */
+int outputs__live(struct outputs *out, const struct report *r, const char *json,
+		  const struct tracer_self *self);
 
 /* Stop the server and close files. NULL is a no-op. */
 void outputs__close(struct outputs *out);

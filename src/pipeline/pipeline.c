@@ -67,6 +67,7 @@ struct pipeline *pipeline__open(const struct options *o, FILE *out)
 	struct outputs_opts oo = {
 		.pprof = o->pprof, .pprof_every = o->pprof_every, .collapsed = o->collapsed,
 		.flamegraph = o->flamegraph, .csv = o->csv, .http = o->http,
+		.metrics_top = o->system ? (o->metrics_top ? o->metrics_top : 20) : 0,
 	};
 
 	if (!p)
@@ -196,6 +197,19 @@ int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
 	}
 	json_object_put(json);
 	baseline_diff__free(diff);
+	report__free(r);
+	return err;
+}
+
+int pipeline__live(struct pipeline *p, struct report *r, struct tracer_self *self)
+{
+	json_object *json = r->system ? system_json__build(r, p->opt->top) :
+			    json_report__build(r, p->opt->top, NULL);
+	int err;
+
+	err = outputs__live(p->outputs, r, json ? json_object_to_json_string_ext(json,
+			    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL, self);
+	json_object_put(json);
 	report__free(r);
 	return err;
 }

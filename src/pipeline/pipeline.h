@@ -46,6 +46,14 @@ const struct analysis_opts *pipeline__analysis_opts(const struct pipeline *p);
 int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
 		     struct tracer_self *self, double read_start, bool final);
 
+/*
+ * Tracing just went live: publish r (the maps as they are, not analysed,
+ * written nowhere else) to the HTTP endpoint, so that a scrape before the
+ * first interval's report gets metrics, not an error. Consumes r.
+ * Returns 0 or -errno.
+ */
+int pipeline__live(struct pipeline *p, struct report *r, struct tracer_self *self);
+
 /* Reports written so far. */
 uint64_t pipeline__reports(const struct pipeline *p);
 

@@ -11,14 +11,11 @@
 #include "system.skel.h"
 #include "tracer/sweep.h"
 
-#define FAULT_STACKS_MAX	16384
-
 struct sweep {
 	struct system_bpf *skel;
 	int stats_fd;		/* BPF_ENABLE_STATS(RUN_TIME) while we live; -1 */
 	unsigned int nr_links;
 	uint32_t max_procs;
-	bool faults;
 };
 
 static bool sweep_verbose;
@@ -44,7 +41,7 @@ static unsigned int page_shift(void)
 	return s ? s : 12;
 }
 
-/* Programs that load (and so attach): the fault program only with --fault-stacks. */
+/* Programs that load (and so attach). */
 static unsigned int count_loaded(const struct sweep *s)
 {
 	struct bpf_program *prog;
@@ -74,18 +71,10 @@ struct sweep *sweep__new(const struct sweep_config *cfg)
 	}
 	s->skel = skel;
 	s->max_procs = cfg->max_procs ? cfg->max_procs : SYS_PROCS_MAX;
-	s->faults = cfg->fault_sample > 0;
 	skel->rodata->self_tgid = (uint32_t)getpid();
 	skel->rodata->page_shift = page_shift();
-	skel->rodata->fault_sample = cfg->fault_sample;
 	bpf_map__set_max_entries(skel->maps.procs, s->max_procs);
 	bpf_map__set_max_entries(skel->maps.mms, s->max_procs);
-	if (s->faults) {
-		bpf_map__set_max_entries(skel->maps.sys_stacks, FAULT_STACKS_MAX);
-		bpf_map__set_max_entries(skel->maps.fault_counts, FAULT_STACKS_MAX);
-	} else {
-		bpf_program__set_autoload(skel->progs.sys_fault_user, false);
-	}
 	err = system_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "memtrace: cannot load the sweep's BPF programs: %s\n",
@@ -123,16 +112,6 @@ int sweep__procs_fd(const struct sweep *s)
 int sweep__counters_fd(const struct sweep *s)
 {
 	return bpf_map__fd(s->skel->maps.sys_counters);
-}
-
-int sweep__stacks_fd(const struct sweep *s)
-{
-	return s->faults ? bpf_map__fd(s->skel->maps.sys_stacks) : -1;
-}
-
-int sweep__faults_fd(const struct sweep *s)
-{
-	return s->faults ? bpf_map__fd(s->skel->maps.fault_counts) : -1;
 }
 
 uint32_t sweep__max_procs(const struct sweep *s)

@@ -35,7 +35,7 @@ MEMTRACE_PROGS = {
     "mremap_enter", "mremap_exit",
     # bpf/system.bpf.c (--system)
     "sys_rss_stat", "sys_brk_exit", "sys_mmap_exit", "sys_munmap_exit",
-    "sys_mremap_exit", "sys_proc_exit", "sys_fault_user",
+    "sys_mremap_exit", "sys_proc_exit",
 }
 
 

@@ -2,6 +2,7 @@
 
 Targets are tests/targets/sys_grow.c processes named mt_sys_* (their comm),
 so that --comm picks them out of whatever else the host runs."""
+import json
 import os
 import re
 import subprocess
@@ -155,3 +156,61 @@ def test_bad_input():
     refused(["--comm", "x", "-p", "1"], r"go with --system", 2, one_line=False)
     refused(["--system", "-p", "1"], r"no -p PID or -- CMD", 2, one_line=False)
     refused(["--system", "--deep", "0"], r"invalid --deep", 2, one_line=False)
+
+
+def test_agent_answers_from_the_start():
+    """--system --http: /metrics and /report.json answer before the first
+    interval's report (never 503 once tracing is live), with per-process
+    series bounded by --metrics-top."""
+    from test_outputs import _free_port, _http
+    leak = grow("mt_sys_agent", "leak", MIB)
+    steady = [grow(f"mt_sys_st{i}", "steady", MIB) for i in range(3)]
+    port = _free_port()
+    pids = {leak.pid} | {t.pid for t in steady}
+    m = lib.Memtrace("--system", "--comm", "^mt_sys_", "-i", "3", "--metrics-top", "2",
+                     "--http", f"127.0.0.1:{port}")
+    m.err.expect(r"^memtrace: sweeping the host", what="sweep start")
+    status, _, body = _http(port, "/metrics")	# before the first report
+    assert status == 200, (status, body)
+    text = body.decode()
+    series = re.findall(r'^memtrace_process_rss_anon_bytes\{pid="(\d+)",comm="mt_sys_[a-z0-9]+",'
+                        r'cgroup="[^"]*"\} [1-9]\d*$', text, re.M)
+    assert len(series) == 2 and {int(p) for p in series} <= pids, text	# --metrics-top 2
+    assert re.search(r'^memtrace_processes\{state="other"\} 2$', text, re.M), text
+    # after reports, the growing one leads
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        text = _http(port, "/metrics")[2].decode()
+        if re.search(rf'^memtrace_process_growth_bytes_per_second\{{pid="{leak.pid}",'
+                     r'comm="mt_sys_agent",cgroup="[^"]*"\} [1-9]', text, re.M):
+            break
+    else:
+        raise AssertionError("the leaker never got a growth series:\n" + text)
+    for name in ("memtrace_process_growth_bytes_per_second", "memtrace_process_severity",
+                 "memtrace_sweep_events_total", "memtrace_bpf_run_time_seconds_total",
+                 "memtrace_process_other_rss_anon_bytes"):
+        assert re.search(rf"^{name}\b", text, re.M), (name, text)
+    status, _, body = _http(port, "/report.json")
+    assert status == 200, status
+    rep = json.loads(body)
+    assert rep["mode"] == "system" and {p["pid"] for p in rep["processes"]} >= {leak.pid}
+    assert len(steady) == 3
+    m.stop()
+    assert m.wait(20) == 0, m.err.text()
+
+
+def test_attach_http_answers_before_first_report():
+    """-p with --http: the first scrape, inside the first interval, is 200."""
+    from test_outputs import _free_port, _http
+    t = lib.Target("sys_grow", "mt_sys_p", "steady", str(MIB))
+    port = _free_port()
+    m = lib.Memtrace("-i", "60", "--http", f"127.0.0.1:{port}", "-p", str(t.pid))
+    assert m.wait_tracing() == t.pid
+    status, _, body = _http(port, "/metrics")
+    assert status == 200, (status, body)
+    assert re.search(rf'^memtrace_info\{{pid="{t.pid}"', body.decode(), re.M), body
+    status, _, _ = _http(port, "/report.json")
+    assert status == 200
+    m.stop()
+    assert m.wait(20) == 0, m.err.text()
