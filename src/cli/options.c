@@ -28,7 +28,6 @@ static const char doc[] =
 "  memtrace -s 524288 -p 1234       # sample about one allocation per 512 KiB\n"
 "  memtrace --fail-on high -- ./my_tests   # CI gate on a test run\n"
 "  memtrace --system -d 60          # which processes on the host grow\n"
-"  memtrace --system --deep 1 -d 60 # ... and the leaking stacks of the worst\n"
 "\v"
 "Only allocations made after tracing goes live are tracked. Exit status: 0 ok,\n"
 "1 error, 2 usage; with -- CMD, CMD's exit status; 3/4 CI gate (--fail-on,\n"
@@ -40,8 +39,7 @@ enum {
 	OPT_FAIL_ON, OPT_MAX_GROWTH, OPT_PPROF, OPT_PPROF_EVERY, OPT_COLLAPSED,
 	OPT_FLAMEGRAPH, OPT_CSV, OPT_HTTP, OPT_WINDOW, OPT_SEV_LOW, OPT_SEV_MEDIUM,
 	OPT_SEV_HIGH, OPT_SEV_CRITICAL, OPT_TEMP, OPT_ANALYSIS,
-	OPT_SYSTEM, OPT_COMM, OPT_EXCLUDE_COMM, OPT_CGROUP, OPT_DEEP, OPT_DEEP_MIN,
-	OPT_DEEP_DURATION, OPT_DEEP_SAMPLE, OPT_METRICS_TOP,
+	OPT_SYSTEM, OPT_COMM, OPT_EXCLUDE_COMM, OPT_CGROUP, OPT_METRICS_TOP,
 };
 
 static const struct argp_option opts[] = {
@@ -83,10 +81,6 @@ static const struct argp_option opts[] = {
 	{ "comm", OPT_COMM, "REGEX", 0, "--system: only processes whose name matches", 5 },
 	{ "exclude-comm", OPT_EXCLUDE_COMM, "REGEX", 0, "--system: not processes whose name matches", 5 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0, "--system: only this cgroup v2 path (as in /proc/PID/cgroup) and below", 5 },
-	{ "deep", OPT_DEEP, "N", 0, "--system: deep-trace the N worst processes' stacks", 5 },
-	{ "deep-min", OPT_DEEP_MIN, "SEVERITY", 0, "... only from SEVERITY up (default medium)", 5 },
-	{ "deep-duration", OPT_DEEP_DURATION, "SECS", 0, "... for SECS seconds (default 30)", 5 },
-	{ "deep-sample-bytes", OPT_DEEP_SAMPLE, "N", 0, "... sampling one per N bytes (default 524288, 0 = all)", 5 },
 	{ "metrics-top", OPT_METRICS_TOP, "K", 0, "--system --http: series for the top K processes (default 20)", 5 },
 	{ 0 },
 };
@@ -299,27 +293,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->cgroup = arg;
 		break;
 	}
-	case OPT_DEEP:
-		if (parse_u64(arg, 1, 64, &u))
-			argp_error(state, "invalid --deep: %s (1 to 64 processes)", arg);
-		o->deep = (unsigned int)u;
-		break;
-	case OPT_DEEP_MIN: {
-		enum severity sev;
-
-		if (severity_parse(arg, &sev) || sev == SEV_NONE)
-			argp_error(state, "invalid --deep-min: %s (low, medium, high, critical)", arg);
-		o->deep_min = sev;
-		break;
-	}
-	case OPT_DEEP_DURATION:
-		if (parse_double(arg, 0.1, &o->deep_duration_s))
-			argp_error(state, "invalid --deep-duration: %s (at least 0.1 s)", arg);
-		break;
-	case OPT_DEEP_SAMPLE:
-		if (parse_u64(arg, 0, 1ULL << 40, &o->deep_sample_bytes))
-			argp_error(state, "invalid --deep-sample-bytes: %s", arg);
-		break;
 	case OPT_METRICS_TOP:
 		if (parse_u64(arg, 1, 10000, &u))
 			argp_error(state, "invalid --metrics-top: %s (1 to 10000)", arg);
@@ -332,10 +305,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->system && (o->pid || o->argv))
 			argp_error(state, "--system traces the whole host: no -p PID or -- CMD with it");
-		if (!o->system && (o->has_comm || o->has_exclude_comm || o->cgroup || o->deep ||
-				   o->metrics_top || o->deep_min || o->deep_duration_s ||
-				   o->deep_sample_bytes != 512 * 1024))
-			argp_error(state, "--comm, --exclude-comm, --cgroup, --deep* and --metrics-top "
+		if (!o->system && (o->has_comm || o->has_exclude_comm || o->cgroup ||
+				   o->metrics_top))
+			argp_error(state, "--comm, --exclude-comm, --cgroup and --metrics-top "
 				   "go with --system");
 		if (o->system)
 			break;
@@ -363,7 +335,6 @@ static void defaults(struct options *o)
 	o->debug_dir = "/usr/lib/debug";
 	o->unwind = UNWIND_DWARF;
 	o->max_growth = -1;
-	o->deep_sample_bytes = 512 * 1024;
 }
 
 int options__parse(struct options *o, int argc, char **argv)

@@ -60,10 +60,6 @@ struct options {
 	regex_t comm_re;		/* --comm, compiled (extended) */
 	regex_t exclude_comm_re;	/* --exclude-comm */
 	const char *cgroup;		/* --cgroup: path under /sys/fs/cgroup */
-	unsigned int deep;		/* --deep N: suspects deep-traced */
-	int deep_min;			/* --deep-min (enum severity), default medium */
-	double deep_duration_s;		/* --deep-duration, default 30 */
-	uint64_t deep_sample_bytes;	/* --deep-sample-bytes, default 512 KiB */
 	unsigned int metrics_top;	/* --metrics-top K: processes with series */
 };
 

@@ -80,9 +80,6 @@ void report__free(struct report *r)
 	for (size_t i = 0; i < r->nr_processes; i++)
 		free(r->processes[i].cgroup);
 	free(r->processes);
-	for (size_t i = 0; i < r->nr_deep; i++)
-		report__free(r->deep[i]);
-	free(r->deep);
 	free(r);
 }
 

@@ -147,13 +147,11 @@ struct report {
 	ssize_t suspect;	/* index of the top suspect stack, -1 none */
 	/* host-wide sweep (--system): pid is 0; stacks[processes[i].stack] is
 	 * process i as the analysis sees it (kind KIND_PROCESS, outstanding =
-	 * anon RSS + swap); deep[] are the -p reports of its deep traces. */
+	 * anon RSS + swap). */
 	bool system;
 	size_t nr_processes;
 	struct process_report *processes;
 	struct sweep_totals sweep;
-	size_t nr_deep;
-	struct report **deep;	/* owned */
 };
 
 /* Release everything a report owns, and the report itself. NULL is a no-op. */

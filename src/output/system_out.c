@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analysis/analysis.h"
-#include "output/analysis_out.h"
-#include "output/json_out.h"
 #include "output/system_out.h"
 #include "output/text.h"
 
@@ -109,14 +107,6 @@ int system_text__write(const struct report *r, int top, FILE *f)
 		" events, %" PRIu64 " dropped events\n", r->sweep.processes_seen,
 		r->sweep.processes_exited, r->sweep.events, r->totals.dropped_events);
 	print_verdict(r, f);
-	for (size_t i = 0; i < r->nr_deep; i++) {
-		const struct report *dr = r->deep[i];
-
-		fprintf(f, "\n--- deep trace of pid %d (%s), %.1fs%s ---\n", dr->pid, dr->comm,
-			dr->elapsed_s, dr->sample_bytes ? ", sampled" : "");
-		if (text_report__write(dr, top, f) || analysis__print_text(dr, f))
-			break;
-	}
 	free(order);
 	return ferror(f) ? -EIO : 0;
 }
@@ -202,14 +192,12 @@ static json_object *verdict_json(const struct report *r)
 json_object *system_json__build(const struct report *r, int top)
 {
 	json_object *o = json_object_new_object(), *procs = json_object_new_array();
-	json_object *deep = json_object_new_array();
 	size_t *order = calloc(r->nr_processes + 1, sizeof(*order));
 	size_t n;
 
-	if (!o || !procs || !deep || !order) {
+	if (!o || !procs || !order) {
 		json_object_put(o);
 		json_object_put(procs);
-		json_object_put(deep);
 		free(order);
 		return NULL;
 	}
@@ -227,16 +215,6 @@ json_object *system_json__build(const struct report *r, int top)
 	add(o, "processes", procs);
 	add(o, "totals", totals_json(r));
 	add(o, "verdict", verdict_json(r));
-	for (size_t i = 0; i < r->nr_deep; i++) {
-		json_object *d = json_report__build(r->deep[i], top, analysis__to_json);
-
-		if (!d)
-			continue;
-		analysis__report_to_json(r->deep[i], d);
-		if (json_object_array_add(deep, d))
-			json_object_put(d);
-	}
-	add(o, "deep", deep);
 	free(order);
 	return o;
 }

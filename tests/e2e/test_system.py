@@ -152,10 +152,10 @@ def test_bad_input():
     refused(["--system", "--cgroup", "no/such/cgroup-memtrace"], r"unknown cgroup", 2, one_line=False)
     refused(["--system", "--comm", "a(b"], r"invalid --comm regex", 2, one_line=False)
     refused(["--system", "--exclude-comm", "[z"], r"invalid --exclude-comm regex", 2, one_line=False)
-    refused(["--deep", "1", "-p", "1"], r"go with --system", 2, one_line=False)
+    refused(["--cgroup", "/", "-p", "1"], r"go with --system", 2, one_line=False)
     refused(["--comm", "x", "-p", "1"], r"go with --system", 2, one_line=False)
     refused(["--system", "-p", "1"], r"no -p PID or -- CMD", 2, one_line=False)
-    refused(["--system", "--deep", "0"], r"invalid --deep", 2, one_line=False)
+    refused(["--system", "--metrics-top", "0"], r"invalid --metrics-top", 2, one_line=False)
 
 
 def test_agent_answers_from_the_start():
@@ -176,7 +176,9 @@ def test_agent_answers_from_the_start():
     series = re.findall(r'^memtrace_process_rss_anon_bytes\{pid="(\d+)",comm="mt_sys_[a-z0-9]+",'
                         r'cgroup="[^"]*"\} [1-9]\d*$', text, re.M)
     assert len(series) == 2 and {int(p) for p in series} <= pids, text	# --metrics-top 2
-    assert re.search(r'^memtrace_processes\{state="other"\} 2$', text, re.M), text
+    assert re.search(r'^memtrace_processes\{state="tracked"\} 2$', text, re.M), text
+    other = re.search(r'^memtrace_processes\{state="other"\} (\d+)$', text, re.M)
+    assert other and int(other.group(1)) >= 1, text
     # after reports, the growing one leads
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
