@@ -75,7 +75,8 @@ void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *row
 
 /* Number of probes attached (uprobes and tracepoints, however linked),
  * and the records a map holds at most, by name: its max entries (for
- * "allocs", whose entries are buckets, its slots: 1.25 x --max-allocs). */
+ * "allocs", whose entries are buckets, its slots: 1.25 x --max-allocs
+ * rounded up to whole buckets of ALLOC_WAYS). */
 unsigned int tracer__nr_links(const struct tracer *tr);
 uint64_t tracer__map_max(const struct tracer *tr, const char *name);
 
