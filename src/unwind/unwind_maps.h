@@ -26,7 +26,7 @@
  *
  * Not thread safe: one caller at a time.
  *
- * Stage unwind: .eh_frame parsing (eh_frame.h), unwind tables
+ * Stage unwind: .eh_frame parsing (eh_frame.h, eh_cfi.h), unwind tables
  * (unwind_table.h) and the per-process BPF maps the walker reads (this
  * file). May call: common, target.
  */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "unwind/eh_cfi.h"
 #include "unwind/eh_frame.h"
 #include "unwind/unwind_table.h"
 #include "common/util.h"
@@ -66,6 +67,7 @@ struct builder {
 	struct range *ranges;
 	size_t nr_ranges, cap_ranges;
 	unsigned int fdes, unsupported, plt_rows, synthesized;
+	unsigned int misses;	/* FDEs libdw found no CFI for at their start */
 };
 
 
@@ -214,8 +216,10 @@ static int add_range(uint64_t lo, uint64_t hi, void *ctx)
 		Dwarf_Frame *f;
 		Dwarf_Addr start, stop;
 
-		if (dwarf_cfi_addrframe(b->cfi, pc, &f) < 0)
+		if (dwarf_cfi_addrframe(b->cfi, pc, &f) < 0) {
+			b->misses += pc == lo;
 			break;	/* no usable FDE after all: the end row covers it */
+		}
 		if (dwarf_frame_info(f, &start, &stop, NULL) < 0 || stop <= pc) {
 			free(f);
 			break;
@@ -383,30 +387,15 @@ static int finish(struct builder *b, struct unwind_table **out)
 	return 0;
 }
 
-int unwind_table__build(Elf *elf, struct unwind_table **out)
+/* One build with libdw's CFI c. Returns 0 (and *out) or -errno. */
+static int build_with(Elf *elf, Elf_Scn *scn, const struct unwind_arch *arch,
+		      Dwarf_CFI *cfi, unsigned int *misses, struct unwind_table **out)
 {
-	struct builder b = { .elf = elf };
-	const unsigned char *ident;
-	GElf_Ehdr eh;
-	GElf_Shdr sh;
-	Elf_Scn *scn;
+	struct builder b = { .elf = elf, .arch = arch, .cfi = cfi };
 	int err;
 
-	if (!gelf_getehdr(elf, &eh))
-		return -ENOEXEC;
-	ident = eh.e_ident;
-	if (ident[EI_DATA] != (__BYTE_ORDER == __LITTLE_ENDIAN ? ELFDATA2LSB : ELFDATA2MSB))
-		return -ENOTSUP;
-	b.arch = arch_find(eh.e_machine);
-	if (!b.arch)
-		return -ENOTSUP;
-	scn = find_section(elf, ".eh_frame", &sh);
-	if (!scn || sh.sh_type == SHT_NOBITS || !sh.sh_size)
-		return -ENODATA;
-	b.cfi = dwarf_getcfi_elf(elf);
-	if (!b.cfi)
-		return -ENODATA;
 	err = eh_frame__for_each_fde(elf, scn, add_range, &b);
+	*misses = b.misses;
 	if (err <= 0) {
 		err = err ?: -ENODATA;
 		goto free_all;
@@ -419,7 +408,57 @@ int unwind_table__build(Elf *elf, struct unwind_table **out)
 free_all:
 	free(b.ranges);
 	free(b.raw);
-	dwarf_cfi_end(b.cfi);
+	return err;
+}
+
+int unwind_table__build(Elf *elf, struct unwind_table **out)
+{
+	const struct unwind_arch *arch;
+	const unsigned char *ident;
+	struct unwind_table *t = NULL;
+	unsigned int misses = 0;
+	struct eh_cfi c;
+	GElf_Ehdr eh;
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+	int err;
+
+	if (!gelf_getehdr(elf, &eh))
+		return -ENOEXEC;
+	ident = eh.e_ident;
+	if (ident[EI_DATA] != (__BYTE_ORDER == __LITTLE_ENDIAN ? ELFDATA2LSB : ELFDATA2MSB))
+		return -ENOTSUP;
+	arch = arch_find(eh.e_machine);
+	if (!arch)
+		return -ENOTSUP;
+	scn = find_section(elf, ".eh_frame", &sh);
+	if (!scn || sh.sh_type == SHT_NOBITS || !sh.sh_size)
+		return -ENODATA;
+	err = eh_cfi__open(elf, false, &c);
+	if (!err) {
+		err = build_with(elf, scn, arch, c.cfi, &misses, &t);
+		eh_cfi__close(&c);
+	}
+	/* A corrupt .eh_frame_hdr (unparsable, or a search table that misses
+	 * FDEs .eh_frame has) must not discard an intact .eh_frame. */
+	if ((err == -ENODATA || misses) && eh_cfi__has_hdr(elf) &&
+	    !eh_cfi__open(elf, true, &c)) {
+		struct unwind_table *t2 = NULL;
+		unsigned int misses2 = 0;
+		int err2 = build_with(elf, scn, arch, c.cfi, &misses2, &t2);
+
+		eh_cfi__close(&c);
+		if (!err2 && (err || misses2 < misses)) {
+			unwind_table__free(t);
+			t = t2;
+			t->hdr_ignored = true;
+			err = 0;
+		} else {
+			unwind_table__free(t2);
+		}
+	}
+	if (!err)
+		*out = t;
 	return err;
 }
 
