@@ -541,6 +541,11 @@ void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *row
 	*failed = st.no_table + st.tables_full + st.rows_full + st.open_failures;
 }
 
+size_t tracer__unwind_failures(const struct tracer *tr, struct unwind_failure *out, size_t max)
+{
+	return tr->unwind ? unwind_maps__failures(tr->unwind, out, max) : 0;
+}
+
 unsigned int tracer__nr_links(const struct tracer *tr)
 {
 	return link_set__probes(&tr->links);

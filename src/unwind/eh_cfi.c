@@ -5,20 +5,20 @@
 #include <string.h>
 #include "unwind/eh_cfi.h"
 
-/* The .eh_frame_hdr section's header, or NULL. */
-static Elf_Scn *hdr_section(Elf *elf, GElf_Shdr *sh, size_t *shstrndx)
+Elf_Scn *eh_cfi__section(Elf *elf, const char *name, GElf_Shdr *sh)
 {
 	Elf_Scn *scn = NULL;
+	size_t shstrndx;
 
-	if (elf_getshdrstrndx(elf, shstrndx))
+	if (elf_getshdrstrndx(elf, &shstrndx))
 		return NULL;
 	while ((scn = elf_nextscn(elf, scn))) {
 		const char *n;
 
 		if (!gelf_getshdr(scn, sh))
 			continue;
-		n = elf_strptr(elf, *shstrndx, sh->sh_name);
-		if (n && !strcmp(n, ".eh_frame_hdr"))
+		n = elf_strptr(elf, shstrndx, sh->sh_name);
+		if (n && !strcmp(n, name))
 			return scn;
 	}
 	return NULL;
@@ -27,9 +27,8 @@ static Elf_Scn *hdr_section(Elf *elf, GElf_Shdr *sh, size_t *shstrndx)
 bool eh_cfi__has_hdr(Elf *elf)
 {
 	GElf_Shdr sh;
-	size_t shstrndx;
 
-	return hdr_section(elf, &sh, &shstrndx) != NULL;
+	return eh_cfi__section(elf, ".eh_frame_hdr", &sh) != NULL;
 }
 
 /* A copy of elf's bytes where the header's section name reads "Xeh_frame_hdr". */
@@ -37,11 +36,12 @@ static int copy_without_hdr(Elf *elf, struct eh_cfi *c)
 {
 	GElf_Shdr sh, strsh;
 	size_t shstrndx, size;
-	Elf_Scn *scn = hdr_section(elf, &sh, &shstrndx), *strscn;
+	Elf_Scn *scn = eh_cfi__section(elf, ".eh_frame_hdr", &sh), *strscn = NULL;
 	char *raw = elf_rawfile(elf, &size);
 	uint64_t at;
 
-	strscn = elf_getscn(elf, shstrndx);
+	if (!elf_getshdrstrndx(elf, &shstrndx))
+		strscn = elf_getscn(elf, shstrndx);
 	if (!scn || !raw || !strscn || !gelf_getshdr(strscn, &strsh))
 		return -ENODATA;
 	at = strsh.sh_offset + sh.sh_name;

@@ -22,6 +22,9 @@ struct eh_cfi {
 	void *image;		/* its bytes */
 };
 
+/* The section called name, its header in *sh; NULL when there is none. */
+Elf_Scn *eh_cfi__section(Elf *elf, const char *name, GElf_Shdr *sh);
+
 /* True when elf has an .eh_frame_hdr section (whose search table libdw uses). */
 bool eh_cfi__has_hdr(Elf *elf);
 

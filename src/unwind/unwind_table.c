@@ -246,25 +246,6 @@ static bool covered(const struct builder *b, uint64_t lo, uint64_t hi)
 	return false;
 }
 
-static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *n;
-
-		if (!gelf_getshdr(scn, sh))
-			continue;
-		n = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (n && !strcmp(n, name))
-			return scn;
-	}
-	return NULL;
-}
-
 static int synth(struct builder *b, uint64_t addr, const struct unwind_row *r)
 {
 	b->synthesized++;
@@ -283,12 +264,12 @@ static int add_plt(struct builder *b)
 	struct unwind_row r = { .cfa_rule = CFA_SP, .cfa_off = 8, .ra_off = -8 };
 	struct unwind_row end = { .cfa_rule = CFA_UNSUPPORTED };
 	GElf_Shdr sh, sec;
-	bool ibt = find_section(b->elf, ".plt.sec", &sec) != NULL;
+	bool ibt = eh_cfi__section(b->elf, ".plt.sec", &sec) != NULL;
 	int err = 0;
 
 	if (!b->arch->x86_plt)
 		return 0;
-	if (find_section(b->elf, ".plt", &sh) && sh.sh_size >= 16 &&
+	if (eh_cfi__section(b->elf, ".plt", &sh) && sh.sh_size >= 16 &&
 	    !covered(b, sh.sh_addr, sh.sh_addr + sh.sh_size)) {
 		struct unwind_row plt0a = r, plt0b = r, ent = r;
 
@@ -301,7 +282,7 @@ static int add_plt(struct builder *b)
 		      push_row(b, sh.sh_addr + sh.sh_size, &end, true);
 	}
 	for (size_t i = 0; !err && i < sizeof(jump_only) / sizeof(jump_only[0]); i++) {
-		if (!find_section(b->elf, jump_only[i], &sh) || !sh.sh_size ||
+		if (!eh_cfi__section(b->elf, jump_only[i], &sh) || !sh.sh_size ||
 		    covered(b, sh.sh_addr, sh.sh_addr + sh.sh_size))
 			continue;
 		err = synth(b, sh.sh_addr, &r) ?: push_row(b, sh.sh_addr + sh.sh_size, &end, true);
@@ -431,7 +412,7 @@ int unwind_table__build(Elf *elf, struct unwind_table **out)
 	arch = arch_find(eh.e_machine);
 	if (!arch)
 		return -ENOTSUP;
-	scn = find_section(elf, ".eh_frame", &sh);
+	scn = eh_cfi__section(elf, ".eh_frame", &sh);
 	if (!scn || sh.sh_type == SHT_NOBITS || !sh.sh_size)
 		return -ENODATA;
 	err = eh_cfi__open(elf, false, &c);
