@@ -34,6 +34,8 @@ const volatile __u32 walk_memo = 1;	/* 0: walk every stack (benchmarks) */
 /* Launched command: stop it at each new code mapping until its unwind
  * tables and symbols are loaded (memtrace is its parent). */
 const volatile __u32 stop_on_code_map = 0;
+/* 0 (--no-mmap): mmap's tracepoints only notice new code, account nothing. */
+const volatile __u32 trace_mmap = 1;
 /* Exponential draws with mean 65536 (fixed point 16.16), for sampling. */
 const volatile __u32 exp_draws[SAMPLE_DRAWS] = {};
 
@@ -179,7 +181,7 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	len = page_round(ts->sys.len);
 	/* A fixed mapping replaces whatever was mapped there. */
-	if (ts->sys.flags & MAP_FIXED)
+	if (trace_mmap && (ts->sys.flags & MAP_FIXED))
 		release_range(addr, addr + len);
 	if (!(ts->sys.flags & MAP_ANONYMOUS)) {
 		if (ts->sys.prot & PROT_EXEC) {	/* a new code mapping: dlopen */
@@ -201,7 +203,7 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 		}
 		return 0;
 	}
-	if (ts->sys.skip)
+	if (ts->sys.skip || !trace_mmap)
 		return 0;
 	record_mapping(addr, len, KIND_MMAP);
 	return 0;

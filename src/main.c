@@ -140,6 +140,10 @@ static int report_once(struct session *s, bool final)
 	r->unwind = s->opt.unwind;
 	tracer__unwind_usage(s->tracer, &r->totals.unwind_rows, &r->totals.unwind_rows_max,
 			     &r->totals.unwind_tables, &r->totals.unwind_no_table);
+	r->nr_unwind_failures = tracer__unwind_failures(s->tracer, r->unwind_failures,
+							REPORT_UNWIND_FAILURES);
+	if (r->nr_unwind_failures > REPORT_UNWIND_FAILURES)
+		r->nr_unwind_failures = REPORT_UNWIND_FAILURES;
 	self_metrics(s, r, &self);
 	return pipeline__report(s->pipeline, r, s->syms, &self, t0, final);
 }

@@ -57,7 +57,7 @@ static const struct argp_option opts[] = {
 	{ "probe-at-entry", OPT_ENTRY, NULL, 0, "Probe functions at their first instruction", 1 },
 	{ "sample-bytes", 's', "N", 0, "Sample about one allocation per N bytes (0 = all)", 1 },
 	{ "sample-seed", OPT_SEED, "N", 0, "Seed of the sampling random numbers", 1 },
-	{ "no-symbols", OPT_NO_SYMBOLS, NULL, 0, "Do not symbolize: module, offset and build id only", 2 },
+	{ "no-symbols", OPT_NO_SYMBOLS, NULL, 0, "No symbolization: module, offset, build id only", 2 },
 	{ "debug-dir", OPT_DEBUG_DIR, "DIR", 0, "Separate debug files (default /usr/lib/debug)", 2 },
 	{ "older", 'o', "SECS", 0, "Count only allocations at least SECS old", 3 },
 	{ "save-baseline", OPT_SAVE_BASELINE, "FILE", 0, "Write the final report as a baseline", 3 },

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* collect.c - BPF maps -> struct report. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -325,9 +326,13 @@ struct age_acc {
 	int64_t old_count;	/* x WEIGHT_ONE */
 };
 
+/* A record newer than the report's instant (made while the walk ran) is
+ * the next report's business: never an age below zero. */
 static void age_add(struct age_acc *a, uint64_t ts, uint64_t bytes, uint64_t cnt,
-		    uint64_t cutoff)
+		    uint64_t cutoff, uint64_t now)
 {
+	if (ts > now)
+		return;
 	if (!a->min_ts || ts < a->min_ts)
 		a->min_ts = ts;
 	if (ts <= cutoff) {
@@ -341,6 +346,7 @@ struct age_fold {
 	const struct stack_index *ix;
 	struct age_acc *acc;
 	uint64_t cutoff;
+	uint64_t now;		/* the report's instant */
 	uint64_t n;		/* records walked */
 };
 
@@ -352,16 +358,16 @@ static int fold_alloc(void *arg, __u64 addr, const struct alloc_info *a)
 	(void)addr;
 	f->n++;
 	if (p >= 0)
-		age_add(&f->acc[p], a->ts, a->est_bytes, a->est_count, f->cutoff);
+		age_add(&f->acc[p], a->ts, a->est_bytes, a->est_count, f->cutoff, f->now);
 	return 0;
 }
 
 /* Fold every live allocation (the mapped allocs table, read in place) and
  * mapping (a batch copy of mmaps) into acc. Returns 0 or -errno. */
 static int fold_ages(struct collector *c, const struct stack_index *ix, struct age_acc *acc,
-		     uint64_t cutoff)
+		     uint64_t cutoff, uint64_t now)
 {
-	struct age_fold f = { .ix = ix, .acc = acc, .cutoff = cutoff };
+	struct age_fold f = { .ix = ix, .acc = acc, .cutoff = cutoff, .now = now };
 	void *keys = NULL, *vals = NULL;
 	size_t n = 0;
 	int err;
@@ -380,7 +386,7 @@ static int fold_ages(struct collector *c, const struct stack_index *ix, struct a
 		int64_t p = index_find(ix, m->stack_id, m->kind);
 
 		if (p >= 0)
-			age_add(&acc[p], m->ts, m->len, WEIGHT_ONE, cutoff);
+			age_add(&acc[p], m->ts, m->len, WEIGHT_ONE, cutoff, now);
 	}
 	free(keys);
 	free(vals);
@@ -403,13 +409,17 @@ static int walk_ages(struct collector *c, struct report *r, uint64_t now_ns)
 	err = index_build(&ix, r);
 	if (err)
 		goto free_acc;
-	err = fold_ages(c, &ix, acc, cutoff);
+	err = fold_ages(c, &ix, acc, cutoff, now_ns);
 	if (err)
 		goto free_index;
 	for (size_t i = 0; i < r->nr_stacks; i++) {
 		struct stack_report *s = &r->stacks[i];
 
-		s->oldest_age_s = acc[i].min_ts ? (double)(now_ns - acc[i].min_ts) / 1e9 : -1;
+		/* The aggregates say what is live: a stack they show with
+		 * nothing outstanding has no oldest age, whatever the walk
+		 * (which runs after them) met. min_ts <= now_ns (age_add). */
+		if (acc[i].min_ts && (s->outstanding_allocs > 0 || s->outstanding_bytes > 0))
+			s->oldest_age_s = (double)(now_ns - acc[i].min_ts) / 1e9;
 		if (c->o.older_s > 0) {
 			s->outstanding_bytes = acc[i].old_bytes;
 			s->outstanding_allocs = unweight(acc[i].old_count);
@@ -462,8 +472,11 @@ int collector__read(struct collector *c, uint64_t now_ns, struct report **out)
 			/* sum_alloc_ts is a plain sum over records, count is weighted */
 			double recs = (double)v->outstanding_allocs / WEIGHT_ONE;
 
+			/* allocations newer than now_ns (made during this
+			 * read) must not make the mean negative */
 			if (recs >= 1)
-				s->mean_age_s = ((double)now_ns - (double)v->sum_alloc_ts / recs) / 1e9;
+				s->mean_age_s = fmax(0, ((double)now_ns -
+						 (double)v->sum_alloc_ts / recs) / 1e9);
 		}
 		s->life.peak_bytes = v->peak_bytes;
 		s->life.freed = s->free_calls;

@@ -130,6 +130,16 @@ struct sweep_totals {
 	uint64_t bpf_run_time_ns;	/* the sweep's programs, in the kernel */
 };
 
+/* A binary whose unwind table could not be built (dwarf mode): its stacks
+ * unwind by frame pointer there. */
+struct unwind_failure {
+	char module[256];	/* path as the target maps it */
+	char build_id[41];	/* hex, "" when the file has none */
+	int err;		/* -errno of the build */
+};
+
+#define REPORT_UNWIND_FAILURES	16	/* failures named in a report (all are counted) */
+
 struct report {
 	int pid;
 	char comm[32];
@@ -140,6 +150,9 @@ struct report {
 	enum unwind_mode unwind;
 	struct totals totals;
 	struct proc_view proc;
+	/* the first binaries without a table (totals.unwind_no_table counts all) */
+	struct unwind_failure unwind_failures[REPORT_UNWIND_FAILURES];
+	size_t nr_unwind_failures;
 	size_t nr_stacks;	/* sorted by outstanding_bytes, descending */
 	struct stack_report *stacks;
 	/* verdict (issue 5) */

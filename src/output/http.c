@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "output/http.h"
@@ -249,6 +250,18 @@ free_ai:
 	return err;
 }
 
+/* HTTP_MAX_CONNECTIONS, within half the descriptors this process may open. */
+static unsigned int connection_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 2 < HTTP_MAX_CONNECTIONS)
+		return rl.rlim_cur / 2 > HTTP_PER_IP_CONNECTIONS ? (unsigned int)(rl.rlim_cur / 2) :
+								HTTP_PER_IP_CONNECTIONS;
+	return HTTP_MAX_CONNECTIONS;
+}
+
 struct http_server *http__start(const char *addr, int *err)
 {
 	char host[256], port[8];
@@ -275,7 +288,9 @@ struct http_server *http__start(const char *addr, int *err)
 		flags |= MHD_USE_IPv6;
 	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
 				     MHD_OPTION_LISTEN_SOCKET, fd,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+				     MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+				     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				     (unsigned int)HTTP_PER_IP_CONNECTIONS,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
 				     MHD_OPTION_END);
 	if (!s->daemon) {

@@ -17,8 +17,11 @@
  * The tracer never waits for a client: http__publish() renders everything
  * up front and swaps a reference-counted snapshot under a mutex held only
  * for the swap; responses keep their snapshot alive until sent. Slow or
- * idle clients cost a connection slot (HTTP_MAX_CONNECTIONS, timed out
- * after HTTP_TIMEOUT_S), never tracer time.
+ * idle clients cost a connection slot, never tracer time: the daemon polls
+ * with epoll, so hundreds of idle connections (a request line and nothing
+ * more) never delay a scrape; at most HTTP_PER_IP_CONNECTIONS come from one
+ * address and HTTP_MAX_CONNECTIONS in all (fewer if the descriptor limit
+ * is lower), and a connection with no progress for HTTP_TIMEOUT_S is closed.
  */
 #ifndef MEMTRACE_HTTP_H
 #define MEMTRACE_HTTP_H
@@ -27,8 +30,9 @@
 #include "common/report.h"
 
 #define HTTP_DEFAULT_HOST	"127.0.0.1"
-#define HTTP_MAX_CONNECTIONS	64
-#define HTTP_TIMEOUT_S		10
+#define HTTP_MAX_CONNECTIONS	1024
+#define HTTP_PER_IP_CONNECTIONS	256
+#define HTTP_TIMEOUT_S		5
 
 struct http_server;
 

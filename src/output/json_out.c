@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include "output/json_out.h"
 
 static const char *const drop_names[DROP_MAX] = {
@@ -87,6 +88,25 @@ static json_object *stack_obj(const struct report *r, const struct stack_report 
 	return o;
 }
 
+/* [{"module", "build_id", "error"}] of the binaries without an unwind table. */
+static json_object *unwind_failures_array(const struct report *r)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < r->nr_unwind_failures; i++) {
+		const struct unwind_failure *f = &r->unwind_failures[i];
+		json_object *o = json_object_new_object();
+
+		if (!o)
+			break;
+		json_object_object_add(o, "module", json_object_new_string(f->module));
+		json_object_object_add(o, "build_id", str_or_null(f->build_id[0] ? f->build_id : NULL));
+		json_object_object_add(o, "error", json_object_new_string(strerror(-f->err)));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 json_object *json_report__build(const struct report *r, int top, json_stack_hook hook)
 {
 	json_object *o = json_object_new_object();
@@ -130,6 +150,7 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 	json_object_object_add(t, "unwind_rows_max", json_object_new_int64((int64_t)r->totals.unwind_rows_max));
 	json_object_object_add(t, "unwind_tables", json_object_new_int64((int64_t)r->totals.unwind_tables));
 	json_object_object_add(t, "unwind_no_table", json_object_new_int64((int64_t)r->totals.unwind_no_table));
+	json_object_object_add(t, "unwind_table_failures", unwind_failures_array(r));
 	for (int i = 0; i < DROP_MAX; i++)
 		json_object_object_add(d, drop_names[i], json_object_new_int64((int64_t)r->totals.drops[i]));
 	json_object_object_add(t, "drops", d);

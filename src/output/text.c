@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include "output/collapsed.h"
 #include "output/text.h"
 
@@ -99,6 +100,10 @@ int text_report__write(const struct report *r, int top, FILE *out)
 			" rows of %" PRIu64 "), %" PRIu64 " without; %" PRIu64
 			" frames by frame pointer\n", t->unwind_tables, t->unwind_rows,
 			t->unwind_rows_max, t->unwind_no_table, t->fp_fallback_frames);
+	for (size_t i = 0; i < r->nr_unwind_failures; i++)
+		fprintf(out, "  no unwind table for %s%s%s: %s\n", r->unwind_failures[i].module,
+			r->unwind_failures[i].build_id[0] ? " build-id " : "",
+			r->unwind_failures[i].build_id, strerror(-r->unwind_failures[i].err));
 	for (size_t i = 0; i < r->nr_stacks && shown < n; i++) {
 		if (r->stacks[i].outstanding_bytes <= 0)
 			continue;	/* freed or churned away: no outstanding memory */

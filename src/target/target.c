@@ -136,6 +136,8 @@ int target__open_pid(struct target *t, pid_t pid)
 
 	target_init(t);
 	t->pid = pid;
+	if (pid == getpid())	/* its probes would fire on its own reads */
+		return -ELOOP;
 	if (kill(pid, 0) && errno == ESRCH)
 		return -ESRCH;
 	err = read_stat(pid, &state, &flags);
@@ -569,6 +571,7 @@ const char *target__strerror(int err)
 	case -ENODATA: return "no allocator found (no module defines malloc and free)";
 	case -EACCES: return "permission denied";
 	case -ENOEXEC: return "not an executable";
+	case -ELOOP: return "is memtrace itself";
 	default: return strerror(-err);
 	}
 }

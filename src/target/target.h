@@ -33,7 +33,7 @@ struct target {
  * maps an allocator (a module defining malloc and free: the executable if it
  * does, else a preloaded or linked allocator library, else libc). On error
  * prints nothing and returns -ESRCH (no such process), -ECHILD (a zombie),
- * -EPERM, -EINVAL
+ * -ELOOP (memtrace's own pid), -EPERM, -EINVAL
  * (kernel thread), or -ENODATA (no allocator); *t is then released.
  */
 int target__open_pid(struct target *t, pid_t pid);

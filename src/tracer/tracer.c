@@ -194,9 +194,10 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 		bpf_map__set_max_entries(skel->maps.unwind_tables, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_modules, 1);
 	}
+	/* mmap's tracepoints stay without --no-mmap's accounting: they also
+	 * say where new code is mapped (libc in a launched command, dlopen) */
+	skel->rodata->trace_mmap = cfg->trace_mmap;
 	if (!cfg->trace_mmap) {
-		bpf_program__set_autoload(skel->progs.mmap_enter, false);
-		bpf_program__set_autoload(skel->progs.mmap_exit, false);
 		bpf_program__set_autoload(skel->progs.munmap_enter, false);
 		bpf_program__set_autoload(skel->progs.munmap_exit, false);
 		bpf_program__set_autoload(skel->progs.mremap_enter, false);
@@ -441,6 +442,7 @@ static int attach_syscalls(struct tracer *tr)
 		tr->skel->progs.munmap_enter, tr->skel->progs.munmap_exit,
 		tr->skel->progs.mremap_enter, tr->skel->progs.mremap_exit,
 	};
+	size_t n = tr->cfg.trace_mmap ? sizeof(tps) / sizeof(tps[0]) : 2;	/* mmap's pair */
 	int err = ensure_tracefs();
 
 	if (err) {
@@ -448,7 +450,7 @@ static int attach_syscalls(struct tracer *tr)
 			strerror(-err));
 		return err;
 	}
-	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		err = link_set__add_link(&tr->links,
 				bpf_program__attach_tracepoint(progs[i], "syscalls", tps[i]), 1);
 		if (err) {
@@ -484,7 +486,7 @@ int tracer__attach(struct tracer *tr, const struct target *t)
 		}
 	}
 	err = attach_fns(tr, t);
-	if (!err && tr->cfg.trace_mmap)
+	if (!err)
 		err = attach_syscalls(tr);
 	if (!err) {
 		tr->rb = ring_buffer__new(bpf_map__fd(tr->skel->maps.notify), on_notify, tr, NULL);
@@ -539,6 +541,11 @@ void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *row
 	*rows_max = st.rows_max;
 	*tables = st.tables;
 	*failed = st.no_table + st.tables_full + st.rows_full + st.open_failures;
+}
+
+size_t tracer__unwind_failures(const struct tracer *tr, struct unwind_failure *out, size_t max)
+{
+	return tr->unwind ? unwind_maps__failures(tr->unwind, out, max) : 0;
 }
 
 unsigned int tracer__nr_links(const struct tracer *tr)

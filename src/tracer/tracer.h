@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "common/report.h"
 #include "target/target.h"
 
 struct tracer_config {
@@ -73,9 +74,14 @@ int tracer__refresh_unwind(struct tracer *tr);
 void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *rows_max,
 			  uint64_t *tables, uint64_t *failed);
 
+/* The binaries that got no unwind table, named (see unwind_maps__failures()):
+ * the first max into out; returns how many there are (0 in fp mode). */
+size_t tracer__unwind_failures(const struct tracer *tr, struct unwind_failure *out, size_t max);
+
 /* Number of probes attached (uprobes and tracepoints, however linked),
  * and the records a map holds at most, by name: its max entries (for
- * "allocs", whose entries are buckets, its slots: 1.25 x --max-allocs). */
+ * "allocs", whose entries are buckets, its slots: 1.25 x --max-allocs
+ * rounded up to whole buckets of ALLOC_WAYS). */
 unsigned int tracer__nr_links(const struct tracer *tr);
 uint64_t tracer__map_max(const struct tracer *tr, const char *name);
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <limits.h>
 #include "target/procmaps.h"
+#include "unwind/eh_cfi.h"
 #include "unwind/unwind_maps.h"
 #include "common/util.h"
 #include "unwind/unwind_table.h"
@@ -35,7 +36,7 @@ struct binary {
 	} loads[MAX_LOADS];
 };
 
-/* Names of a binary: "b:<build-id>" and "f:<dev>:<ino>:<size>:<mtime>". */
+/* Names of a binary: "b:<build-id>:<check>" and "f:<dev>:<ino>:<size>:<mtime>". */
 struct alias {
 	char key[96];
 	size_t bin;		/* index in bins */
@@ -51,6 +52,8 @@ struct unwind_maps {
 	size_t nr_aliases, cap_aliases;
 	int *pids;
 	size_t nr_pids, cap_pids;
+	struct unwind_failure *failures;	/* binaries without a table */
+	size_t nr_failures, cap_failures;
 	uint32_t gen;			/* last unwind_modules.gen given out */
 	struct unwind_maps_stats st;
 };
@@ -183,12 +186,66 @@ free_table:
 	return err;
 }
 
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ULL;
+	return h;
+}
+
 /*
- * The binary behind fd, as an index in u->bins: from the file identity
- * cache, else by build-id, else newly read (table built and loaded).
- * Returns 0, -ENOEXEC (not ELF), -ENOMEM or -errno of fstat.
+ * What a table is built from, beyond the build id: the PT_LOAD headers
+ * (they place the rows) and the .eh_frame bytes. Two files with one build
+ * id share a table only when these agree: a copy with the same build id
+ * but other headers (corrupt, edited) never gets or gives another's table.
  */
-static int get_binary(struct unwind_maps *u, int fd, size_t *out)
+static uint64_t table_check(Elf *elf)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	Elf_Data *d;
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	GElf_Phdr ph;
+	size_t nph;
+
+	if (!elf_getphdrnum(elf, &nph))
+		for (size_t i = 0; i < nph; i++)
+			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD)
+				h = fnv(h, &ph, sizeof(ph));
+	scn = eh_cfi__section(elf, ".eh_frame", &sh);
+	if (!scn)
+		return fnv(h, "-", 1);
+	h = fnv(h, &sh.sh_addr, sizeof(sh.sh_addr));
+	d = elf_rawdata(scn, NULL);
+	return d && d->d_buf ? fnv(h, d->d_buf, d->d_size) : fnv(h, "?", 1);
+}
+
+/* Remember a binary that got no table: named in reports, counted once. */
+static int note_failure(struct unwind_maps *u, const char *path, const char *bkey, int err)
+{
+	struct unwind_failure *f;
+
+	if (array__grow((void **)&u->failures, &u->cap_failures, u->nr_failures + 1,
+			sizeof(*u->failures), 8))
+		return -ENOMEM;
+	f = &u->failures[u->nr_failures++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->module, sizeof(f->module), "%s", path);
+	if (bkey[0])	/* "b:<hex>:<check>" */
+		snprintf(f->build_id, sizeof(f->build_id), "%.*s",
+			 (int)strcspn(bkey + 2, ":"), bkey + 2);
+	f->err = err;
+	return 0;
+}
+
+/*
+ * The binary behind fd (mapped as path), as an index in u->bins: from the
+ * file identity cache, else by build id and check, else newly read (table
+ * built and loaded). A binary whose table cannot be built is named by its
+ * file identity only: it never stands for another file with the same
+ * build id. Returns 0, -ENOEXEC (not ELF), -ENOMEM or -errno of fstat.
+ */
+static int get_binary(struct unwind_maps *u, int fd, const char *path, size_t *out)
 {
 	char fkey[96], bkey[96] = "";
 	struct binary *b;
@@ -222,6 +279,7 @@ static int get_binary(struct unwind_maps *u, int fd, size_t *out)
 
 		for (ssize_t i = 0; i < len; i++)
 			p += sprintf(p, "%02x", ((const unsigned char *)id)[i]);
+		sprintf(p, ":%016" PRIx64, table_check(elf));
 		b = find_alias(u, bkey);
 		if (b) {	/* same binary, other file (container, copy) */
 			u->st.shared++;
@@ -248,7 +306,9 @@ static int get_binary(struct unwind_maps *u, int fd, size_t *out)
 	b->table = load_table(u, elf, &b->base);
 	/* on failure the table stays loaded, unnamed: harmless */
 	err = add_alias(u, fkey, u->nr_bins);
-	if (!err && bkey[0])
+	if (!err && b->table < 0)
+		err = note_failure(u, path, bkey, b->table);
+	else if (!err && bkey[0])
 		err = add_alias(u, bkey, u->nr_bins);
 	if (!err)
 		*out = u->nr_bins++;
@@ -303,7 +363,7 @@ static int add_mapping(struct unwind_maps *u, int pid, struct unwind_modules *mo
 		u->st.open_failures++;
 		return 0;
 	}
-	err = get_binary(u, fd, &bin);
+	err = get_binary(u, fd, e->path, &bin);
 	close(fd);
 	if (err == -ENOMEM)
 		return err;
@@ -399,10 +459,18 @@ void unwind_maps__stats(const struct unwind_maps *u, struct unwind_maps_stats *s
 	st->bytes = st->rows_used * sizeof(struct unwind_row);
 }
 
+size_t unwind_maps__failures(const struct unwind_maps *u, struct unwind_failure *out, size_t max)
+{
+	for (size_t i = 0; i < u->nr_failures && i < max; i++)
+		out[i] = u->failures[i];
+	return u->nr_failures;
+}
+
 void unwind_maps__free(struct unwind_maps *u)
 {
 	if (!u)
 		return;
+	free(u->failures);
 	if (u->rows_mem)
 		munmap(u->rows_mem, u->rows_mem_len);
 	free(u->pids);

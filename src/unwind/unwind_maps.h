@@ -4,9 +4,12 @@
  * for traced processes.
  *
  * For a pid: every executable file mapping in /proc/PID/maps becomes a
- * module (start, end, bias, table). Each distinct binary (by build-id, else
- * by file identity) gets its table built once (unwind_table.c) and its rows
- * appended to the one global rows array, so processes share libc's rows.
+ * module (start, end, bias, table). Each distinct binary (by build-id plus
+ * a check of what the table is built from: PT_LOAD headers and .eh_frame
+ * bytes; else by file identity) gets its table built once (unwind_table.c)
+ * and its rows appended to the one global rows array, so processes share
+ * libc's rows. A failed build names only its own file: it never replaces
+ * or blocks the table of another file with the same build id.
  * Rows are never freed: the arrays only grow until the tracer exits.
  *
  * What does not fit is counted, never fatal: a binary whose table does not
@@ -26,14 +29,16 @@
  *
  * Not thread safe: one caller at a time.
  *
- * Stage unwind: .eh_frame parsing (eh_frame.h), unwind tables
+ * Stage unwind: .eh_frame parsing (eh_frame.h, eh_cfi.h), unwind tables
  * (unwind_table.h) and the per-process BPF maps the walker reads (this
  * file). May call: common, target.
  */
 #ifndef MEMTRACE_UNWIND_MAPS_H
 #define MEMTRACE_UNWIND_MAPS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include "common/report.h"
 
 struct bpf_map;
 struct unwind_maps;
@@ -79,6 +84,13 @@ int unwind_maps__remove_pid(struct unwind_maps *u, int pid);
 
 /* Copy the counters into *st. Cannot fail. */
 void unwind_maps__stats(const struct unwind_maps *u, struct unwind_maps_stats *st);
+
+/*
+ * The binaries whose table could not be built (no or corrupt CFI, maps
+ * full), one entry per binary, in the order met: copies the first max into
+ * out and returns how many there are. Cannot fail.
+ */
+size_t unwind_maps__failures(const struct unwind_maps *u, struct unwind_failure *out, size_t max);
 
 /* Unmap and free; the BPF maps keep their contents. NULL is fine. */
 void unwind_maps__free(struct unwind_maps *u);

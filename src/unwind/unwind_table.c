@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "unwind/eh_cfi.h"
 #include "unwind/eh_frame.h"
 #include "unwind/unwind_table.h"
 #include "common/util.h"
@@ -66,6 +67,7 @@ struct builder {
 	struct range *ranges;
 	size_t nr_ranges, cap_ranges;
 	unsigned int fdes, unsupported, plt_rows, synthesized;
+	unsigned int misses;	/* FDEs libdw found no CFI for at their start */
 };
 
 
@@ -214,8 +216,10 @@ static int add_range(uint64_t lo, uint64_t hi, void *ctx)
 		Dwarf_Frame *f;
 		Dwarf_Addr start, stop;
 
-		if (dwarf_cfi_addrframe(b->cfi, pc, &f) < 0)
+		if (dwarf_cfi_addrframe(b->cfi, pc, &f) < 0) {
+			b->misses += pc == lo;
 			break;	/* no usable FDE after all: the end row covers it */
+		}
 		if (dwarf_frame_info(f, &start, &stop, NULL) < 0 || stop <= pc) {
 			free(f);
 			break;
@@ -242,25 +246,6 @@ static bool covered(const struct builder *b, uint64_t lo, uint64_t hi)
 	return false;
 }
 
-static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *n;
-
-		if (!gelf_getshdr(scn, sh))
-			continue;
-		n = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (n && !strcmp(n, name))
-			return scn;
-	}
-	return NULL;
-}
-
 static int synth(struct builder *b, uint64_t addr, const struct unwind_row *r)
 {
 	b->synthesized++;
@@ -279,12 +264,12 @@ static int add_plt(struct builder *b)
 	struct unwind_row r = { .cfa_rule = CFA_SP, .cfa_off = 8, .ra_off = -8 };
 	struct unwind_row end = { .cfa_rule = CFA_UNSUPPORTED };
 	GElf_Shdr sh, sec;
-	bool ibt = find_section(b->elf, ".plt.sec", &sec) != NULL;
+	bool ibt = eh_cfi__section(b->elf, ".plt.sec", &sec) != NULL;
 	int err = 0;
 
 	if (!b->arch->x86_plt)
 		return 0;
-	if (find_section(b->elf, ".plt", &sh) && sh.sh_size >= 16 &&
+	if (eh_cfi__section(b->elf, ".plt", &sh) && sh.sh_size >= 16 &&
 	    !covered(b, sh.sh_addr, sh.sh_addr + sh.sh_size)) {
 		struct unwind_row plt0a = r, plt0b = r, ent = r;
 
@@ -297,7 +282,7 @@ static int add_plt(struct builder *b)
 		      push_row(b, sh.sh_addr + sh.sh_size, &end, true);
 	}
 	for (size_t i = 0; !err && i < sizeof(jump_only) / sizeof(jump_only[0]); i++) {
-		if (!find_section(b->elf, jump_only[i], &sh) || !sh.sh_size ||
+		if (!eh_cfi__section(b->elf, jump_only[i], &sh) || !sh.sh_size ||
 		    covered(b, sh.sh_addr, sh.sh_addr + sh.sh_size))
 			continue;
 		err = synth(b, sh.sh_addr, &r) ?: push_row(b, sh.sh_addr + sh.sh_size, &end, true);
@@ -383,30 +368,15 @@ static int finish(struct builder *b, struct unwind_table **out)
 	return 0;
 }
 
-int unwind_table__build(Elf *elf, struct unwind_table **out)
+/* One build with libdw's CFI c. Returns 0 (and *out) or -errno. */
+static int build_with(Elf *elf, Elf_Scn *scn, const struct unwind_arch *arch,
+		      Dwarf_CFI *cfi, unsigned int *misses, struct unwind_table **out)
 {
-	struct builder b = { .elf = elf };
-	const unsigned char *ident;
-	GElf_Ehdr eh;
-	GElf_Shdr sh;
-	Elf_Scn *scn;
+	struct builder b = { .elf = elf, .arch = arch, .cfi = cfi };
 	int err;
 
-	if (!gelf_getehdr(elf, &eh))
-		return -ENOEXEC;
-	ident = eh.e_ident;
-	if (ident[EI_DATA] != (__BYTE_ORDER == __LITTLE_ENDIAN ? ELFDATA2LSB : ELFDATA2MSB))
-		return -ENOTSUP;
-	b.arch = arch_find(eh.e_machine);
-	if (!b.arch)
-		return -ENOTSUP;
-	scn = find_section(elf, ".eh_frame", &sh);
-	if (!scn || sh.sh_type == SHT_NOBITS || !sh.sh_size)
-		return -ENODATA;
-	b.cfi = dwarf_getcfi_elf(elf);
-	if (!b.cfi)
-		return -ENODATA;
 	err = eh_frame__for_each_fde(elf, scn, add_range, &b);
+	*misses = b.misses;
 	if (err <= 0) {
 		err = err ?: -ENODATA;
 		goto free_all;
@@ -419,7 +389,57 @@ int unwind_table__build(Elf *elf, struct unwind_table **out)
 free_all:
 	free(b.ranges);
 	free(b.raw);
-	dwarf_cfi_end(b.cfi);
+	return err;
+}
+
+int unwind_table__build(Elf *elf, struct unwind_table **out)
+{
+	const struct unwind_arch *arch;
+	const unsigned char *ident;
+	struct unwind_table *t = NULL;
+	unsigned int misses = 0;
+	struct eh_cfi c;
+	GElf_Ehdr eh;
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+	int err;
+
+	if (!gelf_getehdr(elf, &eh))
+		return -ENOEXEC;
+	ident = eh.e_ident;
+	if (ident[EI_DATA] != (__BYTE_ORDER == __LITTLE_ENDIAN ? ELFDATA2LSB : ELFDATA2MSB))
+		return -ENOTSUP;
+	arch = arch_find(eh.e_machine);
+	if (!arch)
+		return -ENOTSUP;
+	scn = eh_cfi__section(elf, ".eh_frame", &sh);
+	if (!scn || sh.sh_type == SHT_NOBITS || !sh.sh_size)
+		return -ENODATA;
+	err = eh_cfi__open(elf, false, &c);
+	if (!err) {
+		err = build_with(elf, scn, arch, c.cfi, &misses, &t);
+		eh_cfi__close(&c);
+	}
+	/* A corrupt .eh_frame_hdr (unparsable, or a search table that misses
+	 * FDEs .eh_frame has) must not discard an intact .eh_frame. */
+	if ((err == -ENODATA || misses) && eh_cfi__has_hdr(elf) &&
+	    !eh_cfi__open(elf, true, &c)) {
+		struct unwind_table *t2 = NULL;
+		unsigned int misses2 = 0;
+		int err2 = build_with(elf, scn, arch, c.cfi, &misses2, &t2);
+
+		eh_cfi__close(&c);
+		if (!err2 && (err || misses2 < misses)) {
+			unwind_table__free(t);
+			t = t2;
+			t->hdr_ignored = true;
+			err = 0;
+		} else {
+			unwind_table__free(t2);
+		}
+	}
+	if (!err)
+		*out = t;
 	return err;
 }
 

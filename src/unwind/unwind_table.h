@@ -16,6 +16,7 @@
 #define MEMTRACE_UNWIND_TABLE_H
 
 #include <gelf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "bpf/memtrace.h"
@@ -28,6 +29,7 @@ struct unwind_table {
 	unsigned int unsupported;	/* rows from rules the walker cannot evaluate */
 	unsigned int plt_rows;		/* CFA_PLT rows */
 	unsigned int synthesized;	/* rows made up for PLT sections without CFI */
+	bool hdr_ignored;		/* built from .eh_frame alone: .eh_frame_hdr was corrupt */
 };
 
 /*
@@ -36,7 +38,10 @@ struct unwind_table {
  * -errno with *out untouched: -ENODATA when the file has no .eh_frame or
  * no FDE in it, -ENOTSUP for an architecture without a register map or a
  * byte order other than the host's, -E2BIG when the code spans more than
- * 4 GiB, -EINVAL for malformed CFI, -ENOMEM.
+ * 4 GiB, -EINVAL for malformed CFI, -ENOMEM. A corrupt .eh_frame_hdr
+ * (libdw cannot parse it, or its search table misses FDEs) never discards
+ * an intact .eh_frame: the table is then built from .eh_frame alone
+ * (hdr_ignored).
  */
 int unwind_table__build(Elf *elf, struct unwind_table **out);
 

@@ -118,6 +118,35 @@ def test_pid_and_command_both():
     assert t.alive()
 
 
+def test_own_pid():
+    """memtrace cannot trace itself: its probes would fire on its own
+    allocations while it reads its maps."""
+    w = lib.ProbeWatch()
+    m = lib.Memtrace("-f", "json", prefix=("sh", "-c", 'exec "$0" "$@" -p $$'))
+    rc = m.wait()
+    err = m.stderr_lines()
+    assert rc == 1, f"exit status {rc}, want 1; stderr:\n{m.err.text()}"
+    assert len(err) == 1 and re.search(r"^memtrace: pid \d+: .*memtrace itself", err[0]), err
+    assert not m.reports(), "a report was written"
+    w.assert_clean(mine=[m.pid])
+
+
+def test_help_has_no_stray_lines():
+    """--help: option lines follow each other; no blank line inside a group
+    (a description exactly as wide as the column used to wrap into one),
+    no line ending in spaces."""
+    m = lib.Memtrace("--help")
+    assert m.wait() == 0, m.err.text()
+    lines = m.out.text().splitlines()
+    assert lines, "no help"
+    for i, ln in enumerate(lines):
+        assert ln == ln.rstrip(), f"help line {i + 1} ends in spaces: {ln!r}"
+    first = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("-d, --duration"))
+    last = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("-?, --help"))
+    for i in range(first, last):
+        assert lines[i].strip(), f"blank help line {i + 1} after {lines[i - 1].strip()!r}"
+
+
 def test_nothing_to_trace():
     refused(["-f", "json"], r"^memtrace: .*nothing to trace", status=2, one_line=False)
 

@@ -56,6 +56,20 @@ def test_threads_full_chain_dwarf():
     assert t["dropped_events"] == 0, t
 
 
+def test_no_mmap_launch_keeps_libc_table():
+    """--no-mmap in launch mode: libc is mapped after exec by the loader and
+    learned from the mmap notification, which --no-mmap must not turn off:
+    the stacks still run through libc to _start, and no mmap is counted."""
+    rep = run_json(["--no-mmap", "--", lib.target_path("unwind_chain"), "4", "16"], stdin=b"g")
+    mallocs = chain_stacks(rep, "malloc")
+    assert set(mallocs) == {tuple(THREAD_CHAIN), tuple(MAIN_CHAIN)}, list(mallocs)
+    for s in mallocs.values():
+        assert not s["unwind_error"] and not s["truncated"], s
+    assert not [s for s in rep["stacks"] if s["kind"] in ("mmap", "mremap")], rep["stacks"]
+    t = rep["totals"]
+    assert t["unwind_tables"] >= 3 and t["unwind_no_table"] == 0, t
+
+
 def test_fp_mode_loses_frames():
     """The same program with --unwind fp cannot walk through frames that
     keep no frame pointer: the chain is not whole (this is what dwarf

@@ -406,6 +406,52 @@ static void test_known_ages(void **state)
 	close_maps(&m);
 }
 
+/*
+ * Records newer than the report's instant (made while the walk ran, after
+ * the aggregates were read) and records of a stack the aggregates show
+ * with nothing outstanding: never an age below zero (no unsigned wrap to
+ * 584 years), and no oldest age where nothing is outstanding.
+ */
+static void test_ages_after_now(void **state)
+{
+	struct agg_val gone = { .alloc_calls = WEIGHT_ONE, .free_calls = WEIGHT_ONE,
+				.alloc_bytes = 64, .free_bytes = 64 };
+	struct agg_val ahead = { .outstanding_bytes = 10, .outstanding_allocs = WEIGHT_ONE,
+				 .sum_alloc_ts = NOW + 3 * SEC_NS };
+	struct collect_maps m;
+	struct report *r;
+
+	(void)state;
+	assert_int_equal(create_maps(&m, 1 << 10, 64, 64), 0);
+	put_live_agg(m.aggs, 7, KIND_MALLOC);
+	put_weighted(m.allocs, 0x700, 7, KIND_MALLOC, NOW + 2 * SEC_NS, 10, WEIGHT_ONE);
+	put_live_agg(m.aggs, 8, KIND_MALLOC);
+	put_weighted(m.allocs, 0x800, 8, KIND_MALLOC, NOW - 3 * SEC_NS, 10, WEIGHT_ONE);
+	put_weighted(m.allocs, 0x801, 8, KIND_MALLOC, NOW + 1, 10, WEIGHT_ONE);
+	put_mmap(m.mmaps, 0x9000, 8, KIND_MALLOC, NOW + SEC_NS, 4096);
+	assert_int_equal(agg_table__put(m.aggs, 9, KIND_MALLOC, &gone), 0);
+	put_weighted(m.allocs, 0x900, 9, KIND_MALLOC, NOW - 5 * SEC_NS, 64, WEIGHT_ONE);
+	assert_int_equal(agg_table__put(m.aggs, 10, KIND_MALLOC, &ahead), 0);
+	put_weighted(m.allocs, 0xa00, 10, KIND_MALLOC, NOW - SEC_NS, 10, WEIGHT_ONE);
+	for (double older = 0; older <= 2; older += 2) {
+		r = read_ages(&m, older);
+		assert_true(find(r, 7, KIND_MALLOC)->oldest_age_s == -1.0);
+		assert_true(find(r, 8, KIND_MALLOC)->oldest_age_s == 3.0);
+		assert_true(find(r, 9, KIND_MALLOC)->oldest_age_s == -1.0);
+		assert_true(find(r, 10, KIND_MALLOC)->oldest_age_s == 1.0);
+		assert_true(find(r, 10, KIND_MALLOC)->mean_age_s >= 0);
+		if (older > 0) {	/* only the 3 s old record of stack 8 */
+			assert_int_equal(find(r, 7, KIND_MALLOC)->outstanding_bytes, 0);
+			assert_int_equal(find(r, 8, KIND_MALLOC)->outstanding_bytes, 10);
+		}
+		for (size_t i = 0; i < r->nr_stacks; i++)
+			assert_true(r->stacks[i].oldest_age_s >= 0 ||
+				    r->stacks[i].oldest_age_s == -1.0);
+		report__free(r);
+	}
+	close_maps(&m);
+}
+
 /* The reference fold of test_random_ages: what a pair's ages must be. */
 struct ref_age {
 	uint64_t min_ts;
@@ -524,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_bad_allocs),
 		cmocka_unit_test(test_known_ages),
 		cmocka_unit_test(test_random_ages),
+		cmocka_unit_test(test_ages_after_now),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -294,6 +294,54 @@ static void test_publish_never_waits(void **state)
 	http__stop(s);
 }
 
+/* Readable (data, EOF or reset) within ms: the server closed it or wrote. */
+static bool closed_by_server(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/*
+ * 200 clients that send a request line and nothing more (slowloris) must
+ * not keep a scrape waiting: it is answered while all 200 are still open
+ * (none timed out to make room), and each incomplete request is then
+ * closed by the server's timeout.
+ */
+static void test_idle_connections(void **state)
+{
+	enum { IDLE = 200 };
+	struct http_server *s = start("127.0.0.1:0");
+	int port = http__port(s), idle[IDLE];
+	struct http_reply rep;
+	char req[128];
+	double t0;
+	(void)state;
+
+	publish_fixture(s);
+	snprintf(req, sizeof(req), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+		 "Connection: close\r\n\r\n", port);
+	for (int i = 0; i < IDLE; i++) {
+		idle[i] = connect_loopback(port);
+		assert_true(idle[i] >= 0);
+		assert_int_equal(write(idle[i], "GET /metrics HTTP/1.1\r\n", 23), 23);
+	}
+	t0 = now_s();
+	assert_int_equal(http_raw(port, req, &rep, HTTP_TIMEOUT_S), 0);
+	print_message("/metrics with %d idle connections open: %.0f ms\n", IDLE,
+		      (now_s() - t0) * 1e3);
+	assert_int_equal(rep.status, 200);
+	assert_non_null(strstr(rep.body, "memtrace_outstanding_bytes"));
+	http_reply_free(&rep);
+	for (int i = 0; i < IDLE; i++)	/* still open: the scrape did not wait for them */
+		assert_false(closed_by_server(idle[i], 0));
+	for (int i = 0; i < IDLE; i++) {	/* the timeout ends them all */
+		assert_true(closed_by_server(idle[i], 3 * HTTP_TIMEOUT_S * 1000));
+		close(idle[i]);
+	}
+	http__stop(s);
+}
+
 struct publisher {
 	struct http_server *s;
 	volatile int stop;
@@ -520,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_publish_never_waits),
 		cmocka_unit_test(test_concurrent_publish_and_get),
 		cmocka_unit_test(test_prometheus_scrapes),
+		cmocka_unit_test(test_idle_connections),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -13,10 +13,12 @@
 #include <bpf/libbpf.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "unwind/unwind_maps.h"
@@ -291,6 +293,68 @@ static void test_tables_shared_between_pids(void **state)
 	assert_int_equal(unwind_maps__add_pid(c->u, pid), -ESRCH);
 }
 
+/*
+ * A copy of libc with libc's build id but no section headers (so no
+ * .eh_frame to build from), mapped executable below everything else, is
+ * met first: its failed build must not stand for libc's build id. The real
+ * libc keeps its table and the copy's failure is named, once.
+ */
+static void test_poisoned_build_id(void **state)
+{
+	struct ctx *c = need(state);
+	void *libc_malloc = dlsym(RTLD_DEFAULT, "malloc");
+	char dir[] = "/tmp/memtrace-poison-XXXXXX", path[128], cmd[384];
+	struct unwind_failure f[4];
+	struct unwind_maps_stats st;
+	struct unwind_modules m;
+	static const unsigned char zero[8];
+	Dl_info di;
+	size_t len;
+	void *map;
+	FILE *fp;
+	int fd;
+
+	assert_true(dladdr(libc_malloc, &di));
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/libc-copy.so", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s %s", di.dli_fname, path);
+	assert_int_equal(system(cmd), 0);
+	fp = fopen(path, "r+");	/* ELF64: e_shoff at 0x28, e_shnum and e_shstrndx at 0x3c */
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0x28, SEEK_SET), 0);
+	assert_int_equal(fwrite(zero, 1, 8, fp), 8);
+	assert_int_equal(fseek(fp, 0x3c, SEEK_SET), 0);
+	assert_int_equal(fwrite(zero, 1, 4, fp), 4);
+	fclose(fp);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	len = 1 << 20;
+	map = mmap((void *)0x10000000, len, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	assert_true(map != MAP_FAILED);
+	assert_true((uintptr_t)map < (uintptr_t)libc_malloc);
+
+	assert_true(unwind_maps__add_pid(c->u, getpid()) >= 4);
+	get_modules(c, getpid(), &m);
+	assert_int_equal(module_of(&m, (uint64_t)map)->table, (__u32)-1);
+	check_pc(c, &m, (uint64_t)libc_malloc + 8, di.dli_fname);	/* libc kept its table */
+	unwind_maps__stats(c->u, &st);
+	assert_true(st.tables >= 3);
+	assert_int_equal(unwind_maps__failures(c->u, f, 4), 1);
+	assert_string_equal(f[0].module, path);
+	assert_int_equal(strlen(f[0].build_id), 40);
+	assert_true(f[0].err < 0);
+	/* again: the failure is not counted twice, libc still has its table */
+	assert_true(unwind_maps__add_pid(c->u, getpid()) >= 4);
+	assert_int_equal(unwind_maps__failures(c->u, f, 4), 1);
+	get_modules(c, getpid(), &m);
+	check_pc(c, &m, (uint64_t)libc_malloc + 8, di.dli_fname);
+
+	munmap(map, len);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_rows_full_is_counted(void **state)
 {
 	struct ctx *c = need(state);
@@ -376,6 +440,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_self_modules_and_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_is_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tables_shared_between_pids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poisoned_build_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_full_is_counted, setup_tiny_rows, teardown),
 		cmocka_unit_test_setup_teardown(test_tables_full_is_counted, setup_one_table, teardown),
 		cmocka_unit_test_setup_teardown(test_modules_map_full, setup_one_pid, teardown),

@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -608,6 +609,101 @@ static void test_errors(void **state)
 	assert_ptr_equal(t, (void *)1);		/* untouched on failure */
 }
 
+/* Offset and size in the file of section name of path, or -1. */
+static long section_at(const char *path, const char *name, size_t *size)
+{
+	int fd = open(path, O_RDONLY);
+	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	long off = -1;
+	GElf_Shdr sh;
+
+	if (elf && !elf_getshdrstrndx(elf, &shstrndx)) {
+		while ((scn = elf_nextscn(elf, scn))) {
+			const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+
+			if (n && !strcmp(n, name)) {
+				off = (long)sh.sh_offset;
+				*size = sh.sh_size;
+				break;
+			}
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	return off;
+}
+
+/* A copy of src at dst with len bytes at off set to byte. */
+static void corrupt_copy(const char *src, const char *dst, long off, size_t len, int byte)
+{
+	char cmd[512];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "cp %s %s", src, dst);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(dst, "r+");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, off, SEEK_SET), 0);
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(fputc(byte, f), byte);
+	fclose(f);
+}
+
+static void assert_same_rows(const struct unwind_table *a, const struct unwind_table *b)
+{
+	assert_int_equal(a->nr, b->nr);
+	assert_int_equal(a->base, b->base);
+	assert_int_equal(a->fdes, b->fdes);
+	assert_memory_equal(a->rows, b->rows, a->nr * sizeof(*a->rows));
+}
+
+/*
+ * A corrupt .eh_frame_hdr never discards an intact .eh_frame: with a header
+ * libdw refuses (version 2) and with a search table that points nowhere
+ * (its entries zeroed), the table is built from .eh_frame alone, row for
+ * row the same as from the intact file.
+ */
+static void test_corrupt_eh_frame_hdr(void **state)
+{
+	static const char *const srcs[] = { "hdr_prog", LIBC_PATH };
+	char src[256], bad[256];
+
+	(void)state;
+	assert_int_equal(compile("hdr_prog", ""), 0);
+	for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		struct unwind_table *good, *t;
+		size_t hdr_size = 0;
+		long hdr;
+
+		snprintf(src, sizeof(src), "%s", i == 0 ? path_of(srcs[i]) : srcs[i]);
+		if (access(src, R_OK))
+			continue;
+		hdr = section_at(src, ".eh_frame_hdr", &hdr_size);
+		assert_true(hdr > 0 && hdr_size > 12);
+		assert_int_equal(unwind_table__build_file(src, &good), 0);
+		assert_false(good->hdr_ignored);
+
+		snprintf(bad, sizeof(bad), "%s/hdr_version", fx.dir);
+		corrupt_copy(src, bad, hdr, 1, 2);	/* version 2: libdw gives no CFI */
+		assert_int_equal(unwind_table__build_file(bad, &t), 0);
+		assert_true(t->hdr_ignored);
+		assert_same_rows(good, t);
+		unwind_table__free(t);
+
+		snprintf(bad, sizeof(bad), "%s/hdr_table", fx.dir);
+		corrupt_copy(src, bad, hdr + 12, hdr_size - 12, 0);	/* the search table */
+		assert_int_equal(unwind_table__build_file(bad, &t), 0);
+		assert_true(t->hdr_ignored);
+		assert_same_rows(good, t);
+		unwind_table__free(t);
+		unwind_table__free(good);
+	}
+}
+
 static void test_find_bounds(void **state)
 {
 	struct unwind_row rows[] = {
@@ -639,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_libc_matches_readelf),
 		cmocka_unit_test(test_system_binaries_match_readelf),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_corrupt_eh_frame_hdr),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
