@@ -18,6 +18,7 @@ static const char doc[] =
 "\n"
 "USAGE: memtrace [OPTIONS] -p PID\n"
 "       memtrace [OPTIONS] -- CMD [ARGS...]\n"
+"       memtrace --kernel [OPTIONS] [-p PID | -- CMD [ARGS...]]\n"
 "\n"
 "EXAMPLES:\n"
 "  memtrace -p 1234                 # report every 5 s until Ctrl-C\n"
@@ -25,6 +26,7 @@ static const char doc[] =
 "  memtrace -f json -p 1234         # JSON Lines, one object per report\n"
 "  memtrace -s 524288 -p 1234       # sample about one allocation per 512 KiB\n"
 "  memtrace --fail-on high -- ./my_tests   # CI gate on a test run\n"
+"  memtrace --kernel -d 30          # kernel slab, page and per-CPU memory, host-wide\n"
 "\v"
 "Only allocations made after tracing goes live are tracked. Exit status: 0 ok,\n"
 "1 error, 2 usage; with -- CMD, CMD's exit status; 3/4 CI gate (--fail-on,\n"
@@ -36,6 +38,7 @@ enum {
 	OPT_FAIL_ON, OPT_MAX_GROWTH, OPT_PPROF, OPT_PPROF_EVERY, OPT_COLLAPSED,
 	OPT_FLAMEGRAPH, OPT_CSV, OPT_HTTP, OPT_WINDOW, OPT_SEV_LOW, OPT_SEV_MEDIUM,
 	OPT_SEV_HIGH, OPT_SEV_CRITICAL, OPT_TEMP, OPT_ANALYSIS,
+	OPT_KERNEL, OPT_KERNEL_ONLY, OPT_KERNEL_SAMPLE,
 };
 
 static const struct argp_option opts[] = {
@@ -73,6 +76,9 @@ static const struct argp_option opts[] = {
 	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive flame graph SVG", 4 },
 	{ "csv", OPT_CSV, "FILE", 0, "Append one CSV row per stack per report", 4 },
 	{ "http", OPT_HTTP, "ADDR", 0, "Serve /metrics, /debug/pprof/heap, /report.json", 4 },
+	{ "kernel", OPT_KERNEL, NULL, 0, "Trace kernel allocations too (host-wide without -p)", 5 },
+	{ "kernel-only", OPT_KERNEL_ONLY, NULL, 0, "Trace kernel allocations only (with -p: in its context)", 5 },
+	{ "kernel-sample", OPT_KERNEL_SAMPLE, "N", 0, "Record 1 in N page allocations (unbiased; default 1 = all)", 5 },
 	{ 0 },
 };
 
@@ -227,6 +233,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FLAMEGRAPH: o->flamegraph = arg; break;
 	case OPT_CSV: o->csv = arg; break;
 	case OPT_HTTP: o->http = arg; break;
+	case OPT_KERNEL: o->kernel = true; break;
+	case OPT_KERNEL_ONLY: o->kernel = o->kernel_only = true; break;
+	case OPT_KERNEL_SAMPLE:
+		if (parse_u64(arg, 1, 1U << 30, &o->kernel_sample))
+			argp_error(state, "invalid --kernel-sample: %s (1 in N page events, N >= 1)", arg);
+		break;
 	case ARGP_KEY_ARGS:
 		o->argv = state->argv + state->next;
 		o->argc = state->argc - state->next;
@@ -234,8 +246,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->pid && o->argv)
 			argp_error(state, "give either -p PID or -- CMD, not both");
-		if (!o->pid && !o->argv)
+		if (!o->pid && !o->argv && !o->kernel)
 			argp_error(state, "nothing to trace: give -p PID or -- CMD [ARGS...]");
+		if (o->kernel_sample > 1 && !o->kernel)
+			argp_error(state, "--kernel-sample needs --kernel");
 		if (o->pprof_every && !o->pprof)
 			argp_error(state, "--pprof-every needs --pprof FILE");
 		break;
@@ -256,6 +270,7 @@ static void defaults(struct options *o)
 	o->debug_dir = "/usr/lib/debug";
 	o->unwind = UNWIND_DWARF;
 	o->max_growth = -1;
+	o->kernel_sample = 1;
 }
 
 int options__parse(struct options *o, int argc, char **argv)

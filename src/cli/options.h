@@ -53,6 +53,10 @@ struct options {
 	const char *flamegraph;
 	const char *csv;
 	const char *http;
+	/* kernel allocations (issue 14) */
+	bool kernel;			/* --kernel (also set by --kernel-only) */
+	bool kernel_only;		/* --kernel-only: no user allocations */
+	uint64_t kernel_sample;		/* --kernel-sample N: 1 in N page events (1 = all) */
 };
 
 /*

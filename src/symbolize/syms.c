@@ -53,7 +53,7 @@ struct syms *syms__new(int pid, const struct syms_opts *opts)
 	struct syms *s;
 	int err;
 
-	if (pid <= 0) {
+	if (pid < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -66,6 +66,8 @@ struct syms *syms__new(int pid, const struct syms_opts *opts)
 	s->pid = pid;
 	s->names = opts ? opts->names : true;
 	s->debuginfod = opts && opts->debuginfod;
+	if (!pid)
+		return s;	/* kernel addresses only */
 	err = set_paths(s, opts && opts->debug_dir ? opts->debug_dir : DEFAULT_DEBUG_DIR);
 	if (err)
 		goto free_syms;
@@ -93,6 +95,7 @@ void syms__free(struct syms *s)
 		syms_module__free(mod);
 	}
 	syms_debuginfod__free(s->dbgd);
+	ksyms__free(s->ksyms);
 	free(s->unknown);
 	free(s->root_link);
 	free(s->debuginfo_path);
@@ -267,6 +270,36 @@ static int emit_mapped(struct syms *s, struct out *o, uint64_t ip, const struct 
 	return 0;
 }
 
+/* The frame of a kernel ip: symbol and offset from kallsyms, the module
+ * ("vmlinux" for the core kernel). Addresses kallsyms does not hold (or
+ * when it is unreadable) keep only ip. */
+static int emit_kernel(struct syms *s, struct out *o, uint64_t ip)
+{
+	struct frame *f = next_frame(o, ip);
+	const struct ksym *k;
+	uint64_t off;
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	f->kernel = true;
+	if (!s->ksyms_tried) {
+		s->ksyms_tried = true;
+		s->ksyms = ksyms__load(NULL);
+	}
+	k = s->ksyms ? ksyms__find(s->ksyms, ip - 1, &off) : NULL;
+	if (!k)
+		return 0;
+	s->stats.lookups++;
+	f->offset = off + 1;	/* of the return address, like user frames */
+	err = dup_str(&f->module, k->module ? k->module : "vmlinux");
+	if (!err && s->names)
+		err = dup_str(&f->function, k->name);
+	if (!err && s->names)
+		err = dup_str(&f->system_name, k->name);
+	return err;
+}
+
 int syms__symbolize(struct syms *s, const uint64_t *ips, size_t nr,
 		    struct frame **frames, size_t *nr_frames)
 {
@@ -278,7 +311,8 @@ int syms__symbolize(struct syms *s, const uint64_t *ips, size_t nr,
 	if (!s || (!ips && nr))
 		return -EINVAL;
 	for (size_t i = 0; i < nr; i++) {
-		if (ips[i] && !syms_maps__find(s->maps, s->nr_maps, ips[i] - 1) &&
+		if (ips[i] && !ksyms__is_kernel(ips[i]) && s->pid &&
+		    !syms_maps__find(s->maps, s->nr_maps, ips[i] - 1) &&
 		    !is_unknown(s, ips[i])) {
 			syms__refresh(s);	/* the process may be gone: keep what we have */
 			break;
@@ -287,7 +321,9 @@ int syms__symbolize(struct syms *s, const uint64_t *ips, size_t nr,
 	for (size_t i = 0; i < nr && !err; i++) {
 		const struct syms_map *m = ips[i] ? syms_maps__find(s->maps, s->nr_maps, ips[i] - 1) : NULL;
 
-		if (m) {
+		if (ksyms__is_kernel(ips[i])) {
+			err = emit_kernel(s, &o, ips[i]);
+		} else if (m) {
 			err = emit_mapped(s, &o, ips[i], m);
 		} else {
 			add_unknown(s, ips[i]);

@@ -79,6 +79,10 @@ void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *row
 unsigned int tracer__nr_links(const struct tracer *tr);
 uint64_t tracer__map_max(const struct tracer *tr, const char *name);
 
+/* libbpf messages on stderr: warnings, and with verbose debug and info
+ * too (every BPF object of a run). Cannot fail. */
+void tracer__libbpf_print(bool verbose);
+
 /* Detach and unload everything, in reverse order. NULL is a no-op. */
 void tracer__free(struct tracer *tr);
 
