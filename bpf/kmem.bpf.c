@@ -64,12 +64,11 @@ struct {
 	__type(value, struct kcache_name);
 } kcaches SEC(".maps");
 
-/* Per-CPU: the stack being built, and the user frames before they are
- * appended. Tracepoint programs do not nest on one CPU (the kernel counts
- * the runs it skips: prog recursion_misses, read by userspace). */
+/* Per-CPU: the stack being built. Tracepoint programs do not nest on one
+ * CPU (the kernel counts the runs it skips: prog recursion_misses, read by
+ * userspace). */
 struct kscratch {
 	struct stack_trace st;
-	__u64 user[MAX_STACK_DEPTH - KSTACK_DEPTH];
 };
 
 struct {
@@ -134,19 +133,17 @@ static __always_inline __u64 kstack_id(void *ctx, __u64 cache)
 	st->nr = (__u32)((__u64)n / sizeof(__u64));
 	st->flags = st->nr >= KSTACK_DEPTH ? STACK_F_TRUNCATED : 0;
 	if (user_stacks) {
-		un = bpf_get_stack(ctx, sc->user, sizeof(sc->user), BPF_F_USER_STACK);
-		un = un > 0 ? (long)((__u64)un / sizeof(__u64)) : 0;
-	}
-	for (int i = 0; i < MAX_STACK_DEPTH - KSTACK_DEPTH; i++) {
-		__u32 at = st->nr + i;
+		/* straight after the kernel frames: a fixed size that fits
+		 * after at most KSTACK_DEPTH of them */
+		__u32 nr = st->nr;
 
-		if (i >= un || at >= MAX_STACK_DEPTH)
-			break;
-		st->ip[at] = sc->user[i];
+		if (nr > KSTACK_DEPTH)
+			nr = KSTACK_DEPTH;
+		un = bpf_get_stack(ctx, &st->ip[nr], (MAX_STACK_DEPTH - KSTACK_DEPTH) * sizeof(__u64),
+				   BPF_F_USER_STACK);
+		if (un > 0)
+			st->nr = nr + (__u32)((__u64)un / sizeof(__u64));
 	}
-	st->nr += (__u32)un;
-	if (st->nr > MAX_STACK_DEPTH)
-		st->nr = MAX_STACK_DEPTH;
 	if (st->flags & STACK_F_TRUNCATED)
 		counter(CNT_UNWIND_TRUNCATED);
 	id = hash_ips(st->ip, st->nr, cache * 0x9e3779b97f4a7c15ULL);

@@ -145,8 +145,8 @@ int kernel_run(const struct options *o, struct pipeline *p, volatile sig_atomic_
 	/* Kernel frames only: user stacks are not recorded in this mode. */
 	k.syms = syms__new(0, &sopts);
 	if (k.has_target)
-		fprintf(stderr, "memtrace: tracing kernel allocations in the context of pid %d (%s), "
-			"%u tracepoints%s\n", k.t.pid, k.t.comm, kernel_source__nr_links(k.ks),
+		fprintf(stderr, "memtrace: tracing pid %d (%s), kernel allocations in its context "
+			"only, %u tracepoints%s\n", k.t.pid, k.t.comm, kernel_source__nr_links(k.ks),
 			o->duration_s > 0 ? "" : "; Ctrl-C to stop");
 	else
 		fprintf(stderr, "memtrace: tracing kernel allocations host-wide, %u tracepoints; "

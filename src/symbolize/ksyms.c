@@ -129,6 +129,21 @@ const struct ksym *ksyms__find(const struct ksyms *k, uint64_t addr, uint64_t *o
 	return s;
 }
 
+bool ksyms__is_tracing(const struct ksym *sym)
+{
+	static const char *const prefixes[] = {
+		"bpf_prog_", "bpf_trace_run", "__bpf_trace_", "__traceiter_", "perf_trace_",
+		"trace_call_bpf",
+	};
+
+	if (sym->module && !strcmp(sym->module, "bpf"))
+		return true;	/* BPF programs: "bpf_prog_<tag>_<name> [bpf]" */
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(sym->name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
 uint64_t ksyms__count(const struct ksyms *k)
 {
 	return k->nr;

@@ -43,6 +43,14 @@ struct ksyms *ksyms__load(const char *path);
  */
 const struct ksym *ksyms__find(const struct ksyms *k, uint64_t addr, uint64_t *off);
 
+/*
+ * Is sym part of the tracing machinery that runs a BPF program at a
+ * tracepoint (the program itself, bpf_trace_run*, __bpf_trace_*,
+ * __traceiter_*, perf_trace_*, trace_call_bpf)? Such frames lead every
+ * kernel stack a tracepoint program takes. Cannot fail.
+ */
+bool ksyms__is_tracing(const struct ksym *sym);
+
 /* Symbols in the table. */
 uint64_t ksyms__count(const struct ksyms *k);
 

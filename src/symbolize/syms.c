@@ -270,6 +270,16 @@ static int emit_mapped(struct syms *s, struct out *o, uint64_t ip, const struct 
 	return 0;
 }
 
+/* /proc/kallsyms, read on the first kernel ip; the symbol holding ip. */
+static const struct ksym *kernel_sym(struct syms *s, uint64_t ip, uint64_t *off)
+{
+	if (!s->ksyms_tried) {
+		s->ksyms_tried = true;
+		s->ksyms = ksyms__load(NULL);
+	}
+	return s->ksyms ? ksyms__find(s->ksyms, ip - 1, off) : NULL;
+}
+
 /* The frame of a kernel ip: symbol and offset from kallsyms, the module
  * ("vmlinux" for the core kernel). Addresses kallsyms does not hold (or
  * when it is unreadable) keep only ip. */
@@ -283,11 +293,7 @@ static int emit_kernel(struct syms *s, struct out *o, uint64_t ip)
 	if (!f)
 		return -ENOMEM;
 	f->kernel = true;
-	if (!s->ksyms_tried) {
-		s->ksyms_tried = true;
-		s->ksyms = ksyms__load(NULL);
-	}
-	k = s->ksyms ? ksyms__find(s->ksyms, ip - 1, &off) : NULL;
+	k = kernel_sym(s, ip, &off);
 	if (!k)
 		return 0;
 	s->stats.lookups++;
@@ -298,6 +304,22 @@ static int emit_kernel(struct syms *s, struct out *o, uint64_t ip)
 	if (!err && s->names)
 		err = dup_str(&f->system_name, k->name);
 	return err;
+}
+
+/* Leading kernel ips in the tracing machinery (ksyms__is_tracing()). */
+static size_t tracing_frames(struct syms *s, const uint64_t *ips, size_t nr)
+{
+	size_t skip = 0;
+	uint64_t off;
+
+	while (skip < nr && ksyms__is_kernel(ips[skip])) {
+		const struct ksym *k = kernel_sym(s, ips[skip], &off);
+
+		if (!k || !ksyms__is_tracing(k))
+			break;
+		skip++;
+	}
+	return skip < nr ? skip : 0;	/* never leave a stack empty */
 }
 
 int syms__symbolize(struct syms *s, const uint64_t *ips, size_t nr,
@@ -318,7 +340,7 @@ int syms__symbolize(struct syms *s, const uint64_t *ips, size_t nr,
 			break;
 		}
 	}
-	for (size_t i = 0; i < nr && !err; i++) {
+	for (size_t i = tracing_frames(s, ips, nr); i < nr && !err; i++) {
 		const struct syms_map *m = ips[i] ? syms_maps__find(s->maps, s->nr_maps, ips[i] - 1) : NULL;
 
 		if (ksyms__is_kernel(ips[i])) {

@@ -33,6 +33,9 @@ MEMTRACE_PROGS = {
     "valloc_enter", "pvalloc_enter", "alloc_return", "free_enter",
     "mmap_enter", "mmap_exit", "munmap_enter", "munmap_exit",
     "mremap_enter", "mremap_exit",
+    # kmem.bpf.c (--kernel), as the kernel keeps them (15 characters)
+    "kmalloc", "kmalloc_node", "kmem_cache_allo", "kmem_cache_free", "kfree",
+    "mm_page_alloc", "mm_page_free", "percpu_alloc_pe", "percpu_free_per",
 }
 
 
