@@ -44,6 +44,10 @@ enum alloc_kind {
 	KIND_MMAP,
 	KIND_MREMAP,
 	KIND_PROCESS,		/* --system: a whole process (anon RSS + swap) */
+	KIND_KMALLOC,		/* kernel (issue 14): kmalloc, kmalloc_node */
+	KIND_KMEM_CACHE,	/* kmem_cache_alloc(_node) */
+	KIND_PAGES,		/* page allocator, any order */
+	KIND_PERCPU,		/* per-CPU allocator */
 	KIND_MAX,
 };
 
@@ -57,6 +61,10 @@ enum drop_reason {
 	DROP_MISSED_ENTRY,	/* return seen without its entry */
 	DROP_MUNMAP_OVERFLOW,	/* munmap touched more than MUNMAP_MAX_HITS regions */
 	DROP_NOTIFY_FULL,	/* ring buffer full: a notification lost */
+	DROP_KSTACK_FAILED,	/* kernel (issue 14): the kernel stack could not be read */
+	DROP_KMEM_MISSED,	/* kernel: tracepoint runs skipped by the kernel (a
+				   program already running on the CPU); from
+				   userspace (prog recursion_misses) */
 	DROP_MAX,
 };
 

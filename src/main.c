@@ -18,6 +18,7 @@
 #include "collect/collect.h"
 #include "common/report.h"
 #include "common/util.h"
+#include "pipeline/kernel_source.h"
 #include "pipeline/pipeline.h"
 #include "symbolize/syms.h"
 #include "system_run.h"
@@ -58,6 +59,7 @@ struct session {
 	struct collector *collector;
 	struct syms *syms;
 	struct pipeline *pipeline;	/* symbolize, analyse, write */
+	struct kernel_source *kernel;	/* --kernel -p: kernel allocations too */
 	FILE *out;
 	double start_mono;
 	bool refresh_modules;
@@ -131,6 +133,11 @@ static int report_once(struct session *s, bool final)
 		fprintf(stderr, "memtrace: cannot read BPF maps: %s\n", strerror(-err));
 		return err;
 	}
+	if (s->kernel && (err = kernel_source__add(s->kernel, r))) {
+		fprintf(stderr, "memtrace: cannot read the kernel tracer's maps: %s\n", strerror(-err));
+		report__free(r);
+		return err;
+	}
 	r->pid = s->target.pid;
 	snprintf(r->comm, sizeof(r->comm), "%s", s->target.comm);
 	r->time = clock__s(CLOCK_REALTIME);
@@ -145,6 +152,8 @@ static int report_once(struct session *s, bool final)
 	if (r->nr_unwind_failures > REPORT_UNWIND_FAILURES)
 		r->nr_unwind_failures = REPORT_UNWIND_FAILURES;
 	self_metrics(s, r, &self);
+	if (s->kernel)
+		kernel_source__self(s->kernel, &self);
 	return pipeline__report(s->pipeline, r, s->syms, &self, t0, final);
 }
 
@@ -282,6 +291,10 @@ int main(int argc, char **argv)
 	s.pipeline = pipeline__open(&s.opt, s.out);
 	if (!s.pipeline)
 		goto close_out;
+	if (kernel_run__wanted(&s.opt)) {	/* --kernel host-wide, --kernel-only */
+		status = kernel_run(&s.opt, s.pipeline, &exiting);
+		goto close_pipeline;
+	}
 	err = open_target(&s);
 	if (err) {
 		/* like a shell: 127 not found, 126 found but not executable */
@@ -319,6 +332,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "memtrace: %s\n", strerror(errno));
 		goto free_tracer;
 	}
+	if (s.opt.kernel && !(s.kernel = kernel_source__open(&s.opt, s.target.pid, cfg.temp_ns)))
+		goto free_collector;
 	sopts = (struct syms_opts){ .debug_dir = s.opt.debug_dir, .names = !s.opt.no_symbols,
 				    .debuginfod = getenv("DEBUGINFOD_URLS") != NULL };
 	s.start_mono = clock__s(CLOCK_MONOTONIC);
@@ -352,6 +367,8 @@ int main(int argc, char **argv)
 	status = err ? 1 : 0;
 	if (s.target.launched && !err) {
 		/* Stop tracing before waiting: a command that outlives -d runs on. */
+		kernel_source__close(s.kernel);
+		s.kernel = NULL;
 		tracer__free(s.tracer);
 		s.tracer = NULL;
 		status = target__wait(&s.target);
@@ -361,6 +378,7 @@ int main(int argc, char **argv)
 		status = pipeline__gate_status(s.pipeline);
 	syms__free(s.syms);
 free_collector:
+	kernel_source__close(s.kernel);
 	collector__free(s.collector);
 free_tracer:
 	tracer__free(s.tracer);

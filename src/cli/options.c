@@ -20,6 +20,7 @@ static const char doc[] =
 "USAGE: memtrace [OPTIONS] -p PID\n"
 "       memtrace [OPTIONS] -- CMD [ARGS...]\n"
 "       memtrace --system [OPTIONS]\n"
+"       memtrace --kernel [OPTIONS] [-p PID | -- CMD [ARGS...]]\n"
 "\n"
 "EXAMPLES:\n"
 "  memtrace -p 1234                 # report every 5 s until Ctrl-C\n"
@@ -28,6 +29,7 @@ static const char doc[] =
 "  memtrace -s 524288 -p 1234       # sample about one allocation per 512 KiB\n"
 "  memtrace --fail-on high -- ./my_tests   # CI gate on a test run\n"
 "  memtrace --system -d 60          # which processes on the host grow\n"
+"  memtrace --kernel -d 30          # kernel slab, page and per-CPU memory, host-wide\n"
 "\v"
 "Only allocations made after tracing goes live are tracked. Exit status: 0 ok,\n"
 "1 error, 2 usage; with -- CMD, CMD's exit status; 3/4 CI gate (--fail-on,\n"
@@ -40,6 +42,7 @@ enum {
 	OPT_FLAMEGRAPH, OPT_CSV, OPT_HTTP, OPT_WINDOW, OPT_SEV_LOW, OPT_SEV_MEDIUM,
 	OPT_SEV_HIGH, OPT_SEV_CRITICAL, OPT_TEMP, OPT_ANALYSIS,
 	OPT_SYSTEM, OPT_COMM, OPT_EXCLUDE_COMM, OPT_CGROUP, OPT_METRICS_TOP,
+	OPT_KERNEL, OPT_KERNEL_ONLY, OPT_KERNEL_SAMPLE,
 };
 
 static const struct argp_option opts[] = {
@@ -82,6 +85,9 @@ static const struct argp_option opts[] = {
 	{ "exclude-comm", OPT_EXCLUDE_COMM, "REGEX", 0, "--system: not processes whose name matches", 5 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0, "--system: only this cgroup v2 path (as in /proc/PID/cgroup) and below", 5 },
 	{ "metrics-top", OPT_METRICS_TOP, "K", 0, "--system --http: series for the top K processes (default 20)", 5 },
+	{ "kernel", OPT_KERNEL, NULL, 0, "Trace kernel allocations too (host-wide without -p)", 5 },
+	{ "kernel-only", OPT_KERNEL_ONLY, NULL, 0, "Trace kernel allocations only (with -p: in its context)", 5 },
+	{ "kernel-sample", OPT_KERNEL_SAMPLE, "N", 0, "Record 1 in N page allocations (unbiased; default 1 = all)", 5 },
 	{ 0 },
 };
 
@@ -298,6 +304,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --metrics-top: %s (1 to 10000)", arg);
 		o->metrics_top = (unsigned int)u;
 		break;
+	case OPT_KERNEL: o->kernel = true; break;
+	case OPT_KERNEL_ONLY: o->kernel = o->kernel_only = true; break;
+	case OPT_KERNEL_SAMPLE:
+		if (parse_u64(arg, 1, 1U << 30, &o->kernel_sample))
+			argp_error(state, "invalid --kernel-sample: %s (1 in N page events, N >= 1)", arg);
+		break;
 	case ARGP_KEY_ARGS:
 		o->argv = state->argv + state->next;
 		o->argc = state->argc - state->next;
@@ -305,6 +317,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->system && (o->pid || o->argv))
 			argp_error(state, "--system traces the whole host: no -p PID or -- CMD with it");
+		if (o->system && o->kernel)
+			argp_error(state, "--system and --kernel are separate runs: give one");
 		if (!o->system && (o->has_comm || o->has_exclude_comm || o->cgroup ||
 				   o->metrics_top))
 			argp_error(state, "--comm, --exclude-comm, --cgroup and --metrics-top "
@@ -313,8 +327,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			break;
 		if (o->pid && o->argv)
 			argp_error(state, "give either -p PID or -- CMD, not both");
-		if (!o->pid && !o->argv)
+		if (!o->pid && !o->argv && !o->kernel)
 			argp_error(state, "nothing to trace: give -p PID or -- CMD [ARGS...]");
+		if (o->kernel_sample > 1 && !o->kernel)
+			argp_error(state, "--kernel-sample needs --kernel");
 		if (o->pprof_every && !o->pprof)
 			argp_error(state, "--pprof-every needs --pprof FILE");
 		break;
@@ -335,6 +351,7 @@ static void defaults(struct options *o)
 	o->debug_dir = "/usr/lib/debug";
 	o->unwind = UNWIND_DWARF;
 	o->max_growth = -1;
+	o->kernel_sample = 1;
 }
 
 int options__parse(struct options *o, int argc, char **argv)

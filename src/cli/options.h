@@ -61,6 +61,10 @@ struct options {
 	regex_t exclude_comm_re;	/* --exclude-comm */
 	const char *cgroup;		/* --cgroup: path under /sys/fs/cgroup */
 	unsigned int metrics_top;	/* --metrics-top K: processes with series */
+	/* kernel allocations (issue 14) */
+	bool kernel;			/* --kernel (also set by --kernel-only) */
+	bool kernel_only;		/* --kernel-only: no user allocations */
+	uint64_t kernel_sample;		/* --kernel-sample N: 1 in N page events (1 = all) */
 };
 
 /*

@@ -375,6 +375,8 @@ static int fold_ages(struct collector *c, const struct stack_index *ix, struct a
 	alloc_table__walk(c->allocs, fold_alloc, &f);	/* fold_alloc cannot fail */
 	c->last_walked = f.n;
 	c->last_allocs = f.n;
+	if (c->m.mmaps < 0)	/* no mappings traced (the kernel tracer) */
+		return 0;
 	err = map_read_all(c->m.mmaps, sizeof(__u64), sizeof(struct mmap_info),
 			   &keys, &vals, &n);
 	if (err)

@@ -26,7 +26,7 @@ struct collect_opts {
 /* The BPF maps read (descriptors stay owned by the caller). */
 struct collect_maps {
 	int allocs;		/* mmapable ARRAY of struct alloc_bucket (src/collect/alloc_table.h) */
-	int mmaps;		/* u64 start -> struct mmap_info */
+	int mmaps;		/* u64 start -> struct mmap_info; -1: none */
 	int stacks;		/* u64 id -> struct stack_trace */
 	int aggs;		/* mmapable ARRAY of struct agg_val (src/collect/agg_table.h) */
 	int counters;		/* per-CPU u64[DROP_MAX + CNT_MAX] */

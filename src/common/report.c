@@ -20,6 +20,10 @@ static const char *const kind_names[KIND_MAX] = {
 	[KIND_MMAP] = "mmap",
 	[KIND_MREMAP] = "mremap",
 	[KIND_PROCESS] = "process",
+	[KIND_KMALLOC] = "kmalloc",
+	[KIND_KMEM_CACHE] = "kmem_cache",
+	[KIND_PAGES] = "pages",
+	[KIND_PERCPU] = "percpu",
 };
 
 static const char *const severity_names[] = {
@@ -74,6 +78,7 @@ void report__free(struct report *r)
 			frame__clear(&s->frames[j]);
 		free(s->frames);
 		free(s->ips);
+		free(s->cache);
 		free((void *)s->life_hist);
 	}
 	free(r->stacks);
@@ -81,6 +86,47 @@ void report__free(struct report *r)
 		free(r->processes[i].cgroup);
 	free(r->processes);
 	free(r);
+}
+
+int report__merge(struct report *dst, struct report *src)
+{
+	struct stack_report *n;
+	struct totals *d = &dst->totals;
+	const struct totals *t = &src->totals;
+
+	n = realloc(dst->stacks, (dst->nr_stacks + src->nr_stacks + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	dst->stacks = n;
+	memcpy(n + dst->nr_stacks, src->stacks, src->nr_stacks * sizeof(*n));
+	dst->nr_stacks += src->nr_stacks;
+	src->nr_stacks = 0;
+	d->outstanding_bytes += t->outstanding_bytes;
+	d->outstanding_allocs += t->outstanding_allocs;
+	d->alloc_calls += t->alloc_calls;
+	d->free_calls += t->free_calls;
+	d->dropped_events += t->dropped_events;
+	d->unmatched_frees += t->unmatched_frees;
+	for (int i = 0; i < DROP_MAX; i++)
+		d->drops[i] += t->drops[i];
+	for (int i = 0; i < CNT_MAX; i++)
+		d->counters[i] += t->counters[i];
+	d->unwind_failed += t->unwind_failed;
+	d->truncated_stacks += t->truncated_stacks;
+	d->stack_walks += t->stack_walks;
+	report__sort(dst);
+	report__free(src);
+	return 0;
+}
+
+const char *trace_scope_name(enum trace_scope s)
+{
+	static const char *const names[] = {
+		[SCOPE_USER] = "user", [SCOPE_USER_KERNEL] = "user+kernel",
+		[SCOPE_KERNEL_PID] = "kernel", [SCOPE_KERNEL_HOST] = "kernel-host",
+	};
+
+	return (unsigned int)s <= SCOPE_KERNEL_HOST ? names[s] : "unknown";
 }
 
 static int cmp_stack(const void *a, const void *b)

@@ -32,6 +32,9 @@ struct frame {
 	char *file;		/* source file of the call site */
 	int line;		/* 0 when unknown */
 	bool inlined;		/* an inlined frame expanded from the same ip */
+	bool kernel;		/* a kernel frame (issue 14): module is "vmlinux" or
+				   the kernel module's name, offset is from the
+				   start of function, build_id is NULL */
 };
 
 enum severity {
@@ -62,6 +65,7 @@ struct stack_report {
 	double oldest_age_s;	/* < 0 when unknown */
 	double mean_age_s;	/* < 0 when unknown */
 	uint32_t flags;		/* STACK_F_* */
+	char *cache;		/* kmem_cache kind: the slab cache's name, else NULL */
 	uint32_t nr_ips;
 	uint64_t *ips;		/* raw ips, ip[0] = caller of the allocator */
 	size_t nr_frames;	/* symbolized frames (>= nr_ips with inlines) */
@@ -140,6 +144,26 @@ struct unwind_failure {
 
 #define REPORT_UNWIND_FAILURES	16	/* failures named in a report (all are counted) */
 
+/* Kernel memory from /proc/meminfo next to a --kernel run's totals (issue
+ * 14). Bytes, < 0 when unknown; growth since the first report, bytes/s. */
+struct kernel_view {
+	int64_t slab_bytes;
+	int64_t sunreclaim_bytes;
+	int64_t percpu_bytes;
+	int64_t slab_delta, sunreclaim_delta, percpu_delta;	/* since the first report */
+	double slab_growth_bytes_per_s;
+	double sunreclaim_growth_bytes_per_s;
+	double percpu_growth_bytes_per_s;
+};
+
+/* What a report traces: user allocations, kernel ones (--kernel), or both. */
+enum trace_scope {
+	SCOPE_USER = 0,		/* one process's allocator (the default) */
+	SCOPE_USER_KERNEL,	/* --kernel -p: and the kernel's in its context */
+	SCOPE_KERNEL_PID,	/* --kernel-only -p: only the kernel's, in its context */
+	SCOPE_KERNEL_HOST,	/* --kernel without -p: the kernel's, host-wide */
+};
+
 struct report {
 	int pid;
 	char comm[32];
@@ -153,6 +177,8 @@ struct report {
 	/* the first binaries without a table (totals.unwind_no_table counts all) */
 	struct unwind_failure unwind_failures[REPORT_UNWIND_FAILURES];
 	size_t nr_unwind_failures;
+	enum trace_scope scope;
+	struct kernel_view kernel;	/* scope != SCOPE_USER */
 	size_t nr_stacks;	/* sorted by outstanding_bytes, descending */
 	struct stack_report *stacks;
 	/* verdict (issue 5) */
@@ -169,6 +195,16 @@ struct report {
 
 /* Release everything a report owns, and the report itself. NULL is a no-op. */
 void report__free(struct report *r);
+
+/*
+ * Move every stack of src into dst and add src's totals (counts, drops,
+ * counters) to dst's; dst is sorted again and src freed. Returns 0, or
+ * -ENOMEM leaving both unchanged (src not freed).
+ */
+int report__merge(struct report *dst, struct report *src);
+
+/* The JSON name of a scope ("user", "user+kernel", "kernel", "kernel-host"). */
+const char *trace_scope_name(enum trace_scope s);
 
 /* Release a frame's strings (not the frame). */
 void frame__clear(struct frame *f);

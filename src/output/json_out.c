@@ -15,6 +15,8 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_MISSED_ENTRY] = "missed_entry",
 	[DROP_MUNMAP_OVERFLOW] = "munmap_overflow",
 	[DROP_NOTIFY_FULL] = "notify_full",
+	[DROP_KSTACK_FAILED] = "kernel_stack_failed",
+	[DROP_KMEM_MISSED] = "kernel_events_missed",
 };
 
 static json_object *str_or_null(const char *s)
@@ -33,7 +35,7 @@ static json_object *frame_obj(const struct frame *f)
 
 	if (!o)
 		return NULL;
-	json_object_object_add(o, "ip", json_object_new_int64((int64_t)f->ip));
+	json_object_object_add(o, "ip", json_object_new_uint64(f->ip));
 	json_object_object_add(o, "module", str_or_null(f->module));
 	json_object_object_add(o, "offset",
 			       f->module ? json_object_new_int64((int64_t)f->offset) : NULL);
@@ -43,7 +45,38 @@ static json_object *frame_obj(const struct frame *f)
 	json_object_object_add(o, "inlined", json_object_new_boolean(f->inlined));
 	json_object_object_add(o, "build_id", str_or_null(f->build_id));
 	json_object_object_add(o, "system_name", str_or_null(f->system_name));
+	if (f->kernel)
+		json_object_object_add(o, "kernel", json_object_new_boolean(true));
 	return o;
+}
+
+static json_object *bytes_or_null(int64_t v)
+{
+	return v >= 0 ? json_object_new_int64(v) : NULL;
+}
+
+/* --kernel: what was traced, and /proc/meminfo's kernel memory. */
+static void add_kernel(json_object *o, const struct report *r)
+{
+	const struct kernel_view *k = &r->kernel;
+	json_object *v = json_object_new_object();
+
+	json_object_object_add(o, "scope", json_object_new_string(trace_scope_name(r->scope)));
+	if (!v)
+		return;
+	json_object_object_add(v, "slab_bytes", bytes_or_null(k->slab_bytes));
+	json_object_object_add(v, "sunreclaim_bytes", bytes_or_null(k->sunreclaim_bytes));
+	json_object_object_add(v, "percpu_bytes", bytes_or_null(k->percpu_bytes));
+	json_object_object_add(v, "slab_delta_bytes", json_object_new_int64(k->slab_delta));
+	json_object_object_add(v, "sunreclaim_delta_bytes", json_object_new_int64(k->sunreclaim_delta));
+	json_object_object_add(v, "percpu_delta_bytes", json_object_new_int64(k->percpu_delta));
+	json_object_object_add(v, "slab_growth_bytes_per_s",
+			       json_object_new_double(k->slab_growth_bytes_per_s));
+	json_object_object_add(v, "sunreclaim_growth_bytes_per_s",
+			       json_object_new_double(k->sunreclaim_growth_bytes_per_s));
+	json_object_object_add(v, "percpu_growth_bytes_per_s",
+			       json_object_new_double(k->percpu_growth_bytes_per_s));
+	json_object_object_add(o, "kernel", v);
 }
 
 static json_object *stack_obj(const struct report *r, const struct stack_report *s,
@@ -59,6 +92,8 @@ static json_object *stack_obj(const struct report *r, const struct stack_report 
 	}
 	snprintf(id, sizeof(id), "%016" PRIx64, s->stack_id);
 	json_object_object_add(o, "kind", json_object_new_string(alloc_kind_name(s->kind)));
+	if (s->cache)
+		json_object_object_add(o, "cache", json_object_new_string(s->cache));
 	json_object_object_add(o, "outstanding_bytes", json_object_new_int64(s->outstanding_bytes));
 	json_object_object_add(o, "outstanding_allocs", json_object_new_int64(s->outstanding_allocs));
 	json_object_object_add(o, "alloc_calls", json_object_new_int64((int64_t)s->alloc_calls));
@@ -132,6 +167,8 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 	json_object_object_add(o, "sample_bytes", json_object_new_int64((int64_t)r->sample_bytes));
 	json_object_object_add(o, "unwind",
 			       json_object_new_string(r->unwind == UNWIND_DWARF ? "dwarf" : "fp"));
+	if (r->scope != SCOPE_USER)
+		add_kernel(o, r);
 
 	json_object_object_add(t, "outstanding_bytes", json_object_new_int64(r->totals.outstanding_bytes));
 	json_object_object_add(t, "outstanding_allocs", json_object_new_int64(r->totals.outstanding_allocs));

@@ -27,6 +27,8 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_MISSED_ENTRY] = "missed_entry",
 	[DROP_MUNMAP_OVERFLOW] = "munmap_overflow",
 	[DROP_NOTIFY_FULL] = "notify_full",
+	[DROP_KSTACK_FAILED] = "kernel_stack_failed",
+	[DROP_KMEM_MISSED] = "kernel_events_missed",
 };
 
 const char *drop_reason_name(unsigned int reason)

@@ -30,6 +30,8 @@ static void print_frame(const struct frame *f, FILE *out)
 
 	fprintf(out, "        %s%s", f->inlined ? "  (inlined) " : "",
 		frame__name(f, buf, sizeof(buf)));
+	if (f->kernel && f->function)
+		fprintf(out, "+0x%" PRIx64, f->offset);	/* of the return address */
 	if (f->file)
 		fprintf(out, " at %s:%d", f->file, f->line);
 	if (f->module && f->function)
@@ -43,9 +45,10 @@ static void print_stack(const struct stack_report *s, size_t rank, FILE *out)
 {
 	char b1[32], b2[32];
 
-	fprintf(out, "#%zu  %s outstanding in %" PRId64 " allocation%s (%s)",
+	fprintf(out, "#%zu  %s outstanding in %" PRId64 " allocation%s (%s%s%s)",
 		rank, text__bytes(s->outstanding_bytes, b1, sizeof(b1)), s->outstanding_allocs,
-		s->outstanding_allocs == 1 ? "" : "s", alloc_kind_name(s->kind));
+		s->outstanding_allocs == 1 ? "" : "s", alloc_kind_name(s->kind),
+		s->cache ? " " : "", s->cache ? s->cache : "");
 	fprintf(out, "  [%" PRIu64 " calls, %s allocated, %" PRIu64 " freed",
 		s->alloc_calls, text__bytes((int64_t)s->alloc_bytes, b2, sizeof(b2)),
 		s->free_calls);
@@ -75,6 +78,40 @@ static void print_stack(const struct stack_report *s, size_t rank, FILE *out)
 		fputs("        (stack not recorded)\n", out);
 }
 
+/* One /proc/meminfo value and its change, "Slab 120.3 MiB (+1.2 MiB, +0.4 MB/h)". */
+static void print_meminfo(const char *name, int64_t v, int64_t delta, double growth, FILE *out)
+{
+	char b1[32], b2[32];
+
+	if (v < 0) {
+		fprintf(out, "%s unknown", name);
+		return;
+	}
+	fprintf(out, "%s %s (%s%s, %+.2f MB/h)", name, text__bytes(v, b1, sizeof(b1)),
+		delta >= 0 ? "+" : "", text__bytes(delta, b2, sizeof(b2)), growth * 3600 / 1e6);
+}
+
+/* --kernel: the scope line and /proc/meminfo's kernel memory. */
+static void print_kernel(const struct report *r, FILE *out)
+{
+	const struct kernel_view *k = &r->kernel;
+	static const char *const scope[] = {
+		[SCOPE_USER_KERNEL] = "user allocations and kernel allocations in its context",
+		[SCOPE_KERNEL_PID] = "kernel allocations in its context",
+		[SCOPE_KERNEL_HOST] = "kernel allocations, host-wide",
+	};
+
+	fprintf(out, "Tracing %s.\nKernel (/proc/meminfo, change since start): ",
+		scope[r->scope]);
+	print_meminfo("Slab", k->slab_bytes, k->slab_delta, k->slab_growth_bytes_per_s, out);
+	fputs("; ", out);
+	print_meminfo("SUnreclaim", k->sunreclaim_bytes, k->sunreclaim_delta,
+		      k->sunreclaim_growth_bytes_per_s, out);
+	fputs("; ", out);
+	print_meminfo("Percpu", k->percpu_bytes, k->percpu_delta, k->percpu_growth_bytes_per_s, out);
+	fputc('\n', out);
+}
+
 int text_report__write(const struct report *r, int top, FILE *out)
 {
 	const struct totals *t = &r->totals;
@@ -83,8 +120,14 @@ int text_report__write(const struct report *r, int top, FILE *out)
 
 	if (top > 0 && (size_t)top < n)
 		n = (size_t)top;
-	fprintf(out, "\n=== memtrace: pid %d (%s), %.1fs%s ===\n", r->pid, r->comm, r->elapsed_s,
-		r->final ? ", final report" : "");
+	if (r->scope == SCOPE_KERNEL_HOST)
+		fprintf(out, "\n=== memtrace: kernel, host-wide, %.1fs%s ===\n", r->elapsed_s,
+			r->final ? ", final report" : "");
+	else
+		fprintf(out, "\n=== memtrace: pid %d (%s), %.1fs%s ===\n", r->pid, r->comm,
+			r->elapsed_s, r->final ? ", final report" : "");
+	if (r->scope != SCOPE_USER)
+		print_kernel(r, out);
 	fprintf(out, "Tracking allocations made since tracing went live");
 	if (r->sample_bytes)
 		fprintf(out, " (sampled: about one per %" PRIu64 " bytes, estimates)", r->sample_bytes);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "analysis/baseline.h"
 #include "analysis/gate.h"
+#include "analysis/kernelview.h"
 #include "analysis/procview.h"
 #include "common/util.h"
 #include "output/analysis_out.h"
@@ -23,6 +24,7 @@ struct pipeline {
 	struct gate_opts gate;
 	struct outputs *outputs;
 	int gate_status;		/* set by the final report */
+	struct kernel_view kernel_start;	/* --kernel: /proc/meminfo at the start */
 	uint64_t reports;
 };
 
@@ -74,6 +76,8 @@ struct pipeline *pipeline__open(const struct options *o, FILE *out)
 		return NULL;
 	p->opt = o;
 	p->out = out;
+	if (o->kernel)
+		kernel_view__read(NULL, &p->kernel_start);
 	if (setup_analysis(p)) {
 		free(p);
 		errno = EINVAL;
@@ -151,6 +155,10 @@ int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
 	if (r->pid <= 0 || procview__read("/proc", r->pid, &r->proc)) {
 		r->proc.rss_bytes = -1;
 		r->proc.heap_bytes = -1;
+	}
+	if (r->scope != SCOPE_USER) {
+		kernel_view__read(NULL, &r->kernel);
+		kernel_view__growth(&r->kernel, &p->kernel_start, r->elapsed_s);
 	}
 	analysis__update(p->analysis, r);
 	if (final && p->baseline && !r->system) {

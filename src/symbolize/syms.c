@@ -53,7 +53,7 @@ struct syms *syms__new(int pid, const struct syms_opts *opts)
 	struct syms *s;
 	int err;
 
-	if (pid <= 0) {
+	if (pid < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -66,6 +66,8 @@ struct syms *syms__new(int pid, const struct syms_opts *opts)
 	s->pid = pid;
 	s->names = opts ? opts->names : true;
 	s->debuginfod = opts && opts->debuginfod;
+	if (!pid)
+		return s;	/* kernel addresses only */
 	err = set_paths(s, opts && opts->debug_dir ? opts->debug_dir : DEFAULT_DEBUG_DIR);
 	if (err)
 		goto free_syms;
@@ -93,6 +95,7 @@ void syms__free(struct syms *s)
 		syms_module__free(mod);
 	}
 	syms_debuginfod__free(s->dbgd);
+	ksyms__free(s->ksyms);
 	free(s->unknown);
 	free(s->root_link);
 	free(s->debuginfo_path);
@@ -267,6 +270,58 @@ static int emit_mapped(struct syms *s, struct out *o, uint64_t ip, const struct 
 	return 0;
 }
 
+/* /proc/kallsyms, read on the first kernel ip; the symbol holding ip. */
+static const struct ksym *kernel_sym(struct syms *s, uint64_t ip, uint64_t *off)
+{
+	if (!s->ksyms_tried) {
+		s->ksyms_tried = true;
+		s->ksyms = ksyms__load(NULL);
+	}
+	return s->ksyms ? ksyms__find(s->ksyms, ip - 1, off) : NULL;
+}
+
+/* The frame of a kernel ip: symbol and offset from kallsyms, the module
+ * ("vmlinux" for the core kernel). Addresses kallsyms does not hold (or
+ * when it is unreadable) keep only ip. */
+static int emit_kernel(struct syms *s, struct out *o, uint64_t ip)
+{
+	struct frame *f = next_frame(o, ip);
+	const struct ksym *k;
+	uint64_t off;
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	f->kernel = true;
+	k = kernel_sym(s, ip, &off);
+	if (!k)
+		return 0;
+	s->stats.lookups++;
+	f->offset = off + 1;	/* of the return address, like user frames */
+	err = dup_str(&f->module, k->module ? k->module : "vmlinux");
+	if (!err && s->names)
+		err = dup_str(&f->function, k->name);
+	if (!err && s->names)
+		err = dup_str(&f->system_name, k->name);
+	return err;
+}
+
+/* Leading kernel ips in the tracing machinery (ksyms__is_tracing()). */
+static size_t tracing_frames(struct syms *s, const uint64_t *ips, size_t nr)
+{
+	size_t skip = 0;
+	uint64_t off;
+
+	while (skip < nr && ksyms__is_kernel(ips[skip])) {
+		const struct ksym *k = kernel_sym(s, ips[skip], &off);
+
+		if (!k || !ksyms__is_tracing(k))
+			break;
+		skip++;
+	}
+	return skip < nr ? skip : 0;	/* never leave a stack empty */
+}
+
 int syms__symbolize(struct syms *s, const uint64_t *ips, size_t nr,
 		    struct frame **frames, size_t *nr_frames)
 {
@@ -278,16 +333,19 @@ int syms__symbolize(struct syms *s, const uint64_t *ips, size_t nr,
 	if (!s || (!ips && nr))
 		return -EINVAL;
 	for (size_t i = 0; i < nr; i++) {
-		if (ips[i] && !syms_maps__find(s->maps, s->nr_maps, ips[i] - 1) &&
+		if (ips[i] && !ksyms__is_kernel(ips[i]) && s->pid &&
+		    !syms_maps__find(s->maps, s->nr_maps, ips[i] - 1) &&
 		    !is_unknown(s, ips[i])) {
 			syms__refresh(s);	/* the process may be gone: keep what we have */
 			break;
 		}
 	}
-	for (size_t i = 0; i < nr && !err; i++) {
+	for (size_t i = tracing_frames(s, ips, nr); i < nr && !err; i++) {
 		const struct syms_map *m = ips[i] ? syms_maps__find(s->maps, s->nr_maps, ips[i] - 1) : NULL;
 
-		if (m) {
+		if (ksyms__is_kernel(ips[i])) {
+			err = emit_kernel(s, &o, ips[i]);
+		} else if (m) {
 			err = emit_mapped(s, &o, ips[i], m);
 		} else {
 			add_unknown(s, ips[i]);

@@ -49,7 +49,8 @@ struct syms_stats {
 
 /*
  * Snapshot the executable mappings of process pid from /proc/PID/maps and
- * open every mapped file. opts may be NULL (names on, default debug dir,
+ * open every mapped file; pid 0: no process, kernel addresses only (a
+ * host-wide --kernel run). opts may be NULL (names on, default debug dir,
  * no debuginfod); it is copied. Returns a new struct syms, freed with
  * syms__free(), or NULL with errno set (ESRCH: no such process; EACCES or
  * EPERM: not allowed to read its maps; ENOMEM).
@@ -66,7 +67,10 @@ struct syms *syms__new(int pid, const struct syms_opts *opts);
 int syms__refresh(struct syms *s);
 
 /*
- * Symbolize nr return addresses. ips[i] is a return address: the call site
+ * Symbolize nr return addresses. Kernel addresses (ksyms.h) resolve
+ * through /proc/kallsyms, read on the first one, into one frame each
+ * (kernel = true: function, offset from it, module "vmlinux" or the kernel
+ * module's name). ips[i] is a return address: the call site
  * ips[i] - 1 is looked up, but frame.ip is ips[i] as given and
  * frame.offset is ips[i] in the module's ELF address space.
  * For each ip, appends its inlined frames innermost first (inlined = true)

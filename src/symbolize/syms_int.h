@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "symbolize/ksyms.h"
 #include "symbolize/syms.h"
 
 /* One resolved frame, owned by the cache. */
@@ -112,6 +113,8 @@ struct syms {
 	size_t nr_unknown;
 	struct syms_debuginfod *dbgd;
 	struct syms_stats stats;
+	struct ksyms *ksyms;	/* kernel ips: /proc/kallsyms, read on first use */
+	bool ksyms_tried;
 };
 
 /* The mapping holding addr in maps (sorted, disjoint), or NULL. */

@@ -146,6 +146,8 @@ int syms__refresh(struct syms *s)
 	size_t nr = 0;
 	int err;
 
+	if (!s->pid)
+		return 0;	/* kernel addresses only: no mappings */
 	s->stats.refreshes++;
 	err = read_maps(s, &nm, &nr);
 	if (err)

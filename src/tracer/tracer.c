@@ -80,6 +80,12 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
+void tracer__libbpf_print(bool verbose)
+{
+	verbose_libbpf = verbose;
+	libbpf_set_print(print_libbpf);
+}
+
 /* Is the environment variable name set to "0" (a switch turned off)? */
 static bool env_off(const char *name)
 {
@@ -157,8 +163,7 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 		return NULL;
 	tr->cfg = *cfg;
 	tr->tgid = tgid;
-	verbose_libbpf = cfg->verbose;
-	libbpf_set_print(print_libbpf);
+	tracer__libbpf_print(cfg->verbose);
 
 	skel = memtrace_bpf__open();
 	if (!skel) {

@@ -85,6 +85,10 @@ size_t tracer__unwind_failures(const struct tracer *tr, struct unwind_failure *o
 unsigned int tracer__nr_links(const struct tracer *tr);
 uint64_t tracer__map_max(const struct tracer *tr, const char *name);
 
+/* libbpf messages on stderr: warnings, and with verbose debug and info
+ * too (every BPF object of a run). Cannot fail. */
+void tracer__libbpf_print(bool verbose);
+
 /* Detach and unload everything, in reverse order. NULL is a no-op. */
 void tracer__free(struct tracer *tr);
 

@@ -36,6 +36,9 @@ MEMTRACE_PROGS = {
     # bpf/system.bpf.c (--system)
     "sys_rss_stat", "sys_brk_exit", "sys_mmap_exit", "sys_munmap_exit",
     "sys_mremap_exit", "sys_proc_exit",
+    # kmem.bpf.c (--kernel), as the kernel keeps them (15 characters)
+    "kmalloc", "kmalloc_node", "kmem_cache_allo", "kmem_cache_free", "kfree",
+    "mm_page_alloc", "mm_page_free", "percpu_alloc_pe", "percpu_free_per",
 }
 
 
