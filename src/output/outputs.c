@@ -6,6 +6,7 @@
 #include <string.h>
 #include "output/collapsed.h"
 #include "output/csv.h"
+#include "output/dashboard.h"
 #include "output/flamegraph.h"
 #include "output/http.h"
 #include "output/outputs.h"
@@ -39,11 +40,19 @@ struct outputs *outputs__open(const struct outputs_opts *o)
 			fprintf(stderr, "memtrace: cannot serve on %s: %s\n", o->http, strerror(-err));
 			goto close_csv;
 		}
-		fprintf(stderr, "memtrace: serving /metrics, /debug/pprof/heap, /report.json on http://%s\n",
-			http__address(out->http));
+		if (o->interval_s > 0 && o->window_s > 0 &&
+		    dashboard__configure(http__dashboard(out->http), o->interval_s, o->window_s)) {
+			err = -ENOMEM;
+			fprintf(stderr, "memtrace: cannot serve on %s: %s\n", o->http, strerror(-err));
+			goto stop_http;
+		}
+		fprintf(stderr, "memtrace: serving the dashboard on http://%s/ "
+			"(and /metrics, /debug/pprof/heap, /report.json)\n", http__address(out->http));
 	}
 	return out;
 
+stop_http:
+	http__stop(out->http);
 close_csv:
 	csv__close(out->csv);
 free_out:
@@ -81,7 +90,7 @@ static int note(int err, int first, const char *what, const char *path)
 }
 
 int outputs__report(struct outputs *out, const struct report *r, const char *json,
-		    const struct tracer_self *self)
+		    json_object *json_obj, const struct tracer_self *self)
 {
 	const struct outputs_opts *o = &out->o;
 	bool pprof_file = o->pprof && (r->final || o->pprof_every);
@@ -101,6 +110,8 @@ int outputs__report(struct outputs *out, const struct report *r, const char *jso
 		if (!err)
 			err = http__publish_encoded(out->http, r, json, self, pprof, pprof_len);
 		first = note(err, first, "HTTP snapshot", o->http);
+		first = note(dashboard__publish(http__dashboard(out->http), r, json_obj, self),
+			     first, "dashboard state", o->http);
 	} else {
 		free(pprof);
 	}
