@@ -51,9 +51,7 @@ static void pass_through(json_object *root, json_object *report)
 {
 	json_object *v;
 
-	if (!report)
-		return;
-	for (size_t i = 0; i < sizeof(passed_keys) / sizeof(passed_keys[0]); i++) {
+	for (size_t i = 0; report && i < sizeof(passed_keys) / sizeof(passed_keys[0]); i++) {
 		if (!json_object_object_get_ex(report, passed_keys[i], &v))
 			continue;
 		if (json_object_is_type(v, json_type_array) &&

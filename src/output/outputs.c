@@ -46,8 +46,9 @@ struct outputs *outputs__open(const struct outputs_opts *o)
 			fprintf(stderr, "memtrace: cannot serve on %s: %s\n", o->http, strerror(-err));
 			goto stop_http;
 		}
-		fprintf(stderr, "memtrace: serving the dashboard on http://%s/ "
-			"(and /metrics, /debug/pprof/heap, /report.json)\n", http__address(out->http));
+		fprintf(stderr, "memtrace: serving /metrics, /debug/pprof/heap, /report.json on http://%s\n",
+			http__address(out->http));
+		fprintf(stderr, "memtrace: dashboard on http://%s/\n", http__address(out->http));
 	}
 	return out;
 
