@@ -14,6 +14,7 @@
 #include <string.h>
 #include "output/collapsed.h"
 #include "output/flamegraph.h"
+#include "output/flametree.h"
 #include "common/util.h"
 
 #define XPAD		10
@@ -21,150 +22,6 @@
 #define BOTTOM		28	/* details line */
 #define FONT_SIZE	12
 #define CHAR_W		(FONT_SIZE * 0.6)
-#define NONE		((size_t)-1)
-
-enum node_type { N_ROOT, N_FRAME, N_INLINE, N_UNKNOWN, N_KIND };
-
-struct node {
-	char *name;		/* owned */
-	const char *module;	/* borrowed from the report */
-	const char *file;
-	int line;
-	enum node_type type;
-	int64_t bytes;
-	size_t child, next;	/* first child, next sibling; NONE ends */
-};
-
-struct tree {
-	struct node *n;
-	size_t nr, cap;
-	int max_depth;
-};
-
-static size_t node_add(struct tree *t, size_t parent, const char *name, const char *module,
-		       const char *file, int line, enum node_type type)
-{
-	struct node *p = &t->n[parent], *c;
-	size_t i;
-
-	for (i = p->child; i != NONE; i = t->n[i].next) {
-		c = &t->n[i];
-		if (c->type == type && strcmp(c->name, name) == 0 &&
-		    (c->module == module || (c->module && module && strcmp(c->module, module) == 0)))
-			return i;
-	}
-	if (t->nr == t->cap)
-		return NONE;	/* cannot happen: cap is an upper bound */
-	c = &t->n[t->nr];
-	c->name = strdup(name);
-	if (!c->name)
-		return NONE;
-	c->module = module;
-	c->file = file;
-	c->line = line;
-	c->type = type;
-	c->bytes = 0;
-	c->child = NONE;
-	c->next = t->n[parent].child;
-	t->n[parent].child = t->nr;
-	return t->nr++;
-}
-
-static int add_stack(struct tree *t, const struct stack_report *s)
-{
-	char buf[256];
-	size_t cur = 0;
-	int depth = 0;
-
-	t->n[0].bytes += s->outstanding_bytes;
-	for (size_t j = s->nr_frames; j-- > 0; depth++) {
-		const struct frame *f = &s->frames[j];
-		enum node_type type = !f->function ? N_UNKNOWN : f->inlined ? N_INLINE : N_FRAME;
-
-		cur = node_add(t, cur, frame__name(f, buf, sizeof(buf)), f->module,
-			       f->file, f->line, type);
-		if (cur == NONE)
-			return -ENOMEM;
-		t->n[cur].bytes += s->outstanding_bytes;
-	}
-	for (size_t j = s->nr_frames ? 0 : s->nr_ips; j-- > 0; depth++) {
-		snprintf(buf, sizeof(buf), "0x%" PRIx64, s->ips[j]);
-		cur = node_add(t, cur, buf, NULL, NULL, 0, N_UNKNOWN);
-		if (cur == NONE)
-			return -ENOMEM;
-		t->n[cur].bytes += s->outstanding_bytes;
-	}
-	snprintf(buf, sizeof(buf), "[%s]", alloc_kind_name(s->kind));
-	cur = node_add(t, cur, buf, NULL, NULL, 0, N_KIND);
-	if (cur == NONE)
-		return -ENOMEM;
-	t->n[cur].bytes += s->outstanding_bytes;
-	if (depth + 1 > t->max_depth)
-		t->max_depth = depth + 1;
-	return 0;
-}
-
-/* Children by bytes, descending, then name: a stable, readable order. */
-static void sort_children(struct tree *t, size_t i)
-{
-	size_t sorted = NONE;
-
-	for (size_t c = t->n[i].child; c != NONE;) {
-		size_t next = t->n[c].next, *pp = &sorted;
-
-		while (*pp != NONE && (t->n[*pp].bytes > t->n[c].bytes ||
-		       (t->n[*pp].bytes == t->n[c].bytes &&
-			strcmp(t->n[*pp].name, t->n[c].name) <= 0)))
-			pp = &t->n[*pp].next;
-		t->n[c].next = *pp;
-		*pp = c;
-		c = next;
-	}
-	t->n[i].child = sorted;
-	for (size_t c = sorted; c != NONE; c = t->n[c].next)
-		sort_children(t, c);
-}
-
-static void tree_free(struct tree *t)
-{
-	for (size_t i = 0; i < t->nr; i++)
-		free(t->n[i].name);
-	free(t->n);
-}
-
-static int tree_build(struct tree *t, const struct report *r)
-{
-	size_t cap = 1;
-	int err;
-
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < r->nr_stacks; i++)
-		cap += (r->stacks[i].nr_frames ? r->stacks[i].nr_frames : r->stacks[i].nr_ips) + 1;
-	t->n = calloc(cap, sizeof(*t->n));
-	if (!t->n)
-		return -ENOMEM;
-	t->cap = cap;
-	t->n[0].name = strdup("all");
-	if (!t->n[0].name) {
-		free(t->n);
-		return -ENOMEM;
-	}
-	t->n[0].type = N_ROOT;
-	t->n[0].child = NONE;
-	t->n[0].next = NONE;
-	t->nr = 1;
-	for (size_t i = 0; i < r->nr_stacks; i++) {
-		if (r->stacks[i].outstanding_bytes <= 0)
-			continue;
-		err = add_stack(t, &r->stacks[i]);
-		if (err) {
-			tree_free(t);
-			return err;
-		}
-	}
-	sort_children(t, 0);
-	return 0;
-}
 
 static void human_bytes(char *buf, size_t size, double v)
 {
@@ -227,26 +84,26 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
-static void node_color(const struct node *n, char *buf, size_t size)
+static void node_color(const struct flame_node *n, char *buf, size_t size)
 {
 	uint32_t h = name_hash(n->name);
 	double v1 = (h & 0xff) / 255.0, v2 = ((h >> 8) & 0xff) / 255.0, v3 = ((h >> 16) & 0xff) / 255.0;
 	uint8_t r, g, b;
 
 	switch (n->type) {
-	case N_INLINE:		/* cool: inlined into the frame below */
+	case FLAME_INLINE:		/* cool: inlined into the frame below */
 		r = (uint8_t)(50 + 60 * v1);
 		g = b = (uint8_t)(165 + 55 * v2);
 		break;
-	case N_UNKNOWN:		/* grey: no symbol */
+	case FLAME_UNKNOWN:		/* grey: no symbol */
 		r = g = b = (uint8_t)(180 + 30 * v1);
 		break;
-	case N_KIND:		/* green: the allocator */
+	case FLAME_KIND:		/* green: the allocator */
 		r = (uint8_t)(120 + 40 * v1);
 		g = (uint8_t)(200 + 40 * v2);
 		b = 120;
 		break;
-	case N_ROOT:
+	case FLAME_ROOT:
 		r = 230, g = 120, b = 70;
 		break;
 	default:		/* warm */
@@ -264,9 +121,9 @@ struct out {
 	int height;
 };
 
-static void write_node(struct out *o, const struct tree *t, size_t i, double x, int depth)
+static void write_node(struct out *o, const struct flame_tree *t, size_t i, double x, int depth)
 {
-	const struct node *n = &t->n[i];
+	const struct flame_node *n = &t->n[i];
 	double w = n->bytes * o->scale, y = o->height - BOTTOM - (depth + 1) * FLAMEGRAPH_FRAME_H;
 	double pct = o->total ? 100.0 * n->bytes / o->total : 0;
 	size_t fit = w > 6 ? (size_t)((w - 6) / CHAR_W) : 0;
@@ -282,9 +139,9 @@ static void write_node(struct out *o, const struct tree *t, size_t i, double x, 
 	put_xml(o->f, n->name, 0);
 	fprintf(o->f, " (%s, %.2f%%)\"><title>", bytes, pct);
 	put_xml(o->f, n->name, 0);
-	if (n->type == N_INLINE)
+	if (n->type == FLAME_INLINE)
 		fputs(" (inlined)", o->f);
-	if (n->type == N_KIND)
+	if (n->type == FLAME_KIND)
 		fputs(" (allocator)", o->f);
 	if (n->module) {
 		fputs("\nmodule: ", o->f);
@@ -309,7 +166,7 @@ static void write_node(struct out *o, const struct tree *t, size_t i, double x, 
 		}
 	}
 	fputs("</text></g>\n", o->f);
-	for (size_t c = n->child; c != NONE; c = t->n[c].next) {
+	for (size_t c = n->child; c != FLAME_NONE; c = t->n[c].next) {
 		write_node(o, t, c, x, depth + 1);
 		x += t->n[c].bytes * o->scale;
 	}
@@ -457,11 +314,11 @@ static void write_header(struct out *o, const struct report *r, const char *titl
 int flamegraph__write(const struct report *r, FILE *f, const char *title)
 {
 	struct out o = { .f = f };
-	struct tree t;
+	struct flame_tree t;
 	size_t stacks = 0;
 	int err;
 
-	err = tree_build(&t, r);
+	err = flametree__build(&t, r);
 	if (err)
 		return err;
 	for (size_t i = 0; i < r->nr_stacks; i++)
@@ -477,7 +334,7 @@ int flamegraph__write(const struct report *r, FILE *f, const char *title)
 		fprintf(f, "<text x=\"%d\" y=\"%d\">no outstanding bytes</text>\n", XPAD,
 			o.height - BOTTOM - 4);
 	fputs("</g>\n</svg>\n", f);
-	tree_free(&t);
+	flametree__free(&t);
 	if (fflush(f) != 0 || ferror(f))
 		return -EIO;
 	return 0;

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "output/dashboard.h"
 #include "output/http.h"
 #include "output/pprof.h"
 
@@ -29,17 +30,11 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	pthread_mutex_t lock;
 	struct snapshot *cur;	/* NULL until the first publish */
+	struct dashboard *dash;	/* "/" and /dashboard/... (dashboard.h) */
 	int port;
 	char address[80];
 	size_t metrics_top;	/* series per report in /metrics; 0: METRICS_TOP_STACKS */
 };
-
-static const char index_page[] =
-	"memtrace\n\n"
-	"/metrics           Prometheus metrics\n"
-	"/debug/pprof/heap  heap profile (gzip'd pprof: go tool pprof, Parca, Pyroscope)\n"
-	"/debug/pprof/allocs the same profile, where Grafana Alloy looks by default\n"
-	"/report.json       last report\n";
 
 static void snapshot_put(struct snapshot *s)
 {
@@ -86,12 +81,12 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status,
 	return ret;
 }
 
-enum resource { RES_NONE, RES_INDEX, RES_METRICS, RES_PPROF, RES_JSON };
+enum resource { RES_NONE, RES_DASHBOARD, RES_METRICS, RES_PPROF, RES_JSON };
 
 static enum resource resource_of(const char *url)
 {
-	if (strcmp(url, "/") == 0)
-		return RES_INDEX;
+	if (dashboard__owns(url))
+		return RES_DASHBOARD;
 	if (strcmp(url, "/metrics") == 0)
 		return RES_METRICS;
 	if (strcmp(url, "/debug/pprof/heap") == 0 || strcmp(url, "/debug/pprof/allocs") == 0)
@@ -158,8 +153,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return reply_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
-	if (res == RES_INDEX)
-		return reply_text(c, MHD_HTTP_OK, index_page);
+	if (res == RES_DASHBOARD)
+		return dashboard__serve(s->dash, c, url);
 	snap = snapshot_get(s);
 	if (!snap || (res == RES_JSON && !snap->json)) {
 		snapshot_put(snap);
@@ -266,7 +261,8 @@ struct http_server *http__start(const char *addr, int *err)
 {
 	char host[256], port[8];
 	struct http_server *s;
-	unsigned int flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD;
+	unsigned int flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
+			     MHD_ALLOW_SUSPEND_RESUME;	/* the dashboard's event streams */
 	bool v6 = false;
 	int fd, e;
 
@@ -279,10 +275,15 @@ struct http_server *http__start(const char *addr, int *err)
 		goto fail;
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	s->dash = dashboard__new();
+	if (!s->dash) {
+		e = -ENOMEM;
+		goto free_server;
+	}
 	fd = listen_on(host, port, s, &v6);
 	if (fd < 0) {
 		e = fd;
-		goto free_server;
+		goto free_dash;
 	}
 	if (v6)
 		flags |= MHD_USE_IPv6;
@@ -296,9 +297,11 @@ struct http_server *http__start(const char *addr, int *err)
 	if (!s->daemon) {
 		e = -EIO;
 		close(fd);
-		goto free_server;
+		goto free_dash;
 	}
 	return s;
+free_dash:
+	dashboard__free(s->dash);
 free_server:
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -369,6 +372,11 @@ int http__port(const struct http_server *s)
 	return s->port;
 }
 
+struct dashboard *http__dashboard(struct http_server *s)
+{
+	return s->dash;
+}
+
 const char *http__address(const struct http_server *s)
 {
 	return s->address;
@@ -378,7 +386,9 @@ void http__stop(struct http_server *s)
 {
 	if (!s)
 		return;
+	dashboard__shutdown(s->dash);	/* no suspended stream may outlive the daemon */
 	MHD_stop_daemon(s->daemon);	/* joins its thread, closes the listen socket */
+	dashboard__free(s->dash);
 	snapshot_put(s->cur);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -8,7 +8,8 @@
  *   GET /debug/pprof/allocs  the same bytes (all four sample types), the path
  *                          Grafana Alloy's pyroscope.scrape uses by default
  *   GET /report.json       the last JSON report, as main rendered it
- *   GET /                  a short index of the above
+ *   GET /                  the live dashboard, and its files and data
+ *                          under /dashboard/ (dashboard.h)
  *
  * HEAD works wherever GET does; other methods get 405 with an Allow
  * header, other paths 404, and the three data paths 503 until the first
@@ -26,6 +27,7 @@
 #ifndef MEMTRACE_HTTP_H
 #define MEMTRACE_HTTP_H
 
+#include "output/dashboard.h"
 #include "output/metrics.h"
 #include "common/report.h"
 
@@ -72,6 +74,9 @@ int http__publish_encoded(struct http_server *s, const struct report *r,
 void http__set_metrics_top(struct http_server *s, size_t top);
 
 int http__port(const struct http_server *s);
+
+/* The dashboard the server serves, owned by s (dashboard__publish() feeds it). */
+struct dashboard *http__dashboard(struct http_server *s);
 
 /* "HOST:PORT" the server listens on ("[::1]:PORT" for IPv6), owned by s. */
 const char *http__address(const struct http_server *s);

@@ -31,6 +31,11 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_KMEM_MISSED] = "kernel_events_missed",
 };
 
+const char *tracer_map_name(unsigned int map)
+{
+	return map < TRACER_MAP_MAX && map_names[map] ? map_names[map] : "unknown";
+}
+
 const char *drop_reason_name(unsigned int reason)
 {
 	return reason < DROP_MAX && drop_names[reason] ? drop_names[reason] : "unknown";

@@ -46,6 +46,9 @@ struct tracer_self {
 /* Fill s with "unknown" everywhere (fills and latency < 0, counters 0). Cannot fail. */
 void tracer_self__init(struct tracer_self *s);
 
+/* The map label of a tracer_map ("allocs", ...); "unknown" out of range. */
+const char *tracer_map_name(unsigned int map);
+
 /* The drop reason label ("allocs_full", ...); "unknown" out of range. */
 const char *drop_reason_name(unsigned int reason);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "output/collapsed.h"
 #include "output/csv.h"
+#include "output/dashboard.h"
 #include "output/flamegraph.h"
 #include "output/http.h"
 #include "output/outputs.h"
@@ -40,11 +41,20 @@ struct outputs *outputs__open(const struct outputs_opts *o)
 			goto close_csv;
 		}
 		http__set_metrics_top(out->http, o->metrics_top);
+		if (o->interval_s > 0 && o->window_s > 0 &&
+		    dashboard__configure(http__dashboard(out->http), o->interval_s, o->window_s)) {
+			err = -ENOMEM;
+			fprintf(stderr, "memtrace: cannot serve on %s: %s\n", o->http, strerror(-err));
+			goto stop_http;
+		}
 		fprintf(stderr, "memtrace: serving /metrics, /debug/pprof/heap, /report.json on http://%s\n",
 			http__address(out->http));
+		fprintf(stderr, "memtrace: dashboard on http://%s/\n", http__address(out->http));
 	}
 	return out;
 
+stop_http:
+	http__stop(out->http);
 close_csv:
 	csv__close(out->csv);
 free_out:
@@ -97,7 +107,7 @@ int outputs__live(struct outputs *out, const struct report *r, const char *json,
 }
 
 int outputs__report(struct outputs *out, const struct report *r, const char *json,
-		    const struct tracer_self *self)
+		    json_object *json_obj, const struct tracer_self *self)
 {
 	const struct outputs_opts *o = &out->o;
 	bool pprof_file = o->pprof && (r->final || o->pprof_every);
@@ -117,6 +127,8 @@ int outputs__report(struct outputs *out, const struct report *r, const char *jso
 		if (!err)
 			err = http__publish_encoded(out->http, r, json, self, pprof, pprof_len);
 		first = note(err, first, "HTTP snapshot", o->http);
+		first = note(dashboard__publish(http__dashboard(out->http), r, json_obj, self),
+			     first, "dashboard state", o->http);
 	} else {
 		free(pprof);
 	}

@@ -11,6 +11,7 @@
 #ifndef MEMTRACE_OUTPUTS_H
 #define MEMTRACE_OUTPUTS_H
 
+#include <json-c/json.h>
 #include "output/metrics.h"
 #include "common/report.h"
 
@@ -25,6 +26,8 @@ struct outputs_opts {
 	const char *csv;		/* CSV rows, appended every report */
 	const char *http;		/* listen address of the HTTP endpoint */
 	size_t metrics_top;		/* series in /metrics; 0: the default */
+	double interval_s;		/* report interval, and the analysis window: */
+	double window_s;		/* ... the dashboard's history (0: defaults) */
 };
 
 /*
@@ -34,14 +37,14 @@ struct outputs_opts {
 struct outputs *outputs__open(const struct outputs_opts *o);
 
 /*
- * Feed one report (final or not) with its JSON text (NULL if unavailable)
- * and the tracer's self-metrics. Writes CSV rows and the HTTP snapshot
- * every report; pprof every report with --pprof-every; pprof, collapsed
+ * Feed one report (final or not) with its JSON text and object (NULL if
+ * unavailable) and the tracer's self-metrics. Writes CSV rows, the HTTP
+ * snapshot and the dashboard state every report; pprof every report with --pprof-every; pprof, collapsed
  * and flame graph files on the final one. Returns 0 or the first -errno
  * (after printing one line on stderr); the other sinks are still fed.
  */
 int outputs__report(struct outputs *out, const struct report *r, const char *json,
-		    const struct tracer_self *self);
+		    json_object *json_obj, const struct tracer_self *self);
 
 /*
  * Tracing is live: publish r (and json, self) to the HTTP endpoint only,

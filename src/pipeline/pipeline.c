@@ -70,6 +70,7 @@ struct pipeline *pipeline__open(const struct options *o, FILE *out)
 		.pprof = o->pprof, .pprof_every = o->pprof_every, .collapsed = o->collapsed,
 		.flamegraph = o->flamegraph, .csv = o->csv, .http = o->http,
 		.metrics_top = o->system ? (o->metrics_top ? o->metrics_top : 20) : 0,
+		.interval_s = o->interval_s,
 	};
 
 	if (!p)
@@ -83,6 +84,7 @@ struct pipeline *pipeline__open(const struct options *o, FILE *out)
 		errno = EINVAL;
 		return NULL;
 	}
+	oo.window_s = analysis__opts(p->analysis)->window_s;
 	p->outputs = outputs__open(&oo);
 	if (!p->outputs) {
 		int err = errno;
@@ -188,7 +190,7 @@ int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
 		self->report_latency_s = clock__s(CLOCK_MONOTONIC) - read_start;
 		self->reports = p->reports;
 	}
-	outputs__report(p->outputs, r, json_text, self);
+	outputs__report(p->outputs, r, json_text, json, self);
 	if (final && p->opt->save_baseline) {
 		int e = baseline__save(r, p->opt->save_baseline);
 

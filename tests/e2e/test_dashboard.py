@@ -1,0 +1,150 @@
+"""The live dashboard of --http (issue 17) in Debian's headless chromium,
+driven over the DevTools protocol (cdp.py): memtrace -i 1 --http launches
+tests/targets/dashboard_leak.c; the page at / must show the leak as the top
+row, a chart total that rises between two pushed updates, a flame graph
+whose search finds the leaking function, and, once the tracer has exited,
+the final report (the same numbers memtrace printed) with a note saying so.
+The screenshot is kept in the build folder (dashboard.png)."""
+import os
+import socket
+import struct
+import zlib
+
+import cdp
+import lib
+
+LEAK = "dashboard_leak_request"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _png_pixels(path):
+    """(width, height, channels, raw rows) of an 8-bit RGB or RGBA PNG, with
+    the standard library: inflate IDAT, undo the per-row filters."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path}: not a PNG"
+    pos, idat, w = 8, [], None
+    while pos < len(data):
+        n, kind = struct.unpack("!I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, color, _, _, interlace = struct.unpack("!IIBBBBB", body)
+            assert depth == 8 and color in (2, 6) and not interlace, (depth, color, interlace)
+            ch = 3 if color == 2 else 4
+        elif kind == b"IDAT":
+            idat.append(body)
+        pos += 12 + n
+    raw, stride = zlib.decompress(b"".join(idat)), w * ch
+    rows, prev = [], bytearray(stride)
+    for y in range(h):
+        ftype, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        if ftype == 1:
+            for i in range(ch, stride):
+                line[i] = (line[i] + line[i - ch]) & 0xff
+        elif ftype == 2:
+            line = bytearray((a + b) & 0xff for a, b in zip(line, prev))
+        elif ftype == 3:
+            for i in range(stride):
+                line[i] = (line[i] + ((line[i - ch] if i >= ch else 0) + prev[i]) // 2) & 0xff
+        elif ftype == 4:
+            for i in range(stride):
+                a = line[i - ch] if i >= ch else 0
+                b, c = prev[i], prev[i - ch] if i >= ch else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xff
+        rows.append(line)
+        prev = line
+    return w, h, ch, rows
+
+
+def _variance(path):
+    """Variance of the grey level of a PNG's pixels, and its (width, height)."""
+    w, h, ch, rows = _png_pixels(path)
+    hist = [0] * 766
+    for line in rows:
+        for x in range(0, len(line), ch):
+            hist[line[x] + line[x + 1] + line[x + 2]] += 1
+    n = w * h
+    mean = sum(v * c for v, c in enumerate(hist)) / n
+    return sum(c * (v - mean) ** 2 for v, c in enumerate(hist)) / n / 9, (w, h)
+
+
+def test_dashboard_in_chromium():
+    """/ in chromium on a live leak, then after the tracer ended."""
+    port = _free_port()
+    m = lib.Memtrace("-f", "json", "-n", "5", "-i", "1", "--http", f"127.0.0.1:{port}",
+                     "--", lib.target_path("dashboard_leak"), "7")
+    m.wait_tracing()
+    m.err.expect(rf"^memtrace: dashboard on http://127\.0\.0\.1:{port}/$")
+    with cdp.Browser() as b:
+        b.navigate(f"http://127.0.0.1:{port}/")
+        # two updates pushed by the server, each with its chart total
+        b.wait_for("+document.body.dataset.updates >= 1 && "
+                   "+document.getElementById('chart').dataset.total > 0", what="first update")
+        first = b.eval("[+document.body.dataset.updates, +document.getElementById('chart').dataset.total,"
+                       " memtrace.state().seq]")
+        b.wait_for(f"+document.body.dataset.updates >= {first[0] + 1}", what="second update")
+        second = b.eval("[+document.body.dataset.updates, +document.getElementById('chart').dataset.total,"
+                        " memtrace.state().seq, +document.getElementById('chart').dataset.points]")
+        assert second[2] > first[2], f"no newer report pushed: {first} then {second}"
+        assert second[1] > first[1], f"chart total did not rise: {first[1]} then {second[1]}"
+        assert second[3] >= 2, f"chart has {second[3]} points after two reports"
+
+        top = b.eval("document.querySelector('#rows tbody tr.row').dataset.function")
+        assert top == LEAK, f"top row is {top!r}, not {LEAK}"
+        # its frames one click away
+        b.eval("document.querySelector('#rows tbody tr.row').click()")
+        frames = b.eval("document.querySelector('#rows tbody tr.detail .frames').textContent")
+        assert LEAK in frames and "dashboard_serve" in frames and "main" in frames, frames
+        assert b.eval("document.querySelector('#chart .area.hl') !== null"), \
+            "clicking the row did not highlight its series in the chart"
+
+        # flame graph search through the input box, as a user types
+        matched = b.eval(f"""(function () {{
+            var s = document.getElementById('flame-search');
+            s.value = '^{LEAK}$';
+            s.dispatchEvent(new Event('input'));
+            var hits = document.querySelectorAll('#flame .n.hit');
+            return [+document.getElementById('flame').dataset.matched,
+                    Array.prototype.map.call(hits, function (h) {{ return h.dataset.name; }}),
+                    document.getElementById('flame-matched').textContent];
+        }})()""")
+        assert matched[0] >= 1 and set(matched[1]) == {LEAK}, f"flame search: {matched}"
+        # zoom on it: the leak fills the width
+        zoom = b.eval(f"""(function () {{
+            document.querySelector('#flame .n.hit').click();
+            var z = document.querySelector('#flame .n.hit');
+            return [document.getElementById('flame').dataset.zoom, z.getBoundingClientRect().width,
+                    document.getElementById('flame').getBoundingClientRect().width];
+        }})()""")
+        assert zoom[0] == LEAK and zoom[1] >= zoom[2] - 2, f"zoom: {zoom}"
+        b.eval("document.getElementById('flame-reset').click()")
+
+        shot = os.path.join(lib.OUT, "dashboard.png")
+        b.screenshot(shot)
+        var, size = _variance(shot)
+        assert size[0] >= 800 and var > 500, f"{shot}: {size}, pixel variance {var:.0f}: blank?"
+
+        # the tracer ends with the target; the open page keeps the final report
+        rc = m.wait()
+        assert rc == 0, f"memtrace exited {rc}: {m.err.text()}"
+        final = m.final()
+        b.wait_for("document.body.dataset.final === '1'", what="final report on the page")
+        page = b.eval("""[document.getElementById('status').dataset.state,
+                          document.getElementById('status').textContent,
+                          memtrace.state().totals.outstanding_bytes,
+                          document.querySelector('#rows tbody tr.row').dataset.function]""")
+        assert page[0] == "ended" and "final report" in page[1], f"status after exit: {page}"
+        assert page[2] == final["totals"]["outstanding_bytes"], \
+            f"page shows {page[2]} bytes, memtrace's final report {final['totals']['outstanding_bytes']}"
+        assert page[3] == LEAK, page
+        # still interactive without the server: sorting and search work
+        b.eval("document.querySelector('#rows th[data-key=\"alloc_calls\"]').click()")
+        assert b.eval("document.querySelector('#rows th.sorted').dataset.key") == "alloc_calls"
+        b.screenshot(os.path.join(lib.OUT, "dashboard-final.png"))
