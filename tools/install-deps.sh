@@ -4,7 +4,7 @@
 set -eu
 pkgs="clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcmocka-dev
 libjson-c-dev libcapstone-dev libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev
-elfutils pkg-config make gcc g++ python3 binutils
+elfutils pkg-config make gcc g++ python3 python3-yaml binutils iproute2 util-linux
 golang-go prometheus chromium libxml2-utils libjemalloc2 libgoogle-perftools4
 bpftrace redis-server redis-tools"
 missing=""
