@@ -18,6 +18,7 @@
 #include "collect/collect.h"
 #include "common/report.h"
 #include "common/util.h"
+#include "proc_trace.h"
 #include "pipeline/kernel_source.h"
 #include "pipeline/pipeline.h"
 #include "symbolize/syms.h"
@@ -55,8 +56,7 @@ static int check_privileges(void)
 struct session {
 	struct options opt;
 	struct target target;
-	struct tracer *tracer;
-	struct collector *collector;
+	struct proc_trace pt;		/* tracer and collector */
 	struct syms *syms;
 	struct pipeline *pipeline;	/* symbolize, analyse, write */
 	struct kernel_source *kernel;	/* --kernel -p: kernel allocations too */
@@ -87,7 +87,7 @@ static void find_wrappers(struct session *s)
 	int n = wrappers__find(s->target.pid, r, 16);
 
 	if (n > 0)
-		collector__set_wrappers(s->collector, r, (size_t)n);
+		collector__set_wrappers(s->pt.collector, r, (size_t)n);
 }
 
 static void refresh_modules(struct session *s)
@@ -95,7 +95,7 @@ static void refresh_modules(struct session *s)
 	int err;
 
 	find_wrappers(s);
-	err = tracer__refresh_unwind(s->tracer);
+	err = tracer__refresh_unwind(s->pt.tracer);
 	if (err && s->opt.verbose)
 		fprintf(stderr, "memtrace: cannot load unwind tables of new code: %s\n", strerror(-err));
 	if (s->syms)
@@ -107,19 +107,6 @@ static void refresh_modules(struct session *s)
 	}
 }
 
-static void self_metrics(struct session *s, const struct report *r, struct tracer_self *self)
-{
-	uint64_t allocs, mmaps, stacks;
-
-	tracer_self__init(self);
-	collector__last_counts(s->collector, &allocs, &mmaps, &stacks);
-	self->probe_hits = r->totals.counters[CNT_PROBE_HITS];
-	self->map_fill[TRACER_MAP_ALLOCS] = (double)allocs / tracer__map_max(s->tracer, "allocs");
-	self->map_fill[TRACER_MAP_MMAPS] = (double)mmaps / tracer__map_max(s->tracer, "mmaps");
-	self->map_fill[TRACER_MAP_STACKS] = (double)stacks / tracer__map_max(s->tracer, "stacks");
-	self->map_fill[TRACER_MAP_AGGS] = (double)r->nr_stacks / tracer__map_max(s->tracer, "aggs");
-}
-
 /* Read one report and hand it to the pipeline. Returns 0 or -errno. */
 static int report_once(struct session *s, bool final)
 {
@@ -128,30 +115,14 @@ static int report_once(struct session *s, bool final)
 	struct report *r;
 	int err;
 
-	err = collector__read(s->collector, clock__mono_ns(), &r);
-	if (err) {
-		fprintf(stderr, "memtrace: cannot read BPF maps: %s\n", strerror(-err));
+	err = proc_trace__read(&s->pt, &s->target, s->start_mono, final, &r, &self);
+	if (err)
 		return err;
-	}
 	if (s->kernel && (err = kernel_source__add(s->kernel, r))) {
 		fprintf(stderr, "memtrace: cannot read the kernel tracer's maps: %s\n", strerror(-err));
 		report__free(r);
 		return err;
 	}
-	r->pid = s->target.pid;
-	snprintf(r->comm, sizeof(r->comm), "%s", s->target.comm);
-	r->time = clock__s(CLOCK_REALTIME);
-	r->elapsed_s = clock__s(CLOCK_MONOTONIC) - s->start_mono;
-	r->final = final;
-	r->sample_bytes = s->opt.sample_bytes;
-	r->unwind = s->opt.unwind;
-	tracer__unwind_usage(s->tracer, &r->totals.unwind_rows, &r->totals.unwind_rows_max,
-			     &r->totals.unwind_tables, &r->totals.unwind_no_table);
-	r->nr_unwind_failures = tracer__unwind_failures(s->tracer, r->unwind_failures,
-							REPORT_UNWIND_FAILURES);
-	if (r->nr_unwind_failures > REPORT_UNWIND_FAILURES)
-		r->nr_unwind_failures = REPORT_UNWIND_FAILURES;
-	self_metrics(s, r, &self);
 	if (s->kernel)
 		kernel_source__self(s->kernel, &self);
 	return pipeline__report(s->pipeline, r, s->syms, &self, t0, final);
@@ -163,14 +134,8 @@ static void publish_live(struct session *s)
 	struct tracer_self self;
 	struct report *r;
 
-	if (!s->opt.http || collector__read(s->collector, clock__mono_ns(), &r))
+	if (!s->opt.http || proc_trace__read(&s->pt, &s->target, s->start_mono, false, &r, &self))
 		return;
-	r->pid = s->target.pid;
-	snprintf(r->comm, sizeof(r->comm), "%s", s->target.comm);
-	r->time = clock__s(CLOCK_REALTIME);
-	r->sample_bytes = s->opt.sample_bytes;
-	r->unwind = s->opt.unwind;
-	self_metrics(s, r, &self);
 	pipeline__live(s->pipeline, r, &self);
 }
 
@@ -178,7 +143,7 @@ static int wait_interval(struct session *s, double deadline)
 {
 	struct pollfd fds[2] = {
 		{ .fd = s->target.pidfd, .events = POLLIN },
-		{ .fd = tracer__notify_fd(s->tracer), .events = POLLIN },
+		{ .fd = tracer__notify_fd(s->pt.tracer), .events = POLLIN },
 	};
 
 	while (!exiting) {
@@ -193,7 +158,7 @@ static int wait_interval(struct session *s, double deadline)
 		if (n <= 0)
 			continue;
 		if (fds[1].revents) {
-			tracer__notify_consume(s->tracer, on_notify, s);
+			tracer__notify_consume(s->pt.tracer, on_notify, s);
 			if (s->refresh_modules)
 				refresh_modules(s);
 		}
@@ -222,7 +187,7 @@ static int run(struct session *s)
 		if (end && clock__s(CLOCK_MONOTONIC) >= end)
 			break;
 		/* The modules map before the target can go away. */
-		tracer__notify_consume(s->tracer, on_notify, s);
+		tracer__notify_consume(s->pt.tracer, on_notify, s);
 		if (s->refresh_modules)
 			refresh_modules(s);
 		err = report_once(s, false);
@@ -230,7 +195,7 @@ static int run(struct session *s)
 			return err;
 		next += s->opt.interval_s;
 	}
-	tracer__notify_consume(s->tracer, on_notify, s);
+	tracer__notify_consume(s->pt.tracer, on_notify, s);
 	if (s->refresh_modules)
 		refresh_modules(s);
 	return report_once(s, true);
@@ -256,9 +221,7 @@ static int open_target(struct session *s)
 int main(int argc, char **argv)
 {
 	struct session s = { .out = stdout };
-	struct tracer_config cfg;
-	struct collect_opts copts;
-	struct collect_maps cmaps;
+	double temp_s;
 	struct syms_opts sopts;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int err, status = 1;
@@ -303,36 +266,10 @@ int main(int argc, char **argv)
 		goto close_pipeline;
 	}
 
-	cfg = (struct tracer_config){
-		.max_allocs = s.opt.max_allocs,
-		.max_stacks = s.opt.max_stacks,
-		.sample_bytes = s.opt.sample_bytes,
-		.sample_seed = s.opt.sample_seed,
-		.unwind = s.opt.unwind,
-		.trace_mmap = !s.opt.no_mmap,
-		.stop_on_code_map = s.target.launched,
-		.probe_at_entry = s.opt.entry_probes,
-		.temp_ns = (uint64_t)(pipeline__analysis_opts(s.pipeline)->temp_s * 1e9),
-		.unwind_rows = 1 << 19,	/* 8 MiB: ~20 binaries the size of libc */
-		.verbose = s.opt.verbose,
-	};
-	s.tracer = tracer__new(&cfg, s.target.pid);
-	if (!s.tracer)
+	temp_s = pipeline__analysis_opts(s.pipeline)->temp_s;
+	if (proc_trace__open(&s.pt, &s.opt, &s.target, s.opt.sample_bytes, temp_s))
 		goto close_target;
-	if (tracer__attach(s.tracer, &s.target))
-		goto free_tracer;
-	copts = (struct collect_opts){ .older_s = s.opt.older_s, .ages = true };
-	cmaps = (struct collect_maps){
-		.allocs = tracer__allocs_fd(s.tracer), .mmaps = tracer__mmaps_fd(s.tracer),
-		.stacks = tracer__stacks_fd(s.tracer), .aggs = tracer__aggs_fd(s.tracer),
-		.counters = tracer__counters_fd(s.tracer),
-	};
-	s.collector = collector__new(&cmaps, &copts);
-	if (!s.collector) {
-		fprintf(stderr, "memtrace: %s\n", strerror(errno));
-		goto free_tracer;
-	}
-	if (s.opt.kernel && !(s.kernel = kernel_source__open(&s.opt, s.target.pid, cfg.temp_ns)))
+	if (s.opt.kernel && !(s.kernel = kernel_source__open(&s.opt, s.target.pid, (uint64_t)(temp_s * 1e9))))
 		goto free_collector;
 	sopts = (struct syms_opts){ .debug_dir = s.opt.debug_dir, .names = !s.opt.no_symbols,
 				    .debuginfod = getenv("DEBUGINFOD_URLS") != NULL };
@@ -349,7 +286,7 @@ int main(int argc, char **argv)
 	/* After exec the launched command's maps are its own: read them
 	 * while it is still stopped before its first instruction. */
 	if (s.target.launched)
-		tracer__refresh_unwind(s.tracer);
+		tracer__refresh_unwind(s.pt.tracer);
 	find_wrappers(&s);
 	/* Modules are read before anyone is told tracing is live: a target
 	 * that exits right after still symbolizes. */
@@ -359,7 +296,7 @@ int main(int argc, char **argv)
 	publish_live(&s);	/* before anyone is told: no 503 from then on */
 	fprintf(stderr, "memtrace: tracing pid %d (%s), allocator %s, %u probes; "
 		"allocations from now on are tracked%s\n", s.target.pid, s.target.comm,
-		s.target.alloc_name, tracer__nr_links(s.tracer),
+		s.target.alloc_name, tracer__nr_links(s.pt.tracer),
 		s.opt.duration_s > 0 ? "" : "; Ctrl-C to stop");
 	target__resume(&s.target);
 
@@ -369,8 +306,7 @@ int main(int argc, char **argv)
 		/* Stop tracing before waiting: a command that outlives -d runs on. */
 		kernel_source__close(s.kernel);
 		s.kernel = NULL;
-		tracer__free(s.tracer);
-		s.tracer = NULL;
+		proc_trace__close(&s.pt);
 		status = target__wait(&s.target);
 	}
 	/* A tripped CI gate wins over the command's own status. */
@@ -379,9 +315,7 @@ int main(int argc, char **argv)
 	syms__free(s.syms);
 free_collector:
 	kernel_source__close(s.kernel);
-	collector__free(s.collector);
-free_tracer:
-	tracer__free(s.tracer);
+	proc_trace__close(&s.pt);
 close_target:
 	target__close(&s.target);
 close_pipeline:
