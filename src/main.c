@@ -323,5 +323,6 @@ close_pipeline:
 close_out:
 	if (s.out != stdout)
 		fclose(s.out);
+	options__free(&s.opt);
 	return status;
 }

@@ -6,10 +6,14 @@
 #include <string.h>
 #include <time.h>
 #include "collect/sweep_read.h"
+#include "deep.h"
 #include "common/util.h"
 #include "pipeline/pipeline.h"
 #include "system_run.h"
+#include "output/system_out.h"
 #include "tracer/sweep.h"
+
+#define DEEP_KEPT	64	/* deep traces kept (running or ended) at most */
 
 struct sys_session {
 	const struct options *opt;
@@ -17,7 +21,88 @@ struct sys_session {
 	struct sweep_reader *reader;
 	struct pipeline *pipeline;
 	double start_mono;
+	struct deep_trace *deep[DEEP_KEPT];	/* oldest first */
+	size_t nr_deep;
+	struct report *deep_reports[DEEP_KEPT];	/* lent to each system report */
 };
+
+static size_t deep_running(const struct sys_session *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nr_deep; i++)
+		n += !deep__ended(s->deep[i]);
+	return n;
+}
+
+static bool deep_traced(const struct sys_session *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->nr_deep; i++)
+		if (deep__id(s->deep[i]) == id)
+			return true;
+	return false;
+}
+
+/* Make room for one more trace: drop the oldest ended one. */
+static bool deep_room(struct sys_session *s)
+{
+	if (s->nr_deep < DEEP_KEPT)
+		return true;
+	for (size_t i = 0; i < s->nr_deep; i++) {
+		if (!deep__ended(s->deep[i]))
+			continue;
+		deep__free(s->deep[i]);
+		memmove(&s->deep[i], &s->deep[i + 1], (s->nr_deep - i - 1) * sizeof(s->deep[0]));
+		s->nr_deep--;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Deep-trace the worst processes of r (analysed) not traced before, from
+ * --deep-min up, worst first, while fewer than --deep run.
+ */
+static void deep_start(struct sys_session *s, const struct report *r, double now)
+{
+	const struct options *o = s->opt;
+	size_t *order = calloc(r->nr_processes + 1, sizeof(*order));
+	size_t n;
+
+	if (!order)
+		return;
+	n = system_out__order(r, order, r->nr_processes);
+	/* worst severity first, growth breaking ties (the order is by growth) */
+	for (int sev = SEV_CRITICAL; sev >= o->deep_min; sev--) {
+		for (size_t i = 0; i < n && deep_running(s) < o->deep; i++) {
+			const struct process_report *p = &r->processes[order[i]];
+			const struct stack_report *st = &r->stacks[p->stack];
+			struct deep_trace *d;
+
+			if (!st->analysed || (int)st->severity != sev || deep_traced(s, st->stack_id) ||
+			    !deep_room(s))
+				continue;
+			d = deep__start(o, p->pid, st->stack_id, now);
+			if (d)
+				s->deep[s->nr_deep++] = d;
+		}
+	}
+	free(order);
+}
+
+/* One report of every running deep trace (its last when due); lend them all to r. */
+static void deep_tick(struct sys_session *s, struct report *r, double now, bool final)
+{
+	for (size_t i = 0; i < s->nr_deep; i++) {
+		struct deep_trace *d = s->deep[i];
+
+		if (!deep__ended(d))
+			deep__tick(d, final || deep__due(d, now));
+		if (deep__report(d))
+			s->deep_reports[r->nr_deep++] = deep__report(d);
+	}
+	r->deep = r->nr_deep ? s->deep_reports : NULL;
+}
 
 /* The sweep's own numbers for /metrics. */
 static void self_metrics(struct sys_session *s, struct report *r, struct tracer_self *self)
@@ -46,7 +131,8 @@ static void publish_live(struct sys_session *s)
 	pipeline__live(s->pipeline, r, &self);
 }
 
-static int report_once(struct sys_session *s, bool final)
+/* One system report; may_deep: start deep traces of new suspects. */
+static int report_once(struct sys_session *s, bool final, bool may_deep)
 {
 	double t0 = clock__s(CLOCK_MONOTONIC);
 	struct tracer_self self;
@@ -59,10 +145,14 @@ static int report_once(struct sys_session *s, bool final)
 		return err;
 	}
 	r->time = clock__s(CLOCK_REALTIME);
-	r->elapsed_s = clock__s(CLOCK_MONOTONIC) - s->start_mono;
+	r->elapsed_s = t0 - s->start_mono;
 	r->final = final;
 	self_metrics(s, r, &self);
-	return pipeline__report(s->pipeline, r, NULL, &self, t0, final);
+	pipeline__analyse(s->pipeline, r, NULL);
+	if (may_deep && s->opt->deep)
+		deep_start(s, r, t0);
+	deep_tick(s, r, t0, final);
+	return pipeline__write(s->pipeline, r, &self, t0, final);
 }
 
 /* Sleep until deadline (CLOCK_MONOTONIC s) or *stop. */
@@ -77,25 +167,50 @@ static void wait_until(double deadline, volatile sig_atomic_t *stop)
 	}
 }
 
+/*
+ * Report every interval. With -d: the triage window, then (with --deep)
+ * the deep traces of its suspects until they end, then the final report.
+ * Without -d (agent): suspects are deep-traced as they appear.
+ */
 static int run(struct sys_session *s, volatile sig_atomic_t *stop)
 {
 	const struct options *o = s->opt;
 	double end = o->duration_s > 0 ? s->start_mono + o->duration_s : 0;
 	double next = s->start_mono + o->interval_s;
+	bool triage_over = false;
 	int err;
 
 	while (!*stop) {
-		double deadline = end && end < next ? end : next;
+		double deadline = end && !triage_over && end < next ? end : next;
+		double now;
 
 		wait_until(deadline, stop);
-		if (*stop || (end && clock__s(CLOCK_MONOTONIC) >= end))
+		if (*stop)
 			break;
-		err = report_once(s, false);
+		now = clock__s(CLOCK_MONOTONIC);
+		if (end && !triage_over && now >= end) {
+			triage_over = true;
+			if (!o->deep)
+				break;
+			err = report_once(s, false, true);
+			if (err)
+				return err;
+			if (!deep_running(s))
+				break;
+			next = now + o->interval_s;
+			continue;
+		}
+		err = report_once(s, false, !end);
 		if (err)
 			return err;
+		if (triage_over && !deep_running(s))
+			break;
 		next += o->interval_s;
+		now = clock__s(CLOCK_MONOTONIC);
+		if (next < now)		/* a deep trace's attach took intervals: skip them */
+			next = now + o->interval_s;
 	}
-	return report_once(s, true);
+	return report_once(s, true, false);
 }
 
 /*
@@ -155,6 +270,8 @@ int system_run(const struct options *o, FILE *out, volatile sig_atomic_t *stop)
 		seeded, sweep__nr_links(s.sweep), o->duration_s > 0 ? "" : "; Ctrl-C to stop");
 	err = run(&s, stop);
 	status = err ? 1 : pipeline__gate_status(s.pipeline);
+	for (size_t i = 0; i < s.nr_deep; i++)
+		deep__free(s.deep[i]);
 free_reader:
 	sweep_reader__free(s.reader);
 free_sweep:

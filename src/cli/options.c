@@ -29,6 +29,7 @@ static const char doc[] =
 "  memtrace -s 524288 -p 1234       # sample about one allocation per 512 KiB\n"
 "  memtrace --fail-on high -- ./my_tests   # CI gate on a test run\n"
 "  memtrace --system -d 60          # which processes on the host grow\n"
+"  memtrace --system --deep 1 -d 60 # ... and the leaking stacks of the worst\n"
 "  memtrace --kernel -d 30          # kernel slab, page and per-CPU memory, host-wide\n"
 "\v"
 "Only allocations made after tracing goes live are tracked. Exit status: 0 ok,\n"
@@ -41,7 +42,8 @@ enum {
 	OPT_FAIL_ON, OPT_MAX_GROWTH, OPT_PPROF, OPT_PPROF_EVERY, OPT_COLLAPSED,
 	OPT_FLAMEGRAPH, OPT_CSV, OPT_HTTP, OPT_WINDOW, OPT_SEV_LOW, OPT_SEV_MEDIUM,
 	OPT_SEV_HIGH, OPT_SEV_CRITICAL, OPT_TEMP, OPT_ANALYSIS,
-	OPT_SYSTEM, OPT_COMM, OPT_EXCLUDE_COMM, OPT_CGROUP, OPT_METRICS_TOP,
+	OPT_SYSTEM, OPT_COMM, OPT_EXCLUDE_COMM, OPT_CGROUP, OPT_METRICS_TOP, OPT_DEEP,
+	OPT_DEEP_MIN, OPT_DEEP_DURATION, OPT_DEEP_SAMPLE,
 	OPT_KERNEL, OPT_KERNEL_ONLY, OPT_KERNEL_SAMPLE,
 };
 
@@ -84,6 +86,10 @@ static const struct argp_option opts[] = {
 	{ "comm", OPT_COMM, "REGEX", 0, "--system: only processes whose name matches", 5 },
 	{ "exclude-comm", OPT_EXCLUDE_COMM, "REGEX", 0, "--system: not processes whose name matches", 5 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0, "--system: only this cgroup v2 path (as in /proc/PID/cgroup) and below", 5 },
+	{ "deep", OPT_DEEP, "N", 0, "--system: deep-trace the stacks of up to N worst processes", 5 },
+	{ "deep-min", OPT_DEEP_MIN, "SEVERITY", 0, "... from SEVERITY up (default medium)", 5 },
+	{ "deep-duration", OPT_DEEP_DURATION, "SECS", 0, "... for SECS seconds each (default 30)", 5 },
+	{ "deep-sample-bytes", OPT_DEEP_SAMPLE, "N", 0, "... sampling one per N bytes (default 524288, 0 = all)", 5 },
 	{ "metrics-top", OPT_METRICS_TOP, "K", 0, "--system --http: series for the top K processes (default 20)", 5 },
 	{ "kernel", OPT_KERNEL, NULL, 0, "Trace kernel allocations too (host-wide without -p)", 5 },
 	{ "kernel-only", OPT_KERNEL_ONLY, NULL, 0, "Trace kernel allocations only (with -p: in its context)", 5 },
@@ -299,6 +305,28 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->cgroup = arg;
 		break;
 	}
+	case OPT_DEEP:
+		if (parse_u64(arg, 1, 64, &u))
+			argp_error(state, "invalid --deep: %s (1 to 64 processes)", arg);
+		o->deep = (unsigned int)u;
+		break;
+	case OPT_DEEP_MIN: {
+		enum severity sev;
+
+		if (severity_parse(arg, &sev) || sev == SEV_NONE)
+			argp_error(state, "invalid --deep-min: %s (low, medium, high, critical)", arg);
+		o->deep_min = sev;
+		break;
+	}
+	case OPT_DEEP_DURATION:
+		if (parse_double(arg, 0.1, &o->deep_duration_s) || o->deep_duration_s > 86400)
+			argp_error(state, "invalid --deep-duration: %s (0.1 s to a day)", arg);
+		break;
+	case OPT_DEEP_SAMPLE:
+		if (parse_u64(arg, 0, 1ULL << 40, &o->deep_sample_bytes))
+			argp_error(state, "invalid --deep-sample-bytes: %s", arg);
+		o->deep_sample_set = true;
+		break;
 	case OPT_METRICS_TOP:
 		if (parse_u64(arg, 1, 10000, &u))
 			argp_error(state, "invalid --metrics-top: %s (1 to 10000)", arg);
@@ -320,9 +348,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (o->system && o->kernel)
 			argp_error(state, "--system and --kernel are separate runs: give one");
 		if (!o->system && (o->has_comm || o->has_exclude_comm || o->cgroup ||
-				   o->metrics_top))
-			argp_error(state, "--comm, --exclude-comm, --cgroup and --metrics-top "
+				   o->metrics_top || o->deep || o->deep_min || o->deep_duration_s ||
+				   o->deep_sample_set))
+			argp_error(state, "--comm, --exclude-comm, --cgroup, --deep* and --metrics-top "
 				   "go with --system");
+		if (!o->deep && (o->deep_min || o->deep_duration_s || o->deep_sample_set))
+			argp_error(state, "--deep-min, --deep-duration and --deep-sample-bytes "
+				   "go with --deep N");
+		if (!o->deep_duration_s)
+			o->deep_duration_s = 30;
+		if (!o->deep_min)
+			o->deep_min = SEV_MEDIUM;
 		if (o->system)
 			break;
 		if (o->pid && o->argv)
@@ -352,6 +388,7 @@ static void defaults(struct options *o)
 	o->unwind = UNWIND_DWARF;
 	o->max_growth = -1;
 	o->kernel_sample = 1;
+	o->deep_sample_bytes = 512 * 1024;
 }
 
 int options__parse(struct options *o, int argc, char **argv)
@@ -366,4 +403,13 @@ int options__parse(struct options *o, int argc, char **argv)
 	argv[0] = (char *)"memtrace";	/* messages start "memtrace: ", not the path */
 	err = argp_parse(&argp, argc, argv, 0, NULL, o);
 	return err ? -EINVAL : 0;
+}
+
+void options__free(struct options *o)
+{
+	if (o->has_comm)
+		regfree(&o->comm_re);
+	if (o->has_exclude_comm)
+		regfree(&o->exclude_comm_re);
+	o->has_comm = o->has_exclude_comm = false;
 }

@@ -61,6 +61,11 @@ struct options {
 	regex_t exclude_comm_re;	/* --exclude-comm */
 	const char *cgroup;		/* --cgroup: path under /sys/fs/cgroup */
 	unsigned int metrics_top;	/* --metrics-top K: processes with series */
+	unsigned int deep;		/* --deep N: suspects deep-traced at once */
+	int deep_min;			/* --deep-min (enum severity); 0: medium */
+	double deep_duration_s;		/* --deep-duration, default 30 */
+	uint64_t deep_sample_bytes;	/* --deep-sample-bytes, default 512 KiB */
+	bool deep_sample_set;		/* ... given */
 	/* kernel allocations (issue 14) */
 	bool kernel;			/* --kernel (also set by --kernel-only) */
 	bool kernel_only;		/* --kernel-only: no user allocations */
@@ -74,5 +79,8 @@ struct options {
  * without exiting.
  */
 int options__parse(struct options *o, int argc, char **argv);
+
+/* Release what parsing allocated (compiled regexes). Cannot fail. */
+void options__free(struct options *o);
 
 #endif

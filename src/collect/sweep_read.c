@@ -191,6 +191,13 @@ static char *read_cgroup(const struct sweep_reader *r, int pid)
 	return strdup("");
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static int cmp_known(const void *a, const void *b)
 {
 	const struct known *x = a, *y = b;
@@ -302,11 +309,11 @@ static int add_process(struct sweep_reader *r, struct report *rep, __u32 tgid,
 	}
 	rep->sweep.processes_tracked++;
 	key.id = sweep__process_id((int)tgid, ps.start_ns);
-	k = bsearch(&key, r->known, r->nr_known, sizeof(*k), cmp_known);
+	k = r->nr_known ? bsearch(&key, r->known, r->nr_known, sizeof(*k), cmp_known) : NULL;
 	if (array__grow((void **)next, cap_next, *nr_next + 1, sizeof(**next), 256))
 		return -ENOMEM;
 	nk = &(*next)[*nr_next];
-	if (k) {
+	if (k && k->cgroup) {
 		*nk = *k;
 		k->cgroup = NULL;	/* moved to next */
 	} else {
@@ -357,8 +364,8 @@ int sweep_reader__read(struct sweep_reader *r, uint64_t now_ns, struct report **
 	struct report *rep = calloc(1, sizeof(*rep));
 	uint64_t cnt[SYS_CNT_MAX];
 	struct known *next = NULL;
-	size_t nr_next = 0, cap_next = 0, cap = 0;
-	__u32 key, *prev = NULL;
+	size_t nr_next = 0, cap_next = 0, cap = 0, nr_keys = 0, cap_keys = 0;
+	__u32 key, *prev = NULL, *keys = NULL;
 	struct timespec bt;
 	double boot_to_unix;
 	int err = 0;
@@ -370,11 +377,22 @@ int sweep_reader__read(struct sweep_reader *r, uint64_t now_ns, struct report **
 	rep->suspect = -1;
 	clock_gettime(CLOCK_BOOTTIME, &bt);
 	boot_to_unix = clock__s(CLOCK_REALTIME) - ((double)bt.tv_sec + bt.tv_nsec / 1e9);
+	/* Keys first: deleting entries while walking would restart the walk. */
 	while (!bpf_map_get_next_key(r->maps.procs, prev, &key)) {
-		struct sys_proc p;
-		__u32 cur = key;
-
+		if (array__grow((void **)&keys, &cap_keys, nr_keys + 1, sizeof(*keys), 256)) {
+			err = -ENOMEM;
+			break;
+		}
+		keys[nr_keys++] = key;
 		prev = &key;
+	}
+	qsort(keys, nr_keys, sizeof(*keys), cmp_u32);
+	for (size_t i = 0; !err && i < nr_keys; i++) {
+		struct sys_proc p;
+		__u32 cur = keys[i];
+
+		if (i && keys[i - 1] == cur)
+			continue;
 		if (bpf_map_lookup_elem(r->maps.procs, &cur, &p))
 			continue;	/* exited in between */
 		if (rep->nr_processes == cap) {
@@ -390,9 +408,8 @@ int sweep_reader__read(struct sweep_reader *r, uint64_t now_ns, struct report **
 			cap = c1 < c2 ? c1 : c2;
 		}
 		err = add_process(r, rep, cur, &p, boot_to_unix, &next, &nr_next, &cap_next);
-		if (err)
-			break;
 	}
+	free(keys);
 	for (size_t i = 0; i < r->nr_known; i++)
 		free(r->known[i].cgroup);
 	free(r->known);

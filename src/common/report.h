@@ -191,6 +191,10 @@ struct report {
 	size_t nr_processes;
 	struct process_report *processes;
 	struct sweep_totals sweep;
+	/* --system --deep: the last report of each deep trace (-p reports,
+	 * symbolized and analysed), borrowed: valid while the report is written */
+	size_t nr_deep;
+	struct report **deep;
 };
 
 /* Release everything a report owns, and the report itself. NULL is a no-op. */

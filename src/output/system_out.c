@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analysis/analysis.h"
+#include "output/analysis_out.h"
+#include "output/json_out.h"
 #include "output/system_out.h"
 #include "output/text.h"
 
@@ -107,6 +109,15 @@ int system_text__write(const struct report *r, int top, FILE *f)
 		" events, %" PRIu64 " dropped events\n", r->sweep.processes_seen,
 		r->sweep.processes_exited, r->sweep.events, r->totals.dropped_events);
 	print_verdict(r, f);
+	for (size_t i = 0; i < r->nr_deep; i++) {
+		const struct report *dr = r->deep[i];
+
+		fprintf(f, "\n--- deep trace of pid %d (%s): %.1fs%s%s ---\n", dr->pid, dr->comm,
+			dr->elapsed_s, dr->final ? ", ended" : ", running",
+			dr->sample_bytes ? ", sampled" : "");
+		if (text_report__write(dr, top, f) || analysis__print_text(dr, f))
+			break;
+	}
 	free(order);
 	return ferror(f) ? -EIO : 0;
 }
@@ -189,6 +200,23 @@ static json_object *verdict_json(const struct report *r)
 	return v;
 }
 
+/* The deep traces' reports, each as -f json writes a -p report. */
+static json_object *deep_json(const struct report *r, int top)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; arr && i < r->nr_deep; i++) {
+		json_object *d = json_report__build(r->deep[i], top, analysis__to_json);
+
+		if (!d)
+			continue;
+		analysis__report_to_json(r->deep[i], d);
+		if (json_object_array_add(arr, d))
+			json_object_put(d);
+	}
+	return arr;
+}
+
 json_object *system_json__build(const struct report *r, int top)
 {
 	json_object *o = json_object_new_object(), *procs = json_object_new_array();
@@ -215,6 +243,7 @@ json_object *system_json__build(const struct report *r, int top)
 	add(o, "processes", procs);
 	add(o, "totals", totals_json(r));
 	add(o, "verdict", verdict_json(r));
+	add(o, "deep", deep_json(r, top));
 	free(order);
 	return o;
 }

@@ -28,21 +28,29 @@ struct pipeline {
 	uint64_t reports;
 };
 
-/* Analysis, baseline and gate from the options. Returns 0 or -EINVAL. */
-static int setup_analysis(struct pipeline *p)
+struct analysis *pipeline__analysis_new(const struct options *o)
 {
-	const struct options *o = p->opt;
 	struct analysis_opts ao;
+	struct analysis *a;
 
 	analysis_opts__defaults(&ao);
 	for (unsigned int i = 0; i < o->nr_analysis; i++)
 		analysis_opts__set(&ao, o->analysis[i].name, o->analysis[i].value);
 	ao.older_s = o->older_s;
-	p->analysis = analysis__new(&ao);
-	if (!p->analysis) {
+	a = analysis__new(&ao);
+	if (!a)
 		fprintf(stderr, "memtrace: inconsistent analysis settings: %s\n", strerror(errno));
+	return a;
+}
+
+/* Analysis, baseline and gate from the options. Returns 0 or -EINVAL. */
+static int setup_analysis(struct pipeline *p)
+{
+	const struct options *o = p->opt;
+
+	p->analysis = pipeline__analysis_new(o);
+	if (!p->analysis)
 		return -EINVAL;
-	}
 	gate_opts__defaults(&p->gate);
 	if (o->fail_on)
 		gate__parse_fail_on(&p->gate, o->fail_on);
@@ -103,20 +111,6 @@ const struct analysis_opts *pipeline__analysis_opts(const struct pipeline *p)
 	return analysis__opts(p->analysis);
 }
 
-static void symbolize(struct syms *syms, struct report *r)
-{
-	for (size_t i = 0; i < r->nr_stacks; i++) {
-		struct stack_report *st = &r->stacks[i];
-
-		if (!st->nr_ips || st->nr_frames)
-			continue;
-		if (syms__symbolize(syms, st->ips, st->nr_ips, &st->frames, &st->nr_frames)) {
-			st->frames = NULL;
-			st->nr_frames = 0;
-		}
-	}
-}
-
 /* The report on p->out, as JSON (json_text) or text. Returns 0 or -EIO. */
 static int write_main(struct pipeline *p, const struct report *r, const char *json_text,
 		      const struct baseline_diff *diff)
@@ -140,20 +134,12 @@ static int write_main(struct pipeline *p, const struct report *r, const char *js
 	return err;
 }
 
-int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
-		     struct tracer_self *self, double read_start, bool final)
+void pipeline__analyse(struct pipeline *p, struct report *r, struct syms *syms)
 {
-	struct baseline_diff *diff = NULL;
-	json_object *json = NULL;
-	const char *json_text = NULL;
-	int err;
-
 	/* Every stack: analysis and the file outputs see beyond the top N, and
 	 * the symbol cache makes repeated stacks cheap. */
 	if (syms)
-		symbolize(syms, r);
-	p->reports++;
-
+		syms__symbolize_report(syms, r);
 	if (r->pid <= 0 || procview__read("/proc", r->pid, &r->proc)) {
 		r->proc.rss_bytes = -1;
 		r->proc.heap_bytes = -1;
@@ -163,6 +149,24 @@ int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
 		kernel_view__growth(&r->kernel, &p->kernel_start, r->elapsed_s);
 	}
 	analysis__update(p->analysis, r);
+}
+
+int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
+		     struct tracer_self *self, double read_start, bool final)
+{
+	pipeline__analyse(p, r, syms);
+	return pipeline__write(p, r, self, read_start, final);
+}
+
+int pipeline__write(struct pipeline *p, struct report *r, struct tracer_self *self,
+		    double read_start, bool final)
+{
+	struct baseline_diff *diff = NULL;
+	json_object *json = NULL;
+	const char *json_text = NULL;
+	int err;
+
+	p->reports++;
 	if (final && p->baseline && !r->system) {
 		diff = baseline__compare(p->baseline, r);
 		if (diff)

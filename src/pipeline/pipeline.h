@@ -54,6 +54,23 @@ int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
  */
 int pipeline__live(struct pipeline *p, struct report *r, struct tracer_self *self);
 
+/*
+ * The two halves of pipeline__report(), for a mode that acts on the
+ * analysis before writing (--system --deep picks its suspects there):
+ * analyse symbolizes (syms may be NULL), reads the process view and
+ * updates the analysis; write does the rest and consumes r.
+ */
+void pipeline__analyse(struct pipeline *p, struct report *r, struct syms *syms);
+int pipeline__write(struct pipeline *p, struct report *r, struct tracer_self *self,
+		    double read_start, bool final);
+
+/*
+ * A new analysis with the options' settings (--window, --sev-*,
+ * --analysis ...), for a report series of its own. Returns NULL after one
+ * line on stderr (errno set).
+ */
+struct analysis *pipeline__analysis_new(const struct options *o);
+
 /* Reports written so far. */
 uint64_t pipeline__reports(const struct pipeline *p);
 

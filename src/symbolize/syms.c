@@ -367,3 +367,17 @@ int syms__symbolize(struct syms *s, const uint64_t *ips, size_t nr,
 	*nr_frames = o.nr;
 	return 0;
 }
+
+void syms__symbolize_report(struct syms *s, struct report *r)
+{
+	for (size_t i = 0; i < r->nr_stacks; i++) {
+		struct stack_report *st = &r->stacks[i];
+
+		if (!st->nr_ips || st->nr_frames)
+			continue;
+		if (syms__symbolize(s, st->ips, st->nr_ips, &st->frames, &st->nr_frames)) {
+			st->frames = NULL;
+			st->nr_frames = 0;
+		}
+	}
+}

@@ -96,4 +96,10 @@ struct syms_stats syms__stats(const struct syms *s);
 /* Close every file and free everything. NULL is a no-op. */
 void syms__free(struct syms *s);
 
+/*
+ * Symbolize every stack of r that has ips and no frames yet (a failed
+ * stack keeps no frames: writers show its raw ips). Cannot fail.
+ */
+void syms__symbolize_report(struct syms *s, struct report *r);
+
 #endif /* MEMTRACE_SYMS_H */

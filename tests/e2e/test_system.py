@@ -158,6 +158,11 @@ def test_bad_input():
     refused(["--comm", "x", "-p", "1"], r"go with --system", 2, one_line=False)
     refused(["--system", "-p", "1"], r"no -p PID or -- CMD", 2, one_line=False)
     refused(["--system", "--metrics-top", "0"], r"invalid --metrics-top", 2, one_line=False)
+    refused(["--deep", "1", "-p", "1"], r"go with --system", 2, one_line=False)
+    refused(["--system", "--deep", "0"], r"invalid --deep", 2, one_line=False)
+    refused(["--system", "--deep-duration", "5"], r"go with --deep N", 2, one_line=False)
+    refused(["--system", "--deep", "1", "--deep-min", "none"], r"invalid --deep-min", 2,
+            one_line=False)
 
 
 def test_agent_answers_from_the_start():
@@ -218,3 +223,58 @@ def test_attach_http_answers_before_first_report():
     assert status == 200
     m.stop()
     assert m.wait(20) == 0, m.err.text()
+
+
+STEP = LEAK_BPS // 20	# sys_grow's leak_step() size
+
+
+def deep_run(*extra, duration=5, deep_s=4):
+    return lib.Memtrace("--system", "-f", "json", "-n", "0", "-i", "1", "-d", str(duration),
+                        "--deep", "1", "--deep-duration", str(deep_s), *extra)
+
+
+def test_deep_names_the_leaking_function():
+    leak = grow("mt_sys_deepl", "leak", LEAK_BPS)
+    steady = grow("mt_sys_deeps", "steady", 4 * MIB)
+    m = deep_run("--comm", "^mt_sys_deep", "--deep-sample-bytes", "0")
+    m.err.expect(rf"^memtrace: deep trace of pid {leak.pid} \(mt_sys_deepl\) for 4 s, "
+                 r"every allocation$", timeout=30, what="deep trace start")
+    rc = m.wait(60)
+    assert rc == 0, (rc, m.err.text())
+    rep = m.final()
+    assert [d["pid"] for d in rep["deep"]] == [leak.pid], [d["pid"] for d in rep["deep"]]
+    d = rep["deep"][0]
+    assert d["final"] is True and d["sample_bytes"] == 0, d["final"]
+    st = lib.stack_at(d, "leak_step", "malloc")
+    # exact: every allocation seen, each STEP bytes, none freed
+    assert st["outstanding_bytes"] == st["outstanding_allocs"] * STEP, st
+    assert st["free_calls"] == 0 and st["alloc_calls"] == st["outstanding_allocs"], st
+    assert st["outstanding_allocs"] >= 20, st	# 4 s at 20 a second, on a loaded machine
+    assert steady.pid not in [x["pid"] for x in rep["deep"]]
+    lib.ProbeWatch().assert_clean(mine=[m.pid])
+
+
+def test_deep_sampled_by_default_and_text():
+    leak = grow("mt_sys_deept", "leak", LEAK_BPS)
+    m = lib.Memtrace("--system", "-n", "5", "-i", "1", "-d", "4", "--deep", "1",
+                     "--deep-duration", "3", "--comm", "^mt_sys_deept$")
+    assert m.wait(60) == 0, m.err.text()
+    out = m.out.text()
+    assert re.search(rf"^--- deep trace of pid {leak.pid} \(mt_sys_deept\): [\d.]+s, ended, "
+                     r"sampled ---$", out, re.M), out
+    assert re.search(r"^\s+leak_step at .*sys_grow\.c:\d+", out, re.M), out
+
+
+def test_deep_suspect_exits_mid_trace():
+    leak = grow("mt_sys_deepx", "leak", LEAK_BPS)
+    m = deep_run("--comm", "^mt_sys_deepx$", "--deep-sample-bytes", "0", deep_s=30)
+    m.err.expect(rf"^memtrace: deep trace of pid {leak.pid}", timeout=30, what="deep start")
+    time.sleep(1.5)
+    leak.proc.kill()
+    leak.proc.wait()
+    assert m.wait(30) == 0, m.err.text()	# ends well before --deep-duration
+    rep = m.final()
+    assert rep["elapsed_s"] < 20, rep["elapsed_s"]
+    d = [x for x in rep["deep"] if x["pid"] == leak.pid]
+    assert d and d[0]["final"] is True, rep["deep"]
+    lib.ProbeWatch().assert_clean(mine=[m.pid])
