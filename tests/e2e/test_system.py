@@ -1,6 +1,6 @@
 """memtrace --system (issue 13): the host-wide sweep from tracepoints.
 
-Targets are tests/targets/sys_grow.c processes named mt_sys_* (their comm),
+Targets are tests/targets/sys_grow.c processes named PFX* (their comm),
 so that --comm picks them out of whatever else the host runs."""
 import json
 import os
@@ -12,6 +12,8 @@ import lib
 from test_bad_input import refused
 
 MIB = 1 << 20
+# comm prefix of this run's targets: concurrent runs (other checkouts) never mix
+PFX = f"s{os.getpid() % 100000:05d}"
 LEAK_BPS = 2 * MIB	# the leaker's true rate: touched heap bytes a second
 
 
@@ -38,17 +40,17 @@ def by_pid(report):
 
 
 def test_leak_steady_churn_separated():
-    leak = grow("mt_sys_leak", "leak", LEAK_BPS)
-    steady = grow("mt_sys_steady", "steady", 32 * MIB)
-    churn = grow("mt_sys_churn", "churn", 4 * MIB)
-    m = sweep("--comm", "^mt_sys_")
+    leak = grow(PFX + "leak", "leak", LEAK_BPS)
+    steady = grow(PFX + "steady", "steady", 32 * MIB)
+    churn = grow(PFX + "churn", "churn", 4 * MIB)
+    m = sweep("--comm", "^" + PFX)
     assert m.wait(40) == 0, m.err.text()
     rep = m.final()
     assert rep["mode"] == "system"
     procs = by_pid(rep)
     assert set(procs) == {leak.pid, steady.pid, churn.pid}, desc(rep)
     for p in procs.values():
-        assert p["comm"].startswith("mt_sys_") and p["cgroup"].startswith("/"), p
+        assert p["comm"].startswith(PFX) and p["cgroup"].startswith("/"), p
         for k in ("rss_anon_bytes", "swap_bytes", "heap_bytes", "anon_map_bytes", "started"):
             assert p[k] is not None, (k, p)
     lp, sp, cp = procs[leak.pid], procs[steady.pid], procs[churn.pid]
@@ -75,16 +77,16 @@ def test_leak_steady_churn_separated():
 
 
 def test_text_table_and_gate():
-    leak = grow("mt_sys_gate", "leak", LEAK_BPS)
-    m = lib.Memtrace("--system", "--comm", "^mt_sys_gate$", "-d", "8", "-i", "1",
+    leak = grow(PFX + "gate", "leak", LEAK_BPS)
+    m = lib.Memtrace("--system", "--comm", "^" + PFX + "gate$", "-d", "8", "-i", "1",
                      "--fail-on", "high")
     rc = m.wait(30)
     out = m.out.text()
     assert rc == 3, f"exit {rc}, want 3 (gate)\n{out}\n{m.err.text()}"
     assert re.search(r"^ *PID +COMM +ANON +SWAP +HEAP +ANON-MAPS +MB/h +SEVERITY +CGROUP",
                      out, re.M), out
-    assert re.search(rf"^ *{leak.pid} +mt_sys_gate ", out, re.M), out
-    assert re.search(rf"^Verdict: POSSIBLE LEAK: pid {leak.pid} \(mt_sys_gate\)", out, re.M), out
+    assert re.search(rf"^ *{leak.pid} +{PFX}gate ", out, re.M), out
+    assert re.search(rf"^Verdict: POSSIBLE LEAK: pid {leak.pid} \({PFX}gate\)", out, re.M), out
 
 
 def cgroup2_root():
@@ -105,11 +107,11 @@ def test_cgroup_filter():
     cg = os.path.join(root, name)
     os.mkdir(cg)
     try:
-        inside = grow("mt_sys_in", "leak", MIB)
-        outside = grow("mt_sys_out", "leak", MIB)
+        inside = grow(PFX + "in", "leak", MIB)
+        outside = grow(PFX + "out", "leak", MIB)
         with open(os.path.join(cg, "cgroup.procs"), "w") as f:
             f.write(str(inside.pid))
-        m = sweep("--cgroup", name, "--comm", "^mt_sys_", duration=4)
+        m = sweep("--cgroup", name, "--comm", "^" + PFX, duration=4)
         assert m.wait(30) == 0, m.err.text()
         rep = m.final()
         procs = by_pid(rep)
@@ -128,9 +130,9 @@ def test_cgroup_filter():
 
 def test_short_lived_leave_no_state():
     m = lib.Memtrace("--system", "-f", "json", "-n", "0", "-i", "1",
-                     "--comm", "^(true|mt_sys_idle)$")
+                     "--comm", "^(true|" + PFX + "idle)$")
     m.err.expect(r"^memtrace: sweeping the host", what="sweep start")
-    idle = grow("mt_sys_idle", "steady", MIB)
+    idle = grow(PFX + "idle", "steady", MIB)
     runs = subprocess.run(["sh", "-c", "for i in $(seq 1000); do /bin/true & echo $!; wait; done"],
                           capture_output=True, text=True, timeout=120)
     pids = [int(x) for x in runs.stdout.split()]
@@ -170,17 +172,17 @@ def test_agent_answers_from_the_start():
     interval's report (never 503 once tracing is live), with per-process
     series bounded by --metrics-top."""
     from test_outputs import _free_port, _http
-    leak = grow("mt_sys_agent", "leak", MIB)
-    steady = [grow(f"mt_sys_st{i}", "steady", MIB) for i in range(3)]
+    leak = grow(PFX + "agent", "leak", MIB)
+    steady = [grow(PFX + f"st{i}", "steady", MIB) for i in range(3)]
     port = _free_port()
     pids = {leak.pid} | {t.pid for t in steady}
-    m = lib.Memtrace("--system", "--comm", "^mt_sys_", "-i", "3", "--metrics-top", "2",
+    m = lib.Memtrace("--system", "--comm", "^" + PFX, "-i", "3", "--metrics-top", "2",
                      "--http", f"127.0.0.1:{port}")
     m.err.expect(r"^memtrace: sweeping the host", what="sweep start")
     status, _, body = _http(port, "/metrics")	# before the first report
     assert status == 200, (status, body)
     text = body.decode()
-    series = re.findall(r'^memtrace_process_rss_anon_bytes\{pid="(\d+)",comm="mt_sys_[a-z0-9]+",'
+    series = re.findall(rf'^memtrace_process_rss_anon_bytes\{{pid="(\d+)",comm="{PFX}[a-z0-9]+",'
                         r'cgroup="[^"]*"\} [1-9]\d*$', text, re.M)
     assert len(series) == 2 and {int(p) for p in series} <= pids, text	# --metrics-top 2
     assert re.search(r'^memtrace_processes\{state="tracked"\} 2$', text, re.M), text
@@ -192,7 +194,7 @@ def test_agent_answers_from_the_start():
         time.sleep(1)
         text = _http(port, "/metrics")[2].decode()
         if re.search(rf'^memtrace_process_growth_bytes_per_second\{{pid="{leak.pid}",'
-                     r'comm="mt_sys_agent",cgroup="[^"]*"\} [1-9]', text, re.M):
+                     rf'comm="{PFX}agent",cgroup="[^"]*"\}} [1-9]', text, re.M):
             break
     else:
         raise AssertionError("the leaker never got a growth series:\n" + text)
@@ -212,7 +214,7 @@ def test_agent_answers_from_the_start():
 def test_attach_http_answers_before_first_report():
     """-p with --http: the first scrape, inside the first interval, is 200."""
     from test_outputs import _free_port, _http
-    t = lib.Target("sys_grow", "mt_sys_p", "steady", str(MIB))
+    t = lib.Target("sys_grow", PFX + "p", "steady", str(MIB))
     port = _free_port()
     m = lib.Memtrace("-i", "60", "--http", f"127.0.0.1:{port}", "-p", str(t.pid))
     assert m.wait_tracing() == t.pid
@@ -234,10 +236,10 @@ def deep_run(*extra, duration=5, deep_s=4):
 
 
 def test_deep_names_the_leaking_function():
-    leak = grow("mt_sys_deepl", "leak", LEAK_BPS)
-    steady = grow("mt_sys_deeps", "steady", 4 * MIB)
-    m = deep_run("--comm", "^mt_sys_deep", "--deep-sample-bytes", "0")
-    m.err.expect(rf"^memtrace: deep trace of pid {leak.pid} \(mt_sys_deepl\) for 4 s, "
+    leak = grow(PFX + "deepl", "leak", LEAK_BPS)
+    steady = grow(PFX + "deeps", "steady", 4 * MIB)
+    m = deep_run("--comm", "^" + PFX + "deep", "--deep-sample-bytes", "0")
+    m.err.expect(rf"^memtrace: deep trace of pid {leak.pid} \({PFX}deepl\) for 4 s, "
                  r"every allocation$", timeout=30, what="deep trace start")
     rc = m.wait(60)
     assert rc == 0, (rc, m.err.text())
@@ -255,19 +257,19 @@ def test_deep_names_the_leaking_function():
 
 
 def test_deep_sampled_by_default_and_text():
-    leak = grow("mt_sys_deept", "leak", LEAK_BPS)
+    leak = grow(PFX + "deept", "leak", LEAK_BPS)
     m = lib.Memtrace("--system", "-n", "5", "-i", "1", "-d", "4", "--deep", "1",
-                     "--deep-duration", "3", "--comm", "^mt_sys_deept$")
+                     "--deep-duration", "3", "--comm", "^" + PFX + "deept$")
     assert m.wait(60) == 0, m.err.text()
     out = m.out.text()
-    assert re.search(rf"^--- deep trace of pid {leak.pid} \(mt_sys_deept\): [\d.]+s, ended, "
+    assert re.search(rf"^--- deep trace of pid {leak.pid} \({PFX}deept\): [\d.]+s, ended, "
                      r"sampled ---$", out, re.M), out
     assert re.search(r"^\s+leak_step at .*sys_grow\.c:\d+", out, re.M), out
 
 
 def test_deep_suspect_exits_mid_trace():
-    leak = grow("mt_sys_deepx", "leak", LEAK_BPS)
-    m = deep_run("--comm", "^mt_sys_deepx$", "--deep-sample-bytes", "0", deep_s=30)
+    leak = grow(PFX + "deepx", "leak", LEAK_BPS)
+    m = deep_run("--comm", "^" + PFX + "deepx$", "--deep-sample-bytes", "0", deep_s=30)
     m.err.expect(rf"^memtrace: deep trace of pid {leak.pid}", timeout=30, what="deep start")
     time.sleep(1.5)
     leak.proc.kill()
