@@ -14,14 +14,17 @@
 #  4. redis-server on 127.0.0.1 under redis-benchmark: ops/s untraced and
 #     traced;
 #  5. 1M live allocations: attach time, time of one report, memtrace's RSS
-#     and the memory of its BPF maps.
+#     and the memory of its BPF maps;
+#  6. the host-wide sweep on a busy host: its CPU and BPF time, redis-server's
+#     throughput with and without it (tools/bench-system.sh).
 # Every process it starts is stopped before it exits. Needs root.
 # Usage: tools/bench.sh [OUTDIR]   (default build)
 # Knobs (environment): BENCH_PAIRS (20000), BENCH_ROUNDS (3), BENCH_PASSES (6:
 #   interleaved passes over every variant: this machine's speed drifts by
 #   up to 30% within minutes, see docs/benchmarks.md), BENCH_DEPTH (8),
 #   BENCH_REDIS_N (20000), BENCH_HOLD (1000000), BENCH_ONLY (sections to
-#   run, e.g. "micro redis"; default all: probe syms micro redis report).
+#   run, e.g. "micro redis"; default all: probe syms micro redis report
+#   system), BENCH_SYSTEM_S (60: the sweep section's length).
 set -eu
 out=${1:-build}
 pairs=${BENCH_PAIRS:-20000}
@@ -30,7 +33,7 @@ passes=${BENCH_PASSES:-6}
 depth=${BENCH_DEPTH:-8}
 redis_n=${BENCH_REDIS_N:-20000}
 hold=${BENCH_HOLD:-1000000}
-only=${BENCH_ONLY:-probe syms micro redis report}
+only=${BENCH_ONLY:-probe syms micro redis report system}
 mt=$(cd "$out" && pwd)/memtrace
 bench=$(cd "$out" && pwd)/bench
 tmp=$(mktemp -d /tmp/memtrace-bench.XXXXXX)
@@ -310,4 +313,14 @@ if want report; then
 	echo "final report and exit: $(($(now_ms) - t3)) ms"
 	kill -TERM "$hpid" 2>/dev/null || true
 	wait "$hpid" 2>/dev/null || true
+fi
+
+# ---- 6. the host-wide sweep -------------------------------------------------
+if want system; then
+	section "memtrace --system on a busy host"
+	if ! command -v redis-server >/dev/null; then
+		echo "redis-server not installed, skipped"
+	else
+		"$(dirname "$0")/bench-system.sh" "$out"
+	fi
 fi
