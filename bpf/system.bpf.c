@@ -81,7 +81,6 @@ static __always_inline struct sys_proc *own_proc(__u32 tgid)
 static __always_inline void stamp(struct sys_proc *p)
 {
 	p->events++;
-	p->last_ns = bpf_ktime_get_ns();
 }
 
 SEC("tracepoint/kmem/rss_stat")

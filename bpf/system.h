@@ -30,7 +30,6 @@ struct sys_proc {
 	__u64 heap_bytes;	/* brk - start_brk at the last brk */
 	__u64 data_bytes;	/* VmData (private writable mappings) at the last map change */
 	__u64 events;		/* tracepoint hits for this process */
-	__u64 last_ns;		/* CLOCK_MONOTONIC of the last event */
 	__u32 mm_id;		/* rss_stat's hash of the process's current mm */
 	__u32 rss_seen;		/* bit i: rss[i] was reported since tracking began;
 				   SYS_SEEN_MAPS: heap_bytes and data_bytes were */

@@ -87,3 +87,28 @@ for name, i in (("SET", 0), ("GET", 1)):
               f"the sweep: ratio {statistics.median(w) / statistics.median(wo):.3f} "
               f"({len(w)} and {len(wo)} runs)")
 PY
+
+# The agent's memory over a soak: -i 1 reports, /metrics scraped every
+# second, a process started and gone every few ms; VmRSS sampled.
+soak=${BENCH_SOAK_S:-120}
+echo "agent soak: memtrace --system --http, -i 1, $soak s of process churn and scrapes"
+"$mt" --system -i 1 --http 127.0.0.1:16429 >/dev/null 2>"$tmp/soak.err" &
+apid=$!
+pids="$pids $apid"
+until grep -q "sweeping the host" "$tmp/soak.err"; do sleep 0.1; done
+( while :; do /bin/true; done ) &
+cpid=$!
+pids="$pids $cpid"
+: >"$tmp/rss"
+i=0
+while [ $i -lt "$soak" ]; do
+	curl -s -o /dev/null http://127.0.0.1:16429/metrics || true
+	awk -v t=$i '$1 == "VmRSS:" { print t, $2 }' "/proc/$apid/status" >>"$tmp/rss"
+	sleep 1
+	i=$((i + 1))
+done
+kill $cpid
+kill -INT $apid
+wait $apid || true
+awk 'NR == 10 { a = $2 } { b = $2; if ($2 > m) m = $2 }
+     END { printf "  VmRSS %d KiB at 10 s, %d KiB at the end, %d KiB at most\n", a, b, m }' "$tmp/rss"
