@@ -9,6 +9,8 @@
  *   syscalls:sys_exit_brk	heap size (brk - start_brk)
  *   syscalls:sys_exit_mmap/munmap/mremap  private writable mappings (VmData)
  *   sched:sched_process_exit	a thread group's last thread: forget it
+ *   exceptions:page_fault_user	--fault-stacks only: 1 in N first-touch faults
+ *				(page not present), the user stack (frame pointers)
  *
  * A process is keyed by tgid and carries its group leader's start time, so
  * a reused pid never merges with the process before it (userspace compares
@@ -27,6 +29,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 const volatile __u32 self_tgid = 0;		/* memtrace itself: not tracked */
 const volatile __u32 page_shift = 12;
+const volatile __u32 fault_sample = 0;		/* 1 in N first-touch faults; 0: off */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -48,6 +51,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } sys_counters SEC(".maps");
+
+/* --fault-stacks (sized by userspace then; 1 entry otherwise). */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(value_size, 127 * sizeof(__u64));
+} sys_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct sys_fault_key);
+	__type(value, __u64);			/* sampled faults */
+} fault_counts SEC(".maps");
 
 static __always_inline void count(__u32 idx)
 {
@@ -191,5 +209,38 @@ int sys_proc_exit(void *ctx)
 	bpf_map_delete_elem(&mms, &mm_id);
 	if (bpf_map_delete_elem(&procs, &tgid) == 0)
 		count(SYS_CNT_PROCS_EXITED);
+	return 0;
+}
+
+SEC("tracepoint/exceptions/page_fault_user")
+int sys_fault_user(struct trace_event_raw_exceptions *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sys_fault_key key = { .tgid = tgid };
+	__u64 one = 1, *n;
+
+	if (ctx->error_code & 1)	/* protection fault: the page was there */
+		return 0;
+	count(SYS_CNT_FAULTS);
+	if (bpf_get_prandom_u32() % fault_sample)
+		return 0;
+	if (!bpf_map_lookup_elem(&procs, &tgid))
+		return 0;		/* not tracked (memtrace itself, kernel work) */
+	key.stack_id = bpf_get_stackid(ctx, &sys_stacks, BPF_F_USER_STACK);
+	if (key.stack_id < 0) {
+		count(SYS_CNT_DROP_FAULT);
+		return 0;
+	}
+	n = bpf_map_lookup_elem(&fault_counts, &key);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else if (bpf_map_update_elem(&fault_counts, &key, &one, BPF_NOEXIST) &&
+		 !(n = bpf_map_lookup_elem(&fault_counts, &key))) {
+		count(SYS_CNT_DROP_FAULT);
+		return 0;
+	} else if (n) {
+		__sync_fetch_and_add(n, 1);
+	}
+	count(SYS_CNT_FAULT_SAMPLES);
 	return 0;
 }

@@ -43,7 +43,18 @@ enum sys_counter {
 	SYS_CNT_DROP_FULL,	/* procs map full: a process not tracked */
 	SYS_CNT_DROP_MMS_FULL,	/* mms map full: an mm's owner not remembered */
 	SYS_CNT_FOREIGN_MM,	/* rss_stat of an mm not (or no longer) a process's own */
+	SYS_CNT_FAULTS,		/* --fault-stacks: first-touch user faults seen */
+	SYS_CNT_FAULT_SAMPLES,	/* ... sampled, their stack counted */
+	SYS_CNT_DROP_FAULT,	/* ... sampled, but the stack not taken or not counted */
 	SYS_CNT_MAX,
 };
+
+/* --fault-stacks: sampled first-touch faults per process and user stack. */
+struct sys_fault_key {
+	__u32 tgid;
+	__s32 stack_id;		/* in sys_stacks (bpf_get_stackid) */
+};
+
+#define SYS_FAULT_STACKS_MAX	16384	/* distinct stacks, and (tgid, stack) pairs */
 
 #endif /* MEMTRACE_SYSTEM_H */

@@ -11,9 +11,18 @@
 #include "pipeline/pipeline.h"
 #include "system_run.h"
 #include "output/system_out.h"
+#include "symbolize/syms.h"
 #include "tracer/sweep.h"
 
 #define DEEP_KEPT	64	/* deep traces kept (running or ended) at most */
+#define FAULT_SYMS	64	/* processes whose symbols --fault-stacks keeps */
+
+/* A process's symbols for its fault stacks, by identity (pid, start). */
+struct proc_syms {
+	uint64_t id;
+	struct syms *syms;
+	bool used;		/* in the last report */
+};
 
 struct sys_session {
 	const struct options *opt;
@@ -24,7 +33,64 @@ struct sys_session {
 	struct deep_trace *deep[DEEP_KEPT];	/* oldest first */
 	size_t nr_deep;
 	struct report *deep_reports[DEEP_KEPT];	/* lent to each system report */
+	struct proc_syms fault_syms[FAULT_SYMS];
+	size_t nr_fault_syms;
 };
+
+/* The symbols of process p (stack id: its identity), opened on first use. */
+static struct syms *fault_syms(struct sys_session *s, const struct report *r,
+			       const struct process_report *p)
+{
+	uint64_t id = r->stacks[p->stack].stack_id;
+	struct syms_opts so = { .debug_dir = s->opt->debug_dir, .names = !s->opt->no_symbols };
+
+	for (size_t i = 0; i < s->nr_fault_syms; i++) {
+		if (s->fault_syms[i].id == id) {
+			s->fault_syms[i].used = true;
+			return s->fault_syms[i].syms;
+		}
+	}
+	if (s->nr_fault_syms == FAULT_SYMS)
+		return NULL;
+	s->fault_syms[s->nr_fault_syms] = (struct proc_syms){ id, syms__new(p->pid, &so), true };
+	return s->fault_syms[s->nr_fault_syms++].syms;
+}
+
+/* Symbolize the fault stacks of the growing processes a report shows (its
+ * top -n, rated low or worse, alive for two intervals: symbols cost a walk
+ * of the process's files, and a busy host starts many short processes that
+ * grow for a moment, like compilers); forget the symbols of the others. */
+static void fault_symbolize(struct sys_session *s, struct report *r)
+{
+	size_t *order = calloc(r->nr_processes + 1, sizeof(*order));
+	size_t n, top = s->opt->top > 0 ? (size_t)s->opt->top : r->nr_processes;
+
+	if (!order)
+		return;
+	for (size_t i = 0; i < s->nr_fault_syms; i++)
+		s->fault_syms[i].used = false;
+	n = system_out__order(r, order, top);
+	for (size_t i = 0; i < n; i++) {
+		struct process_report *p = &r->processes[order[i]];
+		struct report view = { .nr_stacks = p->nr_fault_stacks, .stacks = p->fault_stacks };
+		struct syms *sy;
+
+		if (!p->nr_fault_stacks || !r->stacks[p->stack].analysed ||
+		    r->stacks[p->stack].severity < SEV_LOW ||
+		    r->time - p->started < 2 * s->opt->interval_s || !(sy = fault_syms(s, r, p)))
+			continue;
+		syms__symbolize_report(sy, &view);
+	}
+	for (size_t i = 0; i < s->nr_fault_syms;) {
+		if (s->fault_syms[i].used) {
+			i++;
+			continue;
+		}
+		syms__free(s->fault_syms[i].syms);
+		s->fault_syms[i] = s->fault_syms[--s->nr_fault_syms];
+	}
+	free(order);
+}
 
 static size_t deep_running(const struct sys_session *s)
 {
@@ -149,6 +215,8 @@ static int report_once(struct sys_session *s, bool final, bool may_deep)
 	r->final = final;
 	self_metrics(s, r, &self);
 	pipeline__analyse(s->pipeline, r, NULL);
+	if (s->opt->fault_stacks)
+		fault_symbolize(s, r);
 	if (may_deep && s->opt->deep)
 		deep_start(s, r, t0);
 	deep_tick(s, r, t0, final);
@@ -237,7 +305,8 @@ int system_run(const struct options *o, FILE *out, volatile sig_atomic_t *stop)
 {
 	struct options so = sweep_options(o);
 	struct sys_session s = { .opt = &so };
-	struct sweep_config cfg = { .verbose = o->verbose };
+	struct sweep_config cfg = { .verbose = o->verbose,
+				    .fault_sample = o->fault_stacks ? o->fault_sample : 0 };
 	struct sweep_filter f = {
 		.comm = o->has_comm ? &o->comm_re : NULL,
 		.exclude_comm = o->has_exclude_comm ? &o->exclude_comm_re : NULL,
@@ -253,7 +322,10 @@ int system_run(const struct options *o, FILE *out, volatile sig_atomic_t *stop)
 	if (!s.sweep)
 		goto close_pipeline;
 	maps = (struct sweep_maps){ .procs = sweep__procs_fd(s.sweep),
-				    .counters = sweep__counters_fd(s.sweep) };
+				    .counters = sweep__counters_fd(s.sweep),
+				    .stacks = sweep__stacks_fd(s.sweep),
+				    .faults = sweep__faults_fd(s.sweep),
+				    .fault_sample = cfg.fault_sample };
 	s.reader = sweep_reader__new(&maps, &f, "/proc");
 	if (!s.reader) {
 		fprintf(stderr, "memtrace: %s\n", strerror(errno));
@@ -272,6 +344,8 @@ int system_run(const struct options *o, FILE *out, volatile sig_atomic_t *stop)
 	status = err ? 1 : pipeline__gate_status(s.pipeline);
 	for (size_t i = 0; i < s.nr_deep; i++)
 		deep__free(s.deep[i]);
+	for (size_t i = 0; i < s.nr_fault_syms; i++)
+		syms__free(s.fault_syms[i].syms);
 free_reader:
 	sweep_reader__free(s.reader);
 free_sweep:

@@ -7,10 +7,12 @@
 # totals.bpf_run_time_ns, counted while memtrace holds BPF_ENABLE_STATS),
 # as a share of one core; events/s; and redis-server's SET/GET throughput
 # with and without the sweep, interleaved, as ratios from this one run.
-# Usage: tools/bench-system.sh OUTDIR [SECS]   (default build 60)
+# Then the agent's memory over a soak (BENCH_SOAK_S seconds, 120; 0: none).
+# Usage: tools/bench-system.sh OUTDIR [SECS] [MEMTRACE ARGS...]  (build 60)
 set -eu
 out=${1:-build}
 secs=${2:-${BENCH_SYSTEM_S:-60}}
+shift 2 2>/dev/null || shift $#
 mt=$(cd "$out" && pwd)/memtrace
 grow=$(cd "$out" && pwd)/targets/sys_grow
 tmp=$(mktemp -d /tmp/memtrace-bench-sys.XXXXXX)
@@ -45,8 +47,9 @@ rb() {	# redis-benchmark once: "SET GET" ops/s
 : >"$tmp/with"
 : >"$tmp/without"
 for _i in 1 2 3; do rb >>"$tmp/without"; done	# before the sweep
-echo "busy host: redis-server, cc -O2 in a loop, a 4 MiB churning allocator; $secs s"
-"$mt" --system -f json -n 5 -i 5 -d "$secs" >"$tmp/sys.json" 2>"$tmp/sys.err" &
+echo "busy host: redis-server, cc -O2 in a loop, a 4 MiB churning allocator; $secs s;" \
+	"memtrace --system $*"
+"$mt" --system -f json -n 5 -i 5 -d "$secs" "$@" >"$tmp/sys.json" 2>"$tmp/sys.err" &
 mpid=$!
 pids="$pids $mpid"
 until grep -q "sweeping the host" "$tmp/sys.err"; do sleep 0.1; done
@@ -74,6 +77,9 @@ wall = t1 - t0
 ev = fin["totals"]["events"]
 print(f"sweep: {span:.0f} s, {ev} events ({ev / span:.0f}/s), {fin['totals']['processes_seen']} processes seen, "
       f"{fin['totals']['dropped_events']} dropped")
+if fin["totals"].get("faults") is not None:
+    print(f"  faults: {fin['totals']['faults']} first-touch ({fin['totals']['faults'] / span:.0f}/s), "
+          f"{fin['totals']['fault_samples']} sampled")
 print(f"  memtrace CPU {own_s:.2f} s in {wall:.0f} s = {100 * own_s / wall:.2f}% of a core")
 print(f"  BPF programs {bpf_s:.3f} s = {100 * bpf_s / span:.2f}% of a core "
       f"({1e9 * bpf_s / max(ev, 1):.0f} ns per event)")
@@ -91,6 +97,7 @@ PY
 # The agent's memory over a soak: -i 1 reports, /metrics scraped every
 # second, a process started and gone every few ms; VmRSS sampled.
 soak=${BENCH_SOAK_S:-120}
+[ "$soak" -gt 0 ] || exit 0
 echo "agent soak: memtrace --system --http, -i 1, $soak s of process churn and scrapes"
 "$mt" --system -i 1 --http 127.0.0.1:16429 >/dev/null 2>"$tmp/soak.err" &
 apid=$!

@@ -322,5 +322,6 @@ if want system; then
 		echo "redis-server not installed, skipped"
 	else
 		"$(dirname "$0")/bench-system.sh" "$out"
+		BENCH_SOAK_S=0 "$(dirname "$0")/bench-system.sh" "$out" "${BENCH_SYSTEM_S:-60}" --fault-stacks
 	fi
 fi

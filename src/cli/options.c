@@ -43,7 +43,7 @@ enum {
 	OPT_FLAMEGRAPH, OPT_CSV, OPT_HTTP, OPT_WINDOW, OPT_SEV_LOW, OPT_SEV_MEDIUM,
 	OPT_SEV_HIGH, OPT_SEV_CRITICAL, OPT_TEMP, OPT_ANALYSIS,
 	OPT_SYSTEM, OPT_COMM, OPT_EXCLUDE_COMM, OPT_CGROUP, OPT_METRICS_TOP, OPT_DEEP,
-	OPT_DEEP_MIN, OPT_DEEP_DURATION, OPT_DEEP_SAMPLE,
+	OPT_DEEP_MIN, OPT_DEEP_DURATION, OPT_DEEP_SAMPLE, OPT_FAULT_STACKS, OPT_FAULT_SAMPLE,
 	OPT_KERNEL, OPT_KERNEL_ONLY, OPT_KERNEL_SAMPLE,
 };
 
@@ -90,6 +90,8 @@ static const struct argp_option opts[] = {
 	{ "deep-min", OPT_DEEP_MIN, "SEVERITY", 0, "... from SEVERITY up (default medium)", 5 },
 	{ "deep-duration", OPT_DEEP_DURATION, "SECS", 0, "... for SECS seconds each (default 30)", 5 },
 	{ "deep-sample-bytes", OPT_DEEP_SAMPLE, "N", 0, "... sampling one per N bytes (default 524288, 0 = all)", 5 },
+	{ "fault-stacks", OPT_FAULT_STACKS, NULL, 0, "--system: where processes first touch new pages (sampled faults)", 5 },
+	{ "fault-sample", OPT_FAULT_SAMPLE, "N", 0, "... one fault in N (default 1000)", 5 },
 	{ "metrics-top", OPT_METRICS_TOP, "K", 0, "--system --http: series for the top K processes (default 20)", 5 },
 	{ "kernel", OPT_KERNEL, NULL, 0, "Trace kernel allocations too (host-wide without -p)", 5 },
 	{ "kernel-only", OPT_KERNEL_ONLY, NULL, 0, "Trace kernel allocations only (with -p: in its context)", 5 },
@@ -327,6 +329,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --deep-sample-bytes: %s", arg);
 		o->deep_sample_set = true;
 		break;
+	case OPT_FAULT_STACKS: o->fault_stacks = true; break;
+	case OPT_FAULT_SAMPLE:
+		if (parse_u64(arg, 1, 1U << 30, &u))
+			argp_error(state, "invalid --fault-sample: %s (1 in N faults, N >= 1)", arg);
+		o->fault_sample = (uint32_t)u;
+		break;
 	case OPT_METRICS_TOP:
 		if (parse_u64(arg, 1, 10000, &u))
 			argp_error(state, "invalid --metrics-top: %s (1 to 10000)", arg);
@@ -349,9 +357,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--system and --kernel are separate runs: give one");
 		if (!o->system && (o->has_comm || o->has_exclude_comm || o->cgroup ||
 				   o->metrics_top || o->deep || o->deep_min || o->deep_duration_s ||
-				   o->deep_sample_set))
-			argp_error(state, "--comm, --exclude-comm, --cgroup, --deep* and --metrics-top "
-				   "go with --system");
+				   o->deep_sample_set || o->fault_stacks || o->fault_sample))
+			argp_error(state, "--comm, --exclude-comm, --cgroup, --deep*, --fault-* and "
+				   "--metrics-top go with --system");
+		if (o->fault_sample && !o->fault_stacks)
+			argp_error(state, "--fault-sample goes with --fault-stacks");
+		if (!o->fault_sample)
+			o->fault_sample = 1000;
 		if (!o->deep && (o->deep_min || o->deep_duration_s || o->deep_sample_set))
 			argp_error(state, "--deep-min, --deep-duration and --deep-sample-bytes "
 				   "go with --deep N");

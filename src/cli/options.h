@@ -66,6 +66,8 @@ struct options {
 	double deep_duration_s;		/* --deep-duration, default 30 */
 	uint64_t deep_sample_bytes;	/* --deep-sample-bytes, default 512 KiB */
 	bool deep_sample_set;		/* ... given */
+	bool fault_stacks;		/* --fault-stacks */
+	uint32_t fault_sample;		/* --fault-sample N: 1 in N (default 1000) */
 	/* kernel allocations (issue 14) */
 	bool kernel;			/* --kernel (also set by --kernel-only) */
 	bool kernel_only;		/* --kernel-only: no user allocations */

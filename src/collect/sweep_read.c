@@ -359,6 +359,89 @@ static int add_process(struct sweep_reader *r, struct report *rep, __u32 tgid,
 	return 0;
 }
 
+static int cmp_fault_stack(const void *a, const void *b)
+{
+	const struct stack_report *x = a, *y = b;
+
+	if (x->alloc_calls != y->alloc_calls)
+		return x->alloc_calls > y->alloc_calls ? -1 : 1;
+	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
+}
+
+/* The process of rep with pid, NULL if not shown. */
+static struct process_report *shown_process(struct report *rep, int pid)
+{
+	for (size_t i = 0; i < rep->nr_processes; i++)
+		if (rep->processes[i].pid == pid)
+			return &rep->processes[i];
+	return NULL;
+}
+
+/* Attach the sampled fault stacks to rep's processes; drop those of processes
+ * no longer tracked. Returns 0 or -ENOMEM. */
+static int read_faults(struct sweep_reader *r, struct report *rep)
+{
+	struct sys_fault_key key, *prev = NULL, *keys = NULL;
+	size_t nr = 0, cap = 0;
+	uint64_t ips[127];
+	int err = 0;
+
+	while (!bpf_map_get_next_key(r->maps.faults, prev, &key)) {
+		if (array__grow((void **)&keys, &cap, nr + 1, sizeof(*keys), 256)) {
+			free(keys);
+			return -ENOMEM;
+		}
+		keys[nr++] = key;
+		prev = &keys[nr - 1];
+	}
+	for (size_t i = 0; i < nr && !err; i++) {
+		struct process_report *p;
+		struct stack_report *st;
+		uint64_t samples;
+		__u32 id = (__u32)keys[i].stack_id, n = 0;
+		size_t c;
+
+		if (bpf_map_lookup_elem(r->maps.faults, &keys[i], &samples))
+			continue;
+		if (bpf_map_lookup_elem(r->maps.procs, &keys[i].tgid, &(struct sys_proc){ 0 })) {
+			bpf_map_delete_elem(r->maps.faults, &keys[i]);	/* its process is gone */
+			continue;
+		}
+		p = shown_process(rep, (int)keys[i].tgid);
+		if (!p || bpf_map_lookup_elem(r->maps.stacks, &id, ips))
+			continue;
+		while (n < 127 && ips[n])
+			n++;
+		c = p->nr_fault_stacks;
+		if (array__grow((void **)&p->fault_stacks, &c, p->nr_fault_stacks + 1,
+				sizeof(*p->fault_stacks), 8)) {
+			err = -ENOMEM;
+			break;
+		}
+		st = &p->fault_stacks[p->nr_fault_stacks];
+		memset(st, 0, sizeof(*st));
+		st->ips = malloc((n ? n : 1) * sizeof(*st->ips));
+		if (!st->ips) {
+			err = -ENOMEM;
+			break;
+		}
+		memcpy(st->ips, ips, n * sizeof(*ips));
+		st->nr_ips = n;
+		st->stack_id = id;
+		st->kind = KIND_PROCESS;
+		st->alloc_calls = samples;
+		st->outstanding_allocs = (int64_t)(samples * r->maps.fault_sample);
+		st->outstanding_bytes = st->outstanding_allocs * r->page_size;
+		st->oldest_age_s = st->mean_age_s = -1;
+		p->nr_fault_stacks++;
+	}
+	for (size_t i = 0; i < rep->nr_processes; i++)
+		qsort(rep->processes[i].fault_stacks, rep->processes[i].nr_fault_stacks,
+		      sizeof(struct stack_report), cmp_fault_stack);
+	free(keys);
+	return err;
+}
+
 int sweep_reader__read(struct sweep_reader *r, uint64_t now_ns, struct report **out)
 {
 	struct report *rep = calloc(1, sizeof(*rep));
@@ -421,12 +504,23 @@ int sweep_reader__read(struct sweep_reader *r, uint64_t now_ns, struct report **
 		return err;
 	}
 	rep->sweep.processes_shown = rep->nr_processes;
+	if (r->maps.faults >= 0) {
+		rep->sweep.fault_sample = r->maps.fault_sample;
+		err = read_faults(r, rep);
+		if (err) {
+			report__free(rep);
+			return err;
+		}
+	}
 	if (!sum_counters(r, cnt)) {
 		rep->sweep.events = cnt[SYS_CNT_EVENTS];
 		rep->sweep.processes_seen = cnt[SYS_CNT_PROCS_NEW] + r->seeded;
 		rep->sweep.processes_exited = cnt[SYS_CNT_PROCS_EXITED] + r->gone;
 		rep->sweep.foreign_mm_events = cnt[SYS_CNT_FOREIGN_MM];
-		rep->totals.dropped_events = cnt[SYS_CNT_DROP_FULL] + cnt[SYS_CNT_DROP_MMS_FULL];
+		rep->sweep.faults = cnt[SYS_CNT_FAULTS];
+		rep->sweep.fault_samples = cnt[SYS_CNT_FAULT_SAMPLES];
+		rep->totals.dropped_events = cnt[SYS_CNT_DROP_FULL] + cnt[SYS_CNT_DROP_MMS_FULL] +
+					     cnt[SYS_CNT_DROP_FAULT];
 	}
 	*out = rep;
 	return 0;

@@ -26,6 +26,9 @@ struct sweep_filter {
 struct sweep_maps {
 	int procs;		/* tgid -> struct sys_proc */
 	int counters;		/* per-CPU u64[SYS_CNT_MAX] */
+	int stacks;		/* --fault-stacks: stack id -> u64 ips[127]; else -1 */
+	int faults;		/* ... struct sys_fault_key -> sampled faults; else -1 */
+	uint32_t fault_sample;	/* ... 1 in N */
 };
 
 struct sweep_reader;
@@ -47,7 +50,9 @@ int sweep_reader__seed(struct sweep_reader *r);
 
 /*
  * Read the maps into a new report (system = true, processes in map order,
- * stacks[i] the view of processes[i]). now_ns is CLOCK_MONOTONIC. Returns
+ * stacks[i] the view of processes[i]; with --fault-stacks each process's
+ * sampled first-touch stacks, raw ips, most sampled first; the counts of
+ * processes gone are deleted). now_ns is CLOCK_MONOTONIC. Returns
  * 0 and sets *out (caller frees with report__free), or -errno.
  */
 int sweep_reader__read(struct sweep_reader *r, uint64_t now_ns, struct report **out);

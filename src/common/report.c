@@ -67,12 +67,10 @@ void frame__clear(struct frame *f)
 	memset(f, 0, sizeof(*f));
 }
 
-void report__free(struct report *r)
+void stacks__free(struct stack_report *stacks, size_t n)
 {
-	if (!r)
-		return;
-	for (size_t i = 0; i < r->nr_stacks; i++) {
-		struct stack_report *s = &r->stacks[i];
+	for (size_t i = 0; i < n; i++) {
+		struct stack_report *s = &stacks[i];
 
 		for (size_t j = 0; j < s->nr_frames; j++)
 			frame__clear(&s->frames[j]);
@@ -81,9 +79,18 @@ void report__free(struct report *r)
 		free(s->cache);
 		free((void *)s->life_hist);
 	}
-	free(r->stacks);
-	for (size_t i = 0; i < r->nr_processes; i++)
+	free(stacks);
+}
+
+void report__free(struct report *r)
+{
+	if (!r)
+		return;
+	stacks__free(r->stacks, r->nr_stacks);
+	for (size_t i = 0; i < r->nr_processes; i++) {
 		free(r->processes[i].cgroup);
+		stacks__free(r->processes[i].fault_stacks, r->processes[i].nr_fault_stacks);
+	}
 	free(r->processes);
 	free(r);
 }

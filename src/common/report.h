@@ -121,6 +121,11 @@ struct process_report {
 	int64_t anon_map_bytes;	/* private writable mappings (VmData) less the heap */
 	uint64_t events;	/* tracepoint hits for it */
 	size_t stack;		/* index in report.stacks of its analysis view */
+	/* --fault-stacks: where it first touched pages, most sampled first;
+	 * alloc_calls = faults sampled, outstanding_bytes = the estimate of
+	 * bytes first touched (samples x N x page size), kind KIND_PROCESS */
+	size_t nr_fault_stacks;
+	struct stack_report *fault_stacks;	/* owned */
 };
 
 /* Totals of a host-wide sweep. */
@@ -132,6 +137,9 @@ struct sweep_totals {
 	uint64_t events;		/* tracepoint hits */
 	uint64_t foreign_mm_events;	/* rss changes of an mm with no known owner */
 	uint64_t bpf_run_time_ns;	/* the sweep's programs, in the kernel */
+	uint32_t fault_sample;		/* --fault-stacks: 1 in N sampled; 0 off */
+	uint64_t faults;		/* first-touch user faults seen */
+	uint64_t fault_samples;		/* ... sampled and counted */
 };
 
 /* A binary whose unwind table could not be built (dwarf mode): its stacks
@@ -209,6 +217,9 @@ int report__merge(struct report *dst, struct report *src);
 
 /* The JSON name of a scope ("user", "user+kernel", "kernel", "kernel-host"). */
 const char *trace_scope_name(enum trace_scope s);
+
+/* Release an array of n stack reports and all they own. NULL is a no-op. */
+void stacks__free(struct stack_report *stacks, size_t n);
 
 /* Release a frame's strings (not the frame). */
 void frame__clear(struct frame *f);

@@ -79,7 +79,7 @@ static void add_kernel(json_object *o, const struct report *r)
 	json_object_object_add(o, "kernel", v);
 }
 
-static json_object *stack_obj(const struct report *r, const struct stack_report *s,
+json_object *json_stack__build(const struct report *r, const struct stack_report *s,
 			      json_stack_hook hook)
 {
 	json_object *o = json_object_new_object(), *frames = json_object_new_array();
@@ -194,7 +194,7 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 	json_object_object_add(o, "totals", t);
 
 	for (size_t i = 0; i < n; i++) {
-		json_object *s = stack_obj(r, &r->stacks[i], hook);
+		json_object *s = json_stack__build(r, &r->stacks[i], hook);
 
 		if (s)
 			json_object_array_add(stacks, s);

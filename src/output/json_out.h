@@ -19,6 +19,13 @@ typedef void (*json_stack_hook)(const struct report *r, const struct stack_repor
  */
 json_object *json_report__build(const struct report *r, int top, json_stack_hook hook);
 
+/*
+ * One stack of r as in the report's "stacks" array (frames, or raw ips
+ * when unsymbolized), hook adding fields. A new object, or NULL.
+ */
+json_object *json_stack__build(const struct report *r, const struct stack_report *s,
+			       json_stack_hook hook);
+
 /* Write r as one line of JSON to f. Returns 0 or -errno. */
 int json_report__write(const struct report *r, int top, json_stack_hook hook, FILE *f);
 

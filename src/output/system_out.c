@@ -74,6 +74,27 @@ static void print_verdict(const struct report *r, FILE *f)
 		s->growth_bytes_per_s, s->growth_r2, text__bytes(s->outstanding_bytes, a, sizeof(a)));
 }
 
+#define FAULT_STACKS_SHOWN	3	/* per process, in text */
+
+/* Where the processes shown first touched memory (sampled faults). */
+static void print_fault_stacks(const struct report *r, const size_t *order, size_t n, FILE *f)
+{
+	fprintf(f, "First-touch stacks (1 in %u page faults sampled; %" PRIu64 " of %" PRIu64
+		" faults):\n", r->sweep.fault_sample, r->sweep.fault_samples, r->sweep.faults);
+	for (size_t i = 0; i < n; i++) {
+		const struct process_report *p = &r->processes[order[i]];
+
+		for (size_t j = 0; j < p->nr_fault_stacks && j < FAULT_STACKS_SHOWN; j++) {
+			const struct stack_report *st = &p->fault_stacks[j];
+			char label[512], b[32];
+
+			fprintf(f, "  %7d %-15s ~%10s in ~%" PRId64 " faults  %s\n", p->pid, p->comm,
+				text__bytes(st->outstanding_bytes, b, sizeof(b)), st->outstanding_allocs,
+				analysis__stack_label(st, ANALYSIS_LABEL_DEPTH, label, sizeof(label)));
+		}
+	}
+}
+
 int system_text__write(const struct report *r, int top, FILE *f)
 {
 	size_t *order = calloc(r->nr_processes + 1, sizeof(*order));
@@ -105,6 +126,8 @@ int system_text__write(const struct report *r, int top, FILE *f)
 	}
 	if (n < r->nr_processes)
 		fprintf(f, "  ... %zu more\n", r->nr_processes - n);
+	if (r->sweep.fault_sample)
+		print_fault_stacks(r, order, n, f);
 	fprintf(f, "Totals: %" PRIu64 " processes seen, %" PRIu64 " exited, %" PRIu64
 		" events, %" PRIu64 " dropped events\n", r->sweep.processes_seen,
 		r->sweep.processes_exited, r->sweep.events, r->totals.dropped_events);
@@ -134,6 +157,26 @@ static json_object *bytes_json(int64_t v)
 	return v >= 0 ? json_object_new_int64(v) : NULL;
 }
 
+/* --fault-stacks: a process's first-touch stacks, most sampled first. */
+static json_object *fault_stacks_json(const struct report *r, const struct process_report *p)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; arr && i < p->nr_fault_stacks; i++) {
+		const struct stack_report *st = &p->fault_stacks[i];
+		json_object *o = json_stack__build(r, st, NULL);
+
+		if (!o)
+			continue;
+		add(o, "samples", json_object_new_uint64(st->alloc_calls));
+		add(o, "estimated_faults", json_object_new_int64(st->outstanding_allocs));
+		add(o, "estimated_bytes", json_object_new_int64(st->outstanding_bytes));
+		if (json_object_array_add(arr, o))
+			json_object_put(o);
+	}
+	return arr;
+}
+
 static json_object *process_json(const struct report *r, const struct process_report *p)
 {
 	const struct stack_report *s = &r->stacks[p->stack];
@@ -157,6 +200,8 @@ static json_object *process_json(const struct report *r, const struct process_re
 	add(o, "severity", json_object_new_string(s->analysed ? severity_name(s->severity) : "none"));
 	add(o, "started", json_object_new_double(p->started));
 	add(o, "events", json_object_new_uint64(p->events));
+	if (r->sweep.fault_sample)
+		add(o, "fault_stacks", fault_stacks_json(r, p));
 	return o;
 }
 
@@ -174,6 +219,11 @@ static json_object *totals_json(const struct report *r)
 	add(t, "dropped_events", json_object_new_uint64(r->totals.dropped_events));
 	add(t, "foreign_mm_events", json_object_new_uint64(r->sweep.foreign_mm_events));
 	add(t, "bpf_run_time_ns", json_object_new_uint64(r->sweep.bpf_run_time_ns));
+	if (r->sweep.fault_sample) {
+		add(t, "fault_sample", json_object_new_uint64(r->sweep.fault_sample));
+		add(t, "faults", json_object_new_uint64(r->sweep.faults));
+		add(t, "fault_samples", json_object_new_uint64(r->sweep.fault_samples));
+	}
 	add(t, "anon_swap_bytes", json_object_new_int64(r->totals.outstanding_bytes));
 	return t;
 }

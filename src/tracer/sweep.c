@@ -16,6 +16,7 @@ struct sweep {
 	int stats_fd;		/* BPF_ENABLE_STATS(RUN_TIME) while we live; -1 */
 	unsigned int nr_links;
 	uint32_t max_procs;
+	bool faults;
 };
 
 static bool sweep_verbose;
@@ -75,6 +76,21 @@ struct sweep *sweep__new(const struct sweep_config *cfg)
 	skel->rodata->page_shift = page_shift();
 	bpf_map__set_max_entries(skel->maps.procs, s->max_procs);
 	bpf_map__set_max_entries(skel->maps.mms, s->max_procs);
+	s->faults = cfg->fault_sample > 0;
+	skel->rodata->fault_sample = cfg->fault_sample;
+	if (s->faults) {
+		if (access("/sys/kernel/tracing/events/exceptions/page_fault_user", F_OK) &&
+		    access("/sys/kernel/debug/tracing/events/exceptions/page_fault_user", F_OK)) {
+			err = -ENOENT;
+			fprintf(stderr, "memtrace: --fault-stacks: this kernel has no "
+				"exceptions:page_fault_user tracepoint\n");
+			goto destroy;
+		}
+		bpf_map__set_max_entries(skel->maps.sys_stacks, SYS_FAULT_STACKS_MAX);
+		bpf_map__set_max_entries(skel->maps.fault_counts, SYS_FAULT_STACKS_MAX);
+	} else {
+		bpf_program__set_autoload(skel->progs.sys_fault_user, false);
+	}
 	err = system_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "memtrace: cannot load the sweep's BPF programs: %s\n",
@@ -112,6 +128,16 @@ int sweep__procs_fd(const struct sweep *s)
 int sweep__counters_fd(const struct sweep *s)
 {
 	return bpf_map__fd(s->skel->maps.sys_counters);
+}
+
+int sweep__stacks_fd(const struct sweep *s)
+{
+	return s->faults ? bpf_map__fd(s->skel->maps.sys_stacks) : -1;
+}
+
+int sweep__faults_fd(const struct sweep *s)
+{
+	return s->faults ? bpf_map__fd(s->skel->maps.fault_counts) : -1;
 }
 
 uint32_t sweep__max_procs(const struct sweep *s)

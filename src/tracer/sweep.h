@@ -11,13 +11,15 @@
 
 struct sweep_config {
 	uint32_t max_procs;	/* processes tracked at once; 0: SYS_PROCS_MAX */
+	uint32_t fault_sample;	/* --fault-stacks: 1 in N first-touch faults; 0: off */
 	bool verbose;
 };
 
 struct sweep;
 
 /*
- * Open, load and attach the sweep's programs. Also turns on the kernel's BPF run-time
+ * Open, load and attach the sweep's programs (the fault program only with
+ * cfg->fault_sample; -ENOENT when the kernel lacks its tracepoint). Also turns on the kernel's BPF run-time
  * statistics for as long as the sweep lives (sweep__run_time_ns()).
  * Returns NULL and sets errno after one line on stderr; nothing stays
  * attached on failure.
@@ -27,6 +29,8 @@ struct sweep *sweep__new(const struct sweep_config *cfg);
 /* Map descriptors, for collect/sweep_read.h. */
 int sweep__procs_fd(const struct sweep *s);
 int sweep__counters_fd(const struct sweep *s);
+int sweep__stacks_fd(const struct sweep *s);	/* -1 without --fault-stacks */
+int sweep__faults_fd(const struct sweep *s);	/* -1 without --fault-stacks */
 
 /* Entries the procs map holds at most. */
 uint32_t sweep__max_procs(const struct sweep *s);
