@@ -24,6 +24,13 @@ struct snapshot {
 	size_t pprof_len;
 	char *json;		/* NULL: none published */
 	size_t json_len;
+	/* --system --deep: each deep trace's profile, /debug/pprof/heap?pid=N */
+	struct pid_pprof {
+		int pid;
+		void *pprof;
+		size_t len;
+	} *pids;
+	size_t nr_pids;
 };
 
 struct http_server {
@@ -43,6 +50,9 @@ static void snapshot_put(struct snapshot *s)
 	free(s->metrics);
 	free(s->pprof);
 	free(s->json);
+	for (size_t i = 0; i < s->nr_pids; i++)
+		free(s->pids[i].pprof);
+	free(s->pids);
 	free(s);
 }
 
@@ -100,12 +110,26 @@ static enum resource resource_of(const char *url)
 static enum MHD_Result reply_snapshot(struct MHD_Connection *c, struct snapshot *snap,
 				      enum resource res)
 {
+	const char *pid = res == RES_PPROF ?
+			  MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "pid") : NULL;
 	struct MHD_Response *resp;
 	const char *type;
 	enum MHD_Result ret;
 	void *data;
 	size_t len;
 
+	if (pid) {	/* a deep trace's profile */
+		for (size_t i = 0; i < snap->nr_pids; i++) {
+			if (snap->pids[i].pid != atoi(pid))
+				continue;
+			data = snap->pids[i].pprof;
+			len = snap->pids[i].len;
+			type = "application/octet-stream";
+			goto respond;
+		}
+		snapshot_put(snap);
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "no deep trace of that pid\n");
+	}
 	switch (res) {
 	case RES_METRICS:
 		data = snap->metrics;
@@ -122,6 +146,7 @@ static enum MHD_Result reply_snapshot(struct MHD_Connection *c, struct snapshot 
 		len = snap->json_len;
 		type = "application/json";
 	}
+respond:
 	resp = MHD_create_response_from_buffer_with_free_callback_cls(len, data, response_done, snap);
 	if (!resp) {
 		snapshot_put(snap);
@@ -343,6 +368,21 @@ int http__publish_encoded(struct http_server *s, const struct report *r,
 			     &snap->metrics, &snap->metrics_len);
 	if (err)
 		goto put_snap;
+	if (r->nr_deep) {
+		snap->pids = calloc(r->nr_deep, sizeof(*snap->pids));
+		if (!snap->pids) {
+			err = -ENOMEM;
+			goto put_snap;
+		}
+	}
+	for (size_t i = 0; i < r->nr_deep; i++) {
+		struct pid_pprof *pp = &snap->pids[snap->nr_pids];
+
+		if (pprof__encode(r->deep[i], true, &pp->pprof, &pp->len))
+			continue;	/* that one is not served; the rest are */
+		pp->pid = r->deep[i]->pid;
+		snap->nr_pids++;
+	}
 	if (report_json) {
 		snap->json = strdup(report_json);
 		if (!snap->json) {

@@ -5,6 +5,8 @@
  *   GET /metrics           Prometheus text (metrics.h)
  *   GET /debug/pprof/heap  gzip'd pprof heap profile (pprof.h), the path and
  *                          format Parca, Pyroscope and `go tool pprof URL` use
+ *   GET /debug/pprof/heap?pid=N  --system --deep: the profile of pid N's deep
+ *                          trace (404 when it has none)
  *   GET /debug/pprof/allocs  the same bytes (all four sample types), the path
  *                          Grafana Alloy's pyroscope.scrape uses by default
  *   GET /report.json       the last JSON report, as main rendered it

@@ -270,6 +270,31 @@ def test_deep_sampled_by_default_and_text():
     assert re.search(r"^\s+leak_step at .*sys_grow\.c:\d+", out, re.M), out
 
 
+def test_deep_profile_per_pid():
+    """Agent mode: a suspect is deep-traced as it appears; its profile is at
+    /debug/pprof/heap?pid=N, and the JSON report carries the trace."""
+    from test_outputs import _free_port, _http
+    leak = grow(PFX + "deeph", "leak", LEAK_BPS)
+    port = _free_port()
+    m = lib.Memtrace("--system", "--comm", "^" + PFX + "deeph$", "-i", "1", "--deep", "1",
+                     "--deep-duration", "60", "--deep-sample-bytes", "0",
+                     "--http", f"127.0.0.1:{port}")
+    m.err.expect(rf"^memtrace: deep trace of pid {leak.pid} ", timeout=30, what="deep start")
+    status, _, body = _http(port, f"/debug/pprof/heap?pid={leak.pid}")
+    deadline = time.monotonic() + 20
+    while status != 200 and time.monotonic() < deadline:	# the next report publishes it
+        time.sleep(0.5)
+        status, _, body = _http(port, f"/debug/pprof/heap?pid={leak.pid}")
+    assert status == 200 and body[:2] == b"\x1f\x8b", (status, body[:40])	# gzip'd pprof
+    status, _, _ = _http(port, "/debug/pprof/heap?pid=1")
+    assert status == 404
+    rep = json.loads(_http(port, "/report.json")[2])
+    assert [d["pid"] for d in rep["deep"]] == [leak.pid]
+    m.stop()
+    assert m.wait(30) == 0, m.err.text()
+    lib.ProbeWatch().assert_clean(mine=[m.pid])
+
+
 def test_deep_suspect_exits_mid_trace():
     leak = grow(PFX + "deepx", "leak", LEAK_BPS)
     m = deep_run("--comm", "^" + PFX + "deepx$", "--deep-sample-bytes", "0", deep_s=30)
