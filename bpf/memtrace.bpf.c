@@ -36,6 +36,12 @@ const volatile __u32 walk_memo = 1;	/* 0: walk every stack (benchmarks) */
 const volatile __u32 stop_on_code_map = 0;
 /* 0 (--no-mmap): mmap's tracepoints only notice new code, account nothing. */
 const volatile __u32 trace_mmap = 1;
+/* Launch mode: the command's own exec (1) is expected; any later exec of
+ * the target ends its tracing (a new image is never mixed with the old). */
+const volatile __u32 execs_expected = 0;
+/* Set by target_exec when the traced image is gone: record nothing more. */
+__u32 execs = 0;
+__u32 image_gone = 0;
 /* Exponential draws with mean 65536 (fixed point 16.16), for sampling. */
 const volatile __u32 exp_draws[SAMPLE_DRAWS] = {};
 
@@ -206,6 +212,41 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	if (ts->sys.skip || !trace_mmap)
 		return 0;
 	record_mapping(addr, len, KIND_MMAP);
+	return 0;
+}
+
+/* The target exec'd. Exec ends every other thread first, so no probe of
+ * the old image is in flight: from here on nothing is recorded (is_target)
+ * and userspace writes the final report of the old image. */
+SEC("tracepoint/sched/sched_process_exec")
+int target_exec(void *ctx)
+{
+	struct notify_event *ev;
+
+	if ((bpf_get_current_pid_tgid() >> 32) != target_tgid || image_gone)
+		return 0;
+	if (++execs <= execs_expected)
+		return 0;
+	image_gone = 1;
+	ev = bpf_ringbuf_reserve(&notify, sizeof(*ev), 0);
+	if (!ev) {
+		drop(DROP_NOTIFY_FULL);	/* userspace also polls image_gone */
+		return 0;
+	}
+	ev->type = NOTIFY_EXEC;
+	ev->pid = target_tgid;
+	ev->addr = ev->len = 0;
+	ev->stopped = 0;
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/* A child process of the target (not a thread): counted, never traced. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(target_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (parent->tgid == target_tgid && child->tgid != parent->tgid && !image_gone)
+		counter(CNT_FORKS);
 	return 0;
 }
 

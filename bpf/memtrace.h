@@ -80,6 +80,7 @@ enum counter {
 	CNT_SAMPLED_OUT,	/* allocations skipped by byte sampling */
 	CNT_STACK_WALKS,	/* stack walks done */
 	CNT_STACK_WALKS_SKIPPED, /* walks skipped: the thread's memo proved the stack */
+	CNT_FORKS,		/* child processes the target forked (not traced) */
 	CNT_MAX,
 };
 
@@ -215,6 +216,7 @@ struct mmap_info {
 /* Notifications to userspace through the ring buffer. */
 enum notify_type {
 	NOTIFY_EXEC_MAP = 1,	/* new executable mapping: refresh modules */
+	NOTIFY_EXEC = 2,	/* the traced image exec'd: tracing of it has ended */
 };
 
 struct notify_event {

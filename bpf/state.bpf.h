@@ -70,9 +70,10 @@ struct {
 #define drop(reason)	count((reason), 1)
 #define counter(cnt)	count(DROP_MAX + (cnt), 1)
 
+/* The traced process, while its traced image lives (image_gone: it exec'd). */
 static __always_inline bool is_target(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+	return (bpf_get_current_pid_tgid() >> 32) == target_tgid && !image_gone;
 }
 
 /* This thread's state; created when create (NULL only if that fails). */

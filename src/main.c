@@ -64,6 +64,8 @@ struct session {
 	double start_mono;
 	bool refresh_modules;
 	bool resume_target;	/* the target stopped itself at a code mapping */
+	bool image_gone;	/* the target exec'd: its traced image has ended */
+	bool exec_told;		/* ... and stderr says so */
 };
 
 static void on_notify(const void *data, void *ctx)
@@ -73,6 +75,8 @@ static void on_notify(const void *data, void *ctx)
 
 	if (ev->type == NOTIFY_EXEC_MAP)
 		s->refresh_modules = true;
+	if (ev->type == NOTIFY_EXEC)
+		s->image_gone = true;
 	if (ev->stopped)
 		s->resume_target = true;
 	if (s->opt.verbose)
@@ -94,6 +98,10 @@ static void refresh_modules(struct session *s)
 {
 	int err;
 
+	if (s->image_gone) {	/* the maps are the new image's: keep the old ones */
+		s->refresh_modules = false;
+		return;
+	}
 	find_wrappers(s);
 	err = tracer__refresh_unwind(s->pt.tracer);
 	if (err && s->opt.verbose)
@@ -125,6 +133,7 @@ static int report_once(struct session *s, bool final)
 	}
 	if (s->kernel)
 		kernel_source__self(s->kernel, &self);
+	r->exec_count = s->image_gone;
 	return pipeline__report(s->pipeline, r, s->syms, &self, t0, final);
 }
 
@@ -137,6 +146,36 @@ static void publish_live(struct session *s)
 	if (!s->opt.http || proc_trace__read(&s->pt, &s->target, s->start_mono, false, &r, &self))
 		return;
 	pipeline__live(s->pipeline, r, &self);
+}
+
+/*
+ * True once the target has exec'd (a notification, or the BPF flag if the
+ * notification was lost): the trace of its image ends, with one line on
+ * stderr; the final report follows.
+ */
+static bool check_exec(struct session *s)
+{
+	char comm[64] = "?", path[64];
+	FILE *f;
+
+	if (!s->image_gone && !tracer__image_gone(s->pt.tracer))
+		return false;
+	s->image_gone = true;
+	if (s->exec_told)
+		return true;
+	syms__freeze(s->syms);
+	snprintf(path, sizeof(path), "/proc/%d/comm", s->target.pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	fprintf(stderr, "memtrace: pid %d (%s) executed a new program (%s): tracing ends here, "
+		"the final report is the old image's; the new image is not traced\n",
+		s->target.pid, s->target.comm, comm);
+	s->exec_told = true;
+	return true;
 }
 
 static int wait_interval(struct session *s, double deadline)
@@ -162,6 +201,8 @@ static int wait_interval(struct session *s, double deadline)
 			if (s->refresh_modules)
 				refresh_modules(s);
 		}
+		if (check_exec(s))
+			return 1;
 		if (fds[0].revents && target__poll_exit(&s->target))
 			return 1;
 	}
@@ -196,6 +237,7 @@ static int run(struct session *s)
 		next += s->opt.interval_s;
 	}
 	tracer__notify_consume(s->pt.tracer, on_notify, s);
+	check_exec(s);
 	if (s->refresh_modules)
 		refresh_modules(s);
 	return report_once(s, true);

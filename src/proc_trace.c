@@ -18,6 +18,7 @@ int proc_trace__open(struct proc_trace *pt, const struct options *o, const struc
 		.unwind = o->unwind,
 		.trace_mmap = !o->no_mmap,
 		.stop_on_code_map = t->launched,
+		.execs_expected = t->launched,
 		.probe_at_entry = o->entry_probes,
 		.temp_ns = (uint64_t)(temp_s * 1e9),
 		.unwind_rows = 1 << 19,	/* 8 MiB: ~20 binaries the size of libc */

@@ -180,6 +180,7 @@ struct report {
 	bool final;
 	uint64_t sample_bytes;	/* 0 = full tracing */
 	enum unwind_mode unwind;
+	unsigned int exec_count;	/* execs of the target since tracing went live (it ends at one) */
 	struct totals totals;
 	struct proc_view proc;
 	/* the first binaries without a table (totals.unwind_no_table counts all) */

@@ -167,6 +167,9 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 	json_object_object_add(o, "sample_bytes", json_object_new_int64((int64_t)r->sample_bytes));
 	json_object_object_add(o, "unwind",
 			       json_object_new_string(r->unwind == UNWIND_DWARF ? "dwarf" : "fp"));
+	json_object_object_add(o, "exec_count", json_object_new_int((int)r->exec_count));
+	json_object_object_add(o, "forked_children",
+			       json_object_new_int64((int64_t)r->totals.counters[CNT_FORKS]));
 	if (r->scope != SCOPE_USER)
 		add_kernel(o, r);
 

@@ -132,6 +132,12 @@ int text_report__write(const struct report *r, int top, FILE *out)
 	if (r->sample_bytes)
 		fprintf(out, " (sampled: about one per %" PRIu64 " bytes, estimates)", r->sample_bytes);
 	fputs(".\n", out);
+	if (r->exec_count)
+		fputs("The target executed a new program: tracing ended at exec; this is the old "
+		      "image's last report, the new image is not traced.\n", out);
+	if (t->counters[CNT_FORKS])
+		fprintf(out, "The target forked %" PRIu64 " child process%s: children are not "
+			"traced.\n", t->counters[CNT_FORKS], t->counters[CNT_FORKS] == 1 ? "" : "es");
 	fprintf(out, "Outstanding: %s in %" PRId64 " allocations; %" PRIu64 " alloc calls, %"
 		PRIu64 " frees\n", text__bytes(t->outstanding_bytes, b, sizeof(b)),
 		t->outstanding_allocs, t->alloc_calls, t->free_calls);

@@ -67,6 +67,13 @@ struct syms *syms__new(int pid, const struct syms_opts *opts);
 int syms__refresh(struct syms *s);
 
 /*
+ * The process now runs another image (it exec'd): keep the mappings known
+ * and never read its maps again, as if it had exited (syms__refresh() then
+ * returns -ESRCH and changes nothing). NULL is a no-op.
+ */
+void syms__freeze(struct syms *s);
+
+/*
  * Symbolize nr return addresses. Kernel addresses (ksyms.h) resolve
  * through /proc/kallsyms, read on the first one, into one frame each
  * (kernel = true: function, offset from it, module "vmlinux" or the kernel

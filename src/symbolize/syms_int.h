@@ -101,6 +101,7 @@ struct syms {
 	int pid;
 	bool names;
 	bool debuginfod;
+	bool frozen;		/* syms__freeze(): the mappings known stay as they are */
 	char *debug_dir;
 	char *debuginfo_path;	/* for Dwfl_Callbacks: debug_dir[:root/usr/lib/debug] */
 	Dwfl_Callbacks cbs;	/* every module's Dwfl points here */

@@ -140,6 +140,12 @@ static int merge_maps(struct syms *s, struct syms_map **nm, size_t *nr, size_t c
 	return 0;
 }
 
+void syms__freeze(struct syms *s)
+{
+	if (s)
+		s->frozen = true;
+}
+
 int syms__refresh(struct syms *s)
 {
 	struct syms_map *nm = NULL;
@@ -149,6 +155,8 @@ int syms__refresh(struct syms *s)
 	if (!s->pid)
 		return 0;	/* kernel addresses only: no mappings */
 	s->stats.refreshes++;
+	if (s->frozen)
+		return -ESRCH;	/* another image: its maps are not the traced one's */
 	err = read_maps(s, &nm, &nr);
 	if (err)
 		return err;

@@ -13,7 +13,7 @@
 
 #include <bpf/libbpf.h>
 
-#define LINK_SET_MAX	32
+#define LINK_SET_MAX	48
 
 /* One attachment: a libbpf link, or a link's file descriptor. */
 struct link_set_entry {

@@ -202,6 +202,7 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	/* mmap's tracepoints stay without --no-mmap's accounting: they also
 	 * say where new code is mapped (libc in a launched command, dlopen) */
 	skel->rodata->trace_mmap = cfg->trace_mmap;
+	skel->rodata->execs_expected = cfg->execs_expected;
 	if (!cfg->trace_mmap) {
 		bpf_program__set_autoload(skel->progs.munmap_enter, false);
 		bpf_program__set_autoload(skel->progs.munmap_exit, false);
@@ -464,7 +465,15 @@ static int attach_syscalls(struct tracer *tr)
 			return err;
 		}
 	}
-	return 0;
+	/* exec ends the traced image; forks are counted */
+	err = link_set__add_link(&tr->links, bpf_program__attach_tracepoint(tr->skel->progs.target_exec,
+						"sched", "sched_process_exec"), 1);
+	if (!err)
+		err = link_set__add_link(&tr->links, bpf_program__attach(tr->skel->progs.target_fork), 1);
+	if (err)
+		fprintf(stderr, "memtrace: cannot attach to sched:sched_process_exec/fork: %s\n",
+			strerror(-err));
+	return err;
 }
 
 static int on_notify(void *ctx, void *data, size_t len)
@@ -501,6 +510,11 @@ int tracer__attach(struct tracer *tr, const struct target *t)
 	if (err)
 		link_set__release(&tr->links);
 	return err;
+}
+
+bool tracer__image_gone(const struct tracer *tr)
+{
+	return *(volatile __u32 *)&tr->skel->bss->image_gone != 0;
 }
 
 int tracer__allocs_fd(const struct tracer *tr) { return bpf_map__fd(tr->skel->maps.allocs); }

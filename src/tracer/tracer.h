@@ -25,6 +25,7 @@ struct tracer_config {
 	uint64_t unwind_rows;	/* dwarf mode: unwind rows for all binaries */
 	bool trace_mmap;
 	bool stop_on_code_map;	/* launched: hold the target at each new code mapping */
+	unsigned int execs_expected;	/* launched: 1 (its own exec); a later exec ends tracing */
 	bool probe_at_entry;	/* no trap-aware placement */
 	bool verbose;
 };
@@ -44,12 +45,20 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid);
 /*
  * Attach to the target's allocator (t->alloc_path) and the syscall
  * tracepoints. malloc and free are required; missing optional functions
- * are skipped (logged with verbose). The uprobes fire for tgid only (also
- * after it execs). With uprobe_multi: one link per entry program and one
+ * are skipped (logged with verbose), and the exec and fork tracepoints. The
+ * uprobes fire for tgid only, and record nothing once it execs (see
+ * tracer__image_gone()). With uprobe_multi: one link per entry program and one
  * return link for all allocating functions. Returns 0 or -errno (after
  * printing one line on stderr); on failure nothing stays attached.
  */
 int tracer__attach(struct tracer *tr, const struct target *t);
+
+/*
+ * True once the target exec'd past cfg->execs_expected: the BPF side then
+ * records nothing more (the new image is not traced) and a NOTIFY_EXEC
+ * event was sent. Cannot fail.
+ */
+bool tracer__image_gone(const struct tracer *tr);
 
 /* Map file descriptors, for collect.c. */
 int tracer__allocs_fd(const struct tracer *tr);
