@@ -67,7 +67,7 @@ static const struct argp_option opts[] = {
 	{ "older", 'o', "SECS", 0, "Count only allocations at least SECS old", 3 },
 	{ "save-baseline", OPT_SAVE_BASELINE, "FILE", 0, "Write the final report as a baseline", 3 },
 	{ "baseline", OPT_BASELINE, "FILE", 0, "Compare with a saved baseline", 3 },
-	{ "fail-on", OPT_FAIL_ON, "SEVERITY", 0, "Exit 3 if a stack reaches SEVERITY (low..critical)", 3 },
+	{ "fail-on", OPT_FAIL_ON, "SEVERITY", 0, "Exit 3 if any stack reaches SEVERITY (low..critical)", 3 },
 	{ "max-growth", OPT_MAX_GROWTH, "RATE", 0, "Exit 4 if a stack grows faster (B/s, or 200MB/h, 64KiB/s)", 3 },
 	{ "window", OPT_WINDOW, "SECS", 0, "Growth fit window (default 60)", 3 },
 	{ "sev-low", OPT_SEV_LOW, "RATE", 0, "Growth rated low from RATE (default 1MB/h)", 3 },
