@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* test_json_out.c - the JSON and text writers on a synthetic report. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -153,12 +154,73 @@ static void test_text(void **state)
 	assert_string_equal(text__bytes(-2048, b, sizeof(b)), "-2.0 KiB");
 }
 
+/* Issue 20: exec, forks and binaries without an unwind table, in both formats. */
+static void test_lifecycle_fields(void **state)
+{
+	struct report *r = make_report();
+	json_object *o, *t, *a, *e, *v;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	o = json_report__build(r, 0, NULL);	/* nothing happened: zeros, empty list */
+	assert_true(json_object_object_get_ex(o, "exec_count", &v));
+	assert_int_equal(json_object_get_int(v), 0);
+	assert_true(json_object_object_get_ex(o, "forked_children", &v));
+	assert_int_equal(json_object_get_int(v), 0);
+	assert_true(json_object_object_get_ex(o, "totals", &t));
+	assert_true(json_object_object_get_ex(t, "unwind_table_failures", &a));
+	assert_int_equal(json_object_array_length(a), 0);
+	json_object_put(o);
+
+	r->exec_count = 1;
+	r->totals.counters[CNT_FORKS] = 3;
+	r->unwind = UNWIND_DWARF;
+	r->nr_unwind_failures = 2;
+	snprintf(r->unwind_failures[0].module, sizeof(r->unwind_failures[0].module), "/x/libc.so.6");
+	snprintf(r->unwind_failures[0].build_id, sizeof(r->unwind_failures[0].build_id), "ab12");
+	r->unwind_failures[0].err = -ENODATA;
+	snprintf(r->unwind_failures[1].module, sizeof(r->unwind_failures[1].module), "/x/blob");
+	r->unwind_failures[1].err = -ENOSPC;
+	o = json_report__build(r, 0, NULL);
+	assert_true(json_object_object_get_ex(o, "exec_count", &v));
+	assert_int_equal(json_object_get_int(v), 1);
+	assert_true(json_object_object_get_ex(o, "forked_children", &v));
+	assert_int_equal(json_object_get_int(v), 3);
+	assert_true(json_object_object_get_ex(o, "totals", &t));
+	assert_true(json_object_object_get_ex(t, "unwind_table_failures", &a));
+	assert_int_equal(json_object_array_length(a), 2);
+	e = json_object_array_get_idx(a, 0);
+	assert_true(json_object_object_get_ex(e, "module", &v));
+	assert_string_equal(json_object_get_string(v), "/x/libc.so.6");
+	assert_true(json_object_object_get_ex(e, "build_id", &v));
+	assert_string_equal(json_object_get_string(v), "ab12");
+	assert_true(json_object_object_get_ex(e, "error", &v));
+	assert_string_equal(json_object_get_string(v), strerror(ENODATA));
+	e = json_object_array_get_idx(a, 1);
+	assert_true(json_object_object_get_ex(e, "build_id", &v));
+	assert_null(v);
+	json_object_put(o);
+
+	f = open_memstream(&buf, &len);
+	assert_int_equal(text_report__write(r, 0, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "tracing ended at exec"));
+	assert_non_null(strstr(buf, "The target forked 3 child processes: children are not traced."));
+	assert_non_null(strstr(buf, "no unwind table for /x/libc.so.6 build-id ab12: "));
+	assert_non_null(strstr(buf, "no unwind table for /x/blob: "));
+	free(buf);
+	report__free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_line),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_lifecycle_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
