@@ -4,8 +4,9 @@
  * flame graph, CSV and the HTTP endpoint (issue 7), driven per report.
  *
  * Stage output: every writer (text.h, json_out.h, csv.h, collapsed.h,
- * flamegraph.h, pprof.h, metrics.h, http.h, analysis_out.h,
- * baseline_out.h) and this fan-out to the sinks. Never calls the
+ * flamegraph.h and flametree.h, pprof.h, metrics.h, http.h, dashboard.h
+ * with history.h and dashboard_assets.h, analysis_out.h, baseline_out.h)
+ * and this fan-out to the sinks. Never calls the
  * tracer or the collector. May call: common, analysis.
  */
 #ifndef MEMTRACE_OUTPUTS_H

@@ -117,12 +117,13 @@ class Browser:
         assert page, "chromium: no page target"
         self.ws = WebSocket(page["webSocketDebuggerUrl"])
         self.next_id = 0
+        self.events = []        # (method, params) received while waiting for replies
         self.call("Page.enable")
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
                   deviceScaleFactor=1, mobile=False)
 
     def call(self, method, **params):
-        """Send one command; return its result (events in between are dropped)."""
+        """Send one command; return its result (events in between are kept)."""
         self.next_id += 1
         my = self.next_id
         self.ws.send(json.dumps({"id": my, "method": method, "params": params}))
@@ -132,9 +133,17 @@ class Browser:
                 if "error" in msg:
                     raise AssertionError(f"{method}: {msg['error']}")
                 return msg.get("result", {})
+            if "method" in msg:
+                self.events.append((msg["method"], msg.get("params", {})))
 
     def navigate(self, url):
+        """Load url and wait for its load event."""
+        self.events.clear()
         self.call("Page.navigate", url=url)
+        while not any(m == "Page.loadEventFired" for m, _ in self.events):
+            msg = json.loads(self.ws.recv())
+            if "method" in msg:
+                self.events.append((msg["method"], msg.get("params", {})))
 
     def eval(self, expr):
         """The value of a JavaScript expression (promises awaited)."""
@@ -144,14 +153,19 @@ class Browser:
         return r["result"].get("value")
 
     def wait_for(self, expr, timeout=30, what=None):
-        """Poll expr until it is truthy; return its value."""
+        """Poll expr until it is truthy; return its value (a script error
+        counts as false until the timeout, then is reported)."""
         deadline = time.monotonic() + timeout
         while True:
-            v = self.eval(expr)
+            try:
+                v, err = self.eval(expr), None
+            except AssertionError as e:
+                v, err = None, e
             if v:
                 return v
             if time.monotonic() > deadline:
-                raise AssertionError(f"{what or expr}: still false after {timeout} s")
+                raise AssertionError(f"{what or expr}: still false after {timeout} s"
+                                     + (f" ({err})" if err else ""))
             time.sleep(0.1)
 
     def screenshot(self, path):

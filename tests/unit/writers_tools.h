@@ -287,6 +287,22 @@ static inline int http_get(int port, const char *path, struct http_reply *rep)
 	return http_raw(port, req, rep, 10);
 }
 
+/* The value of header name in rep (copied into buf), or NULL. */
+static inline const char *http_header(const struct http_reply *rep, const char *name,
+				      char *buf, size_t size)
+{
+	char key[128];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\r\n%s: ", name);
+	p = strcasestr(rep->head, key);
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	snprintf(buf, size, "%.*s", (int)strcspn(p, "\r\n"), p);
+	return buf;
+}
+
 /* The repository root: $MEMTRACE_ROOT, else the current directory. */
 static inline const char *repo_root(void)
 {

@@ -56,6 +56,11 @@ function fmtDur(s) {
   return (s / 3600).toFixed(1) + 'h';
 }
 
+function fmtPct(ratio) {
+  var p = 100 * ratio;
+  return (p === 0 || p >= 10 ? p.toFixed(1) : p >= 0.1 ? p.toFixed(2) : p.toPrecision(2)) + '%';
+}
+
 function fmtRate(bps) {
   if (bps === null || bps === undefined) return '-';
   return (bps >= 0 ? '+' : '') + fmtBytes(bps) + '/s';
@@ -391,7 +396,7 @@ function drawStats() {
   var fill = s.map_fill || {};
   Object.keys(fill).forEach(function (k) {
     if (fill[k] !== null && fill[k] !== undefined)
-      box.appendChild(stat('map fill: ' + k, (100 * fill[k]).toFixed(1) + '%', fill[k] > 0.9, fill[k]));
+      box.appendChild(stat('map fill: ' + k, fmtPct(fill[k]), fill[k] > 0.9, fill[k]));
   });
   if (t.unwind_rows_max) box.appendChild(stat('unwind rows', fmtNum(t.unwind_rows) + ' / ' + fmtNum(t.unwind_rows_max), false, t.unwind_rows / t.unwind_rows_max));
   box.appendChild(stat('Probe hits', fmtNum(s.probe_hits)));

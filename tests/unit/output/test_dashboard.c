@@ -54,20 +54,6 @@ static struct report *big_at(size_t n, double t, bool final)
 	return r;
 }
 
-static const char *header(const struct http_reply *rep, const char *name, char *buf, size_t size)
-{
-	char key[128];
-	const char *p;
-
-	snprintf(key, sizeof(key), "\r\n%s: ", name);
-	p = strcasestr(rep->head, key);
-	if (!p)
-		return NULL;
-	p += strlen(key);
-	snprintf(buf, size, "%.*s", (int)strcspn(p, "\r\n"), p);
-	return buf;
-}
-
 static void test_page_and_files(void **state)
 {
 	struct http_server *s = start();
@@ -80,7 +66,7 @@ static void test_page_and_files(void **state)
 
 	assert_int_equal(http_get(port, "/", &rep), 0);
 	assert_int_equal(rep.status, 200);
-	assert_string_equal(header(&rep, "Content-Type", type, sizeof(type)), "text/html; charset=utf-8");
+	assert_string_equal(http_header(&rep, "Content-Type", type, sizeof(type)), "text/html; charset=utf-8");
 	assert_non_null(strstr(rep.body, "<script src=\"/dashboard/app.js\"></script>"));
 	assert_null(strstr(rep.body, "http://"));	/* nothing from elsewhere */
 	assert_null(strstr(rep.body, "https://"));
@@ -92,14 +78,14 @@ static void test_page_and_files(void **state)
 	assert_non_null(js);
 	assert_int_equal(http_get(port, "/dashboard/app.js", &rep), 0);
 	assert_int_equal(rep.status, 200);
-	assert_string_equal(header(&rep, "Content-Type", type, sizeof(type)),
+	assert_string_equal(http_header(&rep, "Content-Type", type, sizeof(type)),
 			    "text/javascript; charset=utf-8");
 	assert_int_equal(rep.body_len, len);
 	assert_memory_equal(rep.body, js, len);
 	free(js);
 	http_reply_free(&rep);
 	assert_int_equal(http_get(port, "/dashboard/app.css", &rep), 0);
-	assert_string_equal(header(&rep, "Content-Type", type, sizeof(type)), "text/css; charset=utf-8");
+	assert_string_equal(http_header(&rep, "Content-Type", type, sizeof(type)), "text/css; charset=utf-8");
 	http_reply_free(&rep);
 
 	/* no state before the first report; no write actions */
@@ -144,7 +130,7 @@ static size_t arr_len(json_object *o, const char *a, const char *b)
 }
 
 /*
- * A trace of n stacks published 45 times, 1 s apart, window 30 s: the
+ * A trace of n stacks published 40 times, 1 s apart, window 30 s: the
  * state's size and the mean time of a publish and of a request.
  */
 static void bounded_state(size_t n, size_t *bytes, double *publish_s, double *request_s)
@@ -152,7 +138,7 @@ static void bounded_state(size_t n, size_t *bytes, double *publish_s, double *re
 	struct http_server *s = start();
 	struct dashboard *d = http__dashboard(s);
 	int port = http__port(s);
-	const int reports = 45, requests = 200;
+	const int reports = 40, requests = 100;
 	json_object *st, *series;
 	uint64_t renders;
 	double t0, spent = 0;

@@ -41,22 +41,6 @@ static void publish_fixture(struct http_server *s)
 	report__free(r);
 }
 
-static const char *header(const struct http_reply *rep, const char *name, char *buf, size_t size)
-{
-	char key[128];
-	const char *p;
-	size_t n;
-
-	snprintf(key, sizeof(key), "\r\n%s: ", name);
-	p = strcasestr(rep->head, key);
-	if (!p)
-		return NULL;
-	p += strlen(key);
-	n = strcspn(p, "\r\n");
-	snprintf(buf, size, "%.*s", (int)n, p);
-	return buf;
-}
-
 static void test_addresses(void **state)
 {
 	static const char *const bad[] = {
@@ -118,7 +102,7 @@ static void test_endpoints(void **state)
 	/* before any report */
 	assert_int_equal(http_get(port, "/metrics", &rep), 0);
 	assert_int_equal(rep.status, 503);
-	assert_non_null(header(&rep, "Retry-After", buf, sizeof(buf)));
+	assert_non_null(http_header(&rep, "Retry-After", buf, sizeof(buf)));
 	http_reply_free(&rep);
 	assert_int_equal(http_get(port, "/", &rep), 0);
 	assert_int_equal(rep.status, 200);
@@ -129,7 +113,7 @@ static void test_endpoints(void **state)
 
 	assert_int_equal(http_get(port, "/metrics", &rep), 0);
 	assert_int_equal(rep.status, 200);
-	assert_string_equal(header(&rep, "Content-Type", buf, sizeof(buf)),
+	assert_string_equal(http_header(&rep, "Content-Type", buf, sizeof(buf)),
 			    "text/plain; version=0.0.4; charset=utf-8");
 	assert_non_null(strstr(rep.body, "\nmemtrace_stack_outstanding_bytes{stack_id=\"0x1111\","
 					 "kind=\"malloc\",stack=\"leak_inner@leaky_app\"} 3145728\n"));
@@ -140,8 +124,8 @@ static void test_endpoints(void **state)
 	assert_int_equal(pprof__encode(r, true, &gz, &gz_len), 0);
 	assert_int_equal(http_get(port, "/debug/pprof/heap?seconds=30&gc=1", &rep), 0);
 	assert_int_equal(rep.status, 200);
-	assert_string_equal(header(&rep, "Content-Type", buf, sizeof(buf)), "application/octet-stream");
-	assert_null(header(&rep, "Content-Encoding", buf, sizeof(buf)));
+	assert_string_equal(http_header(&rep, "Content-Type", buf, sizeof(buf)), "application/octet-stream");
+	assert_null(http_header(&rep, "Content-Encoding", buf, sizeof(buf)));
 	assert_int_equal(rep.body_len, gz_len);
 	assert_memory_equal(rep.body, gz, gz_len);
 	http_reply_free(&rep);
@@ -153,7 +137,7 @@ static void test_endpoints(void **state)
 
 	assert_int_equal(http_get(port, "/report.json", &rep), 0);
 	assert_int_equal(rep.status, 200);
-	assert_string_equal(header(&rep, "Content-Type", buf, sizeof(buf)), "application/json");
+	assert_string_equal(http_header(&rep, "Content-Type", buf, sizeof(buf)), "application/json");
 	assert_string_equal(rep.body, FX_JSON);
 	http_reply_free(&rep);
 
@@ -174,7 +158,7 @@ static void test_endpoints(void **state)
 	assert_int_equal(http_raw(port, "POST /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
 				  "Content-Length: 3\r\n\r\nabc", &rep, 10), 0);
 	assert_int_equal(rep.status, 405);
-	assert_string_equal(header(&rep, "Allow", buf, sizeof(buf)), "GET, HEAD");
+	assert_string_equal(http_header(&rep, "Allow", buf, sizeof(buf)), "GET, HEAD");
 	http_reply_free(&rep);
 	assert_int_equal(http_raw(port, "DELETE /report.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 				  &rep, 10), 0);
