@@ -44,10 +44,10 @@ static json_object *hex_id(uint64_t id)
 /* Fields of the pipeline's report object the page shows, when present
  * (other modes and analyses add them); arrays cut to the top. */
 static const char *const passed_keys[] = {
-	"mode", "verdict", "process", "recommendations", "categories", "processes",
+	"verdict", "process", "recommendations", "categories", "processes",
 };
 
-static void pass_through(json_object *root, json_object *report)
+static void pass_through(const struct report *r, json_object *root, json_object *report)
 {
 	json_object *v;
 
@@ -61,15 +61,29 @@ static void pass_through(json_object *root, json_object *report)
 			for (size_t j = 0; cut && j < DASHBOARD_TOP_STACKS; j++)
 				push(cut, json_object_get(json_object_array_get_idx(v, j)));
 			add(root, passed_keys[i], cut);
-			if (strcmp(passed_keys[i], "processes") == 0)
-				add(root, "processes_total",
-				    json_object_new_int64((int64_t)json_object_array_length(v)));
 			continue;
 		}
 		add(root, passed_keys[i], json_object_get(v));
 	}
-	if (!json_object_object_get_ex(root, "mode", NULL))
-		add(root, "mode", json_object_new_string("process"));
+	add(root, "mode", json_object_new_string(r->system ? "system" : "process"));
+	if (!r->system)
+		return;
+	/* the sweep's own totals, and which process each chart series is */
+	if (report && json_object_object_get_ex(report, "totals", &v))
+		add(root, "sweep", json_object_get(v));
+	add(root, "processes_total", json_object_new_int64((int64_t)r->nr_processes));
+	v = json_object_new_object();
+	for (size_t i = 0; v && i < r->nr_processes; i++) {
+		const struct process_report *p = &r->processes[i];
+		char key[48];
+
+		if (p->stack >= DASHBOARD_TOP_STACKS || p->stack >= r->nr_stacks)
+			continue;
+		snprintf(key, sizeof(key), "%016" PRIx64 ":%s", r->stacks[p->stack].stack_id,
+			 alloc_kind_name(r->stacks[p->stack].kind));
+		add(v, key, json_object_new_int(p->pid));
+	}
+	add(root, "series_pid", v);
 }
 
 /* Per second between the last two points; 0 with fewer. */
@@ -282,7 +296,7 @@ int dashboard__render(const struct report *r, json_object *report, const struct 
 	if (!root)
 		return -ENOMEM;
 	analysis__report_to_json(r, root);
-	pass_through(root, report);
+	pass_through(r, root, report);
 	add(root, "seq", json_object_new_uint64(seq));
 	add(root, "interval_s", json_object_new_double(interval_s));
 	add(root, "stacks_shown", json_object_new_int64(

@@ -139,7 +139,9 @@ class Browser:
     def navigate(self, url):
         """Load url and wait for its load event."""
         self.events.clear()
-        self.call("Page.navigate", url=url)
+        r = self.call("Page.navigate", url=url)
+        if r.get("errorText"):
+            raise AssertionError(f"chromium cannot load {url}: {r['errorText']}")
         while not any(m == "Page.loadEventFired" for m, _ in self.events):
             msg = json.loads(self.ws.recv())
             if "method" in msg:

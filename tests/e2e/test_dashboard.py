@@ -1,5 +1,5 @@
 """The live dashboard of --http (issue 17) in Debian's headless chromium,
-driven over the DevTools protocol (cdp.py): memtrace -i 1 --http launches
+driven over the DevTools protocol (cdp.py): memtrace -i 1 --http -p traces
 tests/targets/dashboard_leak.c; the page at / must show the leak as the top
 row, a chart total that rises between two pushed updates, a flame graph
 whose search finds the leaking function, and, once the tracer has exited,
@@ -75,18 +75,32 @@ def _variance(path):
     return sum(c * (v - mean) ** 2 for v, c in enumerate(hist)) / n / 9, (w, h)
 
 
+def _page_status(b):
+    """What the page says, for failure messages."""
+    try:
+        return b.eval("[location.href, document.readyState, document.body && document.body.dataset.updates,"
+                      " document.getElementById('status') && document.getElementById('status').textContent]")
+    except AssertionError as e:
+        return str(e)
+
+
 def test_dashboard_in_chromium():
     """/ in chromium on a live leak, then after the tracer ended."""
     port = _free_port()
-    m = lib.Memtrace("-f", "json", "-n", "5", "-i", "1", "--http", f"127.0.0.1:{port}",
-                     "--", lib.target_path("dashboard_leak"), "7")
-    m.wait_tracing()
-    m.err.expect(rf"^memtrace: dashboard on http://127\.0\.0\.1:{port}/$")
-    with cdp.Browser() as b:
+    with cdp.Browser() as b:       # first: chromium may take seconds to start
+        leak = lib.spawn([lib.target_path("dashboard_leak"), "60"])
+        lib.track_pid(leak.pid)
+        m = lib.Memtrace("-f", "json", "-n", "5", "-i", "1", "--http", f"127.0.0.1:{port}",
+                         "-p", str(leak.pid))
+        m.wait_tracing()
+        m.err.expect(rf"^memtrace: dashboard on http://127\.0\.0\.1:{port}/$")
         b.navigate(f"http://127.0.0.1:{port}/")
         # two updates pushed by the server, each with its chart total
-        b.wait_for("+document.body.dataset.updates >= 1 && "
-                   "+document.getElementById('chart').dataset.total > 0", what="first update")
+        try:
+            b.wait_for("+document.body.dataset.updates >= 1 && "
+                       "+document.getElementById('chart').dataset.total > 0", what="first update")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; page: {_page_status(b)}; memtrace:\n{m.err.text()}") from None
         first = b.eval("[+document.body.dataset.updates, +document.getElementById('chart').dataset.total,"
                        " memtrace.state().seq]")
         b.wait_for(f"+document.body.dataset.updates >= {first[0] + 1}", what="second update")
@@ -131,7 +145,8 @@ def test_dashboard_in_chromium():
         var, size = _variance(shot)
         assert size[0] >= 800 and var > 500, f"{shot}: {size}, pixel variance {var:.0f}: blank?"
 
-        # the tracer ends with the target; the open page keeps the final report
+        # the tracer ends (Ctrl-C); the open page keeps the final report
+        m.stop()
         rc = m.wait()
         assert rc == 0, f"memtrace exited {rc}: {m.err.text()}"
         final = m.final()
@@ -148,3 +163,39 @@ def test_dashboard_in_chromium():
         b.eval("document.querySelector('#rows th[data-key=\"alloc_calls\"]').click()")
         assert b.eval("document.querySelector('#rows th.sorted').dataset.key") == "alloc_calls"
         b.screenshot(os.path.join(lib.OUT, "dashboard-final.png"))
+    leak.kill()
+    leak.wait()
+
+
+def test_dashboard_system_mode():
+    """--system --http: the table lists processes (the leaking one on top,
+    its series in the chart), the flame graph panel is hidden."""
+    port = _free_port()
+    with cdp.Browser() as b:       # first: chromium may take seconds to start
+        leak = lib.spawn([lib.target_path("dashboard_leak"), "60"])
+        lib.track_pid(leak.pid)
+        m = lib.Memtrace("--system", "-i", "1", "--comm", "^dashboard_leak$",
+                         "--http", f"127.0.0.1:{port}")
+        m.err.expect(rf"^memtrace: dashboard on http://127\.0\.0\.1:{port}/$")
+        b.navigate(f"http://127.0.0.1:{port}/")
+        b.wait_for("+document.body.dataset.updates >= 2 && "
+                   "document.querySelector('#rows tbody tr.row') !== null", what="two updates")
+        got = b.eval("""[document.getElementById('title').textContent,
+                         document.getElementById('rows-title').textContent,
+                         document.querySelector('#rows tbody tr.row').dataset.key,
+                         document.querySelector('#rows tbody tr.row').dataset.function,
+                         document.getElementById('flame-panel').classList.contains('hidden'),
+                         document.querySelector('#legend .item') &&
+                           document.querySelector('#legend .item').dataset.key]""")
+        assert got[0] == "memtrace: host" and got[1] == "Top processes", got
+        assert got[2] == f"pid:{leak.pid}" and got[3] == "dashboard_leak", got
+        assert got[4] is True, "flame graph shown in a sweep"
+        assert got[5] == f"pid:{leak.pid}", f"chart series not named by process: {got}"
+        b.eval("document.querySelector('#rows tbody tr.row').click()")
+        detail = b.eval("document.querySelector('#rows tbody tr.detail').textContent")
+        assert f"pid {leak.pid}" in detail and "anonymous RSS" in detail, detail
+        b.screenshot(os.path.join(lib.OUT, "dashboard-system.png"))
+    m.stop()
+    assert m.wait() == 0, m.err.text()
+    leak.kill()
+    leak.wait()

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * dashboard_leak - the target of tests/e2e/test_dashboard.py, run in launch
- * mode: for argv[1] seconds (default 6) it leaks 16 KiB every 50 ms in
+ * dashboard_leak - the target of tests/e2e/test_dashboard.py (attach mode and
+ * --system): for argv[1] seconds (default 6) it leaks 16 KiB every 50 ms in
  * dashboard_leak_request() (called through dashboard_serve()), and churns
  * a 4 KiB temporary, then prints "done leaked=BYTES" on stderr and exits.
  */

@@ -77,17 +77,25 @@ function frameName(f) {
 
 function stackKey(id, kind) { return id + ':' + kind; }
 
+function isSystem(st) { return st.mode === 'system' && Array.isArray(st.processes); }
+
+// The table row a chart series belongs to: its stack, or in a sweep its process.
+function seriesRowKey(key) {
+  var pid = state.series_pid && state.series_pid[key];
+  return pid !== undefined ? 'pid:' + pid : key;
+}
+
 // Rows of the table, one shape for both modes: key, label, numbers, details.
 function rowsOf(st) {
-  if (st.mode === 'system' && Array.isArray(st.processes)) {
+  if (isSystem(st)) {
+    // a host-wide sweep: one row per process, outstanding = anonymous RSS + swap
     return st.processes.map(function (p) {
       return {
-        key: 'pid:' + p.pid, label: (p.comm || '?') + ' [' + p.pid + ']', kind: p.kind || '',
-        outstanding_bytes: p.outstanding_bytes, outstanding_allocs: p.outstanding_allocs,
+        key: 'pid:' + p.pid, label: (p.comm || '?') + ' [' + p.pid + ']', func: p.comm, kind: 'process',
+        outstanding_bytes: (p.rss_anon_bytes || 0) + (p.swap_bytes || 0),
         growth_bytes_per_s: p.growth_bytes_per_s, growth_r2: p.growth_r2, severity: p.severity,
-        oldest_age_s: p.oldest_age_s, alloc_calls: p.alloc_calls, free_calls: p.free_calls,
-        frames: p.stacks && p.stacks[0] ? p.stacks[0].frames : [], lifetime: p.lifetime,
-        raw: p
+        heap_bytes: p.heap_bytes, rss_file_bytes: p.rss_file_bytes, events: p.events,
+        frames: [], raw: p
       };
     });
   }
@@ -117,6 +125,17 @@ var COLUMNS = [
   { key: 'kind', title: 'Kind', l: true },
   { key: 'label', title: 'Stack (leaf first)', l: true }
 ];
+var SYSTEM_COLUMNS = [
+  { key: 'rank', title: '#', num: true },
+  { key: 'severity', title: 'Severity', l: true },
+  { key: 'outstanding_bytes', title: 'Anon + swap', num: true, fmt: fmtBytes },
+  { key: 'growth_bytes_per_s', title: 'Growth', num: true, fmt: fmtRate },
+  { key: 'growth_r2', title: 'R\u00b2', num: true, fmt: function (v) { return v === undefined || v === null ? '-' : v.toFixed(2); } },
+  { key: 'heap_bytes', title: 'Heap', num: true, fmt: fmtBytes },
+  { key: 'rss_file_bytes', title: 'File RSS', num: true, fmt: fmtBytes },
+  { key: 'events', title: 'Events', num: true, fmt: fmtNum },
+  { key: 'label', title: 'Process', l: true }
+];
 var SEV_RANK = { none: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 function sortRows(rows) {
@@ -136,13 +155,14 @@ function sortRows(rows) {
 function drawTable() {
   var st = state, head = document.querySelector('#rows thead tr');
   var body = document.querySelector('#rows tbody');
-  var system = st.mode === 'system' && Array.isArray(st.processes);
+  var system = isSystem(st), columns = system ? SYSTEM_COLUMNS : COLUMNS;
   $('rows-title').textContent = system ? 'Top processes' : 'Top stacks';
   $('rows-note').textContent = system
     ? '(' + (st.processes_total || st.processes.length) + ' processes)'
     : '(' + (st.stacks_shown || 0) + ' of ' + (st.totals ? st.totals.stacks : 0) + ' stacks; click a row for its frames)';
   head.textContent = '';
-  COLUMNS.forEach(function (c) {
+  if (!columns.some(function (c) { return c.key === sortKey; })) { sortKey = 'outstanding_bytes'; sortAsc = false; }
+  columns.forEach(function (c) {
     var th = el('th', { 'data-key': c.key }, c.title);
     if (c.l) th.className = 'l';
     if (c.key === sortKey) th.classList.add('sorted');
@@ -157,7 +177,7 @@ function drawTable() {
   sortRows(rowsOf(st)).forEach(function (r) {
     var tr = el('tr', { 'class': 'row', 'data-key': r.key, 'data-function': r.func || r.label });
     if (r.key === highlighted) tr.classList.add('hl');
-    COLUMNS.forEach(function (c) {
+    columns.forEach(function (c) {
       var v = r[c.key], td;
       if (c.key === 'severity') {
         td = el('td', { 'class': 'l' });
@@ -174,14 +194,23 @@ function drawTable() {
       highlight(expanded[r.key] ? r.key : (highlighted === r.key ? null : highlighted));
     });
     body.appendChild(tr);
-    if (expanded[r.key]) body.appendChild(detailRow(r));
+    if (expanded[r.key]) body.appendChild(detailRow(r, columns.length));
   });
 }
 
-function detailRow(r) {
+function detailRow(r, ncols) {
   var tr = el('tr', { 'class': 'detail', 'data-key': r.key });
-  var td = el('td', { colspan: COLUMNS.length });
-  var lt = r.lifetime;
+  var td = el('td', { colspan: ncols });
+  var lt = r.lifetime, p = r.raw;
+  if (r.kind === 'process') {
+    td.appendChild(el('div', {}, 'pid ' + p.pid + ' (' + p.comm + ')' + (p.cgroup ? ', cgroup ' + p.cgroup : '') +
+      ': anonymous RSS ' + fmtBytes(p.rss_anon_bytes) + ', swap ' + fmtBytes(p.swap_bytes) +
+      ', heap ' + fmtBytes(p.heap_bytes) + ', other anonymous mappings ' + fmtBytes(p.anon_map_bytes) +
+      ', file RSS ' + fmtBytes(p.rss_file_bytes) + ', shared ' + fmtBytes(p.rss_shmem_bytes) +
+      (p.started ? '; started ' + new Date(p.started * 1000).toLocaleString() : '')));
+    tr.appendChild(td);
+    return tr;
+  }
   if (lt) {
     td.appendChild(el('div', {}, 'Lifetime: ' + fmtNum(lt.alloc_calls) + ' allocations, ' +
       fmtNum(lt.freed) + ' freed (p50 ' + fmtDur(lt.p50_s) + ', p90 ' + fmtDur(lt.p90_s) +
@@ -235,7 +264,7 @@ function drawChart() {
   var byKey = {};
   rowsOf(state).forEach(function (r) { byKey[r.key] = r; });
   (h.series || []).forEach(function (s, i) {
-    var key = stackKey(s.stack_id, s.kind), top = [], pts = [];
+    var key = seriesRowKey(stackKey(s.stack_id, s.kind)), top = [], pts = [];
     s.bytes.forEach(function (b, j) { top.push(base[j] + (b || 0)); });
     for (var j = 0; j < xs.length; j++) pts.push(X(xs[j]) + ',' + Y(top[j]));
     for (j = xs.length - 1; j >= 0; j--) pts.push(X(xs[j]) + ',' + Y(base[j]));
@@ -320,6 +349,7 @@ function flamePath(key) {
 
 function drawFlame() {
   var box = $('flame'), W = box.clientWidth || 900, RH = 17, f;
+  $('flame-panel').classList.toggle('hidden', isSystem(state));  // a sweep has no stacks
   flame = buildFlame(state.flame);
   f = flame.f;
   box.textContent = '';
@@ -379,20 +409,22 @@ function stat(k, v, warn, bar) {
 function drawStats() {
   var st = state, t = st.totals || {}, r = st.rates || {}, s = st.self || {}, box = $('stats');
   box.textContent = '';
-  box.appendChild(stat('Outstanding', fmtBytes(t.outstanding_bytes)));
-  box.appendChild(stat('Outstanding allocations', fmtNum(t.outstanding_allocs)));
-  box.appendChild(stat('Allocations /s', fmtNum(r.alloc_calls_per_s, 1)));
-  box.appendChild(stat('Frees /s', fmtNum(r.free_calls_per_s, 1)));
-  box.appendChild(stat('Allocated /s', fmtBytes(r.alloc_bytes_per_s)));
-  box.appendChild(stat('Freed /s', fmtBytes(r.free_bytes_per_s)));
+  box.appendChild(stat(isSystem(st) ? 'Anonymous RSS + swap' : 'Outstanding', fmtBytes(t.outstanding_bytes)));
   box.appendChild(stat('Dropped events', fmtNum(t.dropped_events), t.dropped_events > 0));
   Object.keys(t.drops || {}).forEach(function (k) {
     if (t.drops[k] > 0) box.appendChild(stat('drops: ' + k, fmtNum(t.drops[k]), true));
   });
-  box.appendChild(stat('Unwind failures', fmtNum(t.unwind_failures), t.unwind_failures > 0));
-  box.appendChild(stat('Truncated stacks', fmtNum(t.truncated_stacks), t.truncated_stacks > 0));
-  box.appendChild(stat('Unmatched frees', fmtNum(t.unmatched_frees)));
-  box.appendChild(stat('Stacks', fmtNum(t.stacks)));
+  if (!isSystem(st)) {  // a sweep counts no allocator calls and walks no stacks
+    box.appendChild(stat('Outstanding allocations', fmtNum(t.outstanding_allocs)));
+    box.appendChild(stat('Allocations /s', fmtNum(r.alloc_calls_per_s, 1)));
+    box.appendChild(stat('Frees /s', fmtNum(r.free_calls_per_s, 1)));
+    box.appendChild(stat('Allocated /s', fmtBytes(r.alloc_bytes_per_s)));
+    box.appendChild(stat('Freed /s', fmtBytes(r.free_bytes_per_s)));
+    box.appendChild(stat('Unwind failures', fmtNum(t.unwind_failures), t.unwind_failures > 0));
+    box.appendChild(stat('Truncated stacks', fmtNum(t.truncated_stacks), t.truncated_stacks > 0));
+    box.appendChild(stat('Unmatched frees', fmtNum(t.unmatched_frees)));
+    box.appendChild(stat('Stacks', fmtNum(t.stacks)));
+  }
   var fill = s.map_fill || {};
   Object.keys(fill).forEach(function (k) {
     if (fill[k] !== null && fill[k] !== undefined)
@@ -405,6 +437,13 @@ function drawStats() {
   box.appendChild(stat('Symbolize failures', fmtNum(s.symbolize_failures), s.symbolize_failures > 0));
   if (st.process && st.process.rss_bytes)
     box.appendChild(stat('Process RSS', fmtBytes(st.process.rss_bytes) + ' (' + fmtRate(st.process.rss_growth_bytes_per_s) + ')'));
+  var sw = st.sweep;
+  if (sw && typeof sw === 'object') {
+    box.appendChild(stat('Processes tracked', fmtNum(sw.processes_tracked) + ' (' + fmtNum(sw.processes_shown) + ' shown)'));
+    box.appendChild(stat('Processes seen / exited', fmtNum(sw.processes_seen) + ' / ' + fmtNum(sw.processes_exited)));
+    box.appendChild(stat('Sweep events', fmtNum(sw.events)));
+    if (sw.bpf_run_time_ns !== undefined) box.appendChild(stat('BPF run time', fmtDur(sw.bpf_run_time_ns / 1e9)));
+  }
   if (st.sample_bytes) box.appendChild(stat('Sampling', 'every ~' + fmtBytes(st.sample_bytes)));
 }
 
@@ -415,7 +454,7 @@ function drawVerdict() {
   else if (v.result === 'possible_leak' && v.suspect) {
     var s = v.suspect;
     box.classList.add('leak');
-    box.textContent = 'Verdict: POSSIBLE LEAK: ' + s.label + ': ' + s.severity + ', ' +
+    box.textContent = 'Verdict: POSSIBLE LEAK: ' + (s.label || (s.comm + ' [' + s.pid + ']')) + ': ' + s.severity + ', ' +
       fmtRate(s.growth_bytes_per_s) + ' (worst severity ' + v.worst + ')';
   } else box.textContent = 'Verdict: OK (worst severity ' + (v.worst || 'none') + ')';
   box.setAttribute('data-result', v ? v.result : '');

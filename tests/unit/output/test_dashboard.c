@@ -212,19 +212,26 @@ static void test_pass_through(void **state)
 	struct http_server *s = start();
 	struct report *r = big_at(30, 1, false);
 	json_object *rep = json_object_new_object(), *procs = json_object_new_array(), *st, *v;
+	char key[48];
 	size_t len;
 	(void)state;
 
-	for (int i = 0; i < 50; i++) {
+	/* a host-wide sweep: 30 processes, each one of the report's stacks */
+	r->system = true;
+	r->nr_processes = 30;
+	r->processes = calloc(r->nr_processes, sizeof(*r->processes));
+	for (int i = 0; i < 30; i++) {
 		json_object *p = json_object_new_object();
 
+		r->processes[i].pid = 1000 + i;
+		r->processes[i].stack = (size_t)(29 - i);	/* any order */
 		json_object_object_add(p, "pid", json_object_new_int(1000 + i));
 		json_object_array_add(procs, p);
 	}
 	json_object_object_add(rep, "mode", json_object_new_string("system"));
 	json_object_object_add(rep, "processes", procs);
-	json_object_object_add(rep, "recommendations",
-			       json_object_new_array_ext(1));
+	json_object_object_add(rep, "totals", json_object_new_string("sweep totals"));
+	json_object_object_add(rep, "recommendations", json_object_new_array_ext(1));
 	json_object_array_add(json_object_object_get(rep, "recommendations"),
 			      json_object_new_string("free the requests"));
 	json_object_object_add(rep, "categories", json_object_new_object());
@@ -234,12 +241,19 @@ static void test_pass_through(void **state)
 	st = get_state(http__port(s), &len);
 	assert_string_equal(json_object_get_string(json_object_object_get(st, "mode")), "system");
 	assert_int_equal(arr_len(st, NULL, "processes"), DASHBOARD_TOP_STACKS);
-	assert_int_equal(json_object_get_int(json_object_object_get(st, "processes_total")), 50);
+	assert_int_equal(json_object_get_int(json_object_object_get(st, "processes_total")), 30);
 	assert_int_equal(json_object_get_int(json_object_object_get(
 		json_object_array_get_idx(json_object_object_get(st, "processes"), 0), "pid")), 1000);
+	assert_string_equal(json_object_get_string(json_object_object_get(st, "sweep")), "sweep totals");
+	/* the chart's series name their process: stack 0 is pid 1029's */
+	assert_true(json_object_object_get_ex(st, "series_pid", &v));
+	assert_int_equal(json_object_object_length(v), DASHBOARD_TOP_STACKS);
+	snprintf(key, sizeof(key), "%016llx:%s", (unsigned long long)r->stacks[0].stack_id,
+		 alloc_kind_name(r->stacks[0].kind));
+	assert_int_equal(json_object_get_int(json_object_object_get(v, key)), 1029);
 	assert_int_equal(arr_len(st, NULL, "recommendations"), 1);
 	assert_true(json_object_object_get_ex(st, "categories", NULL));
-	assert_false(json_object_object_get_ex(st, "baseline", &v));
+	assert_false(json_object_object_get_ex(st, "baseline", NULL));
 	json_object_put(st);
 	report__free(r);
 
@@ -249,6 +263,7 @@ static void test_pass_through(void **state)
 	st = get_state(http__port(s), &len);
 	assert_string_equal(json_object_get_string(json_object_object_get(st, "mode")), "process");
 	assert_false(json_object_object_get_ex(st, "processes", NULL));
+	assert_false(json_object_object_get_ex(st, "series_pid", NULL));
 	assert_string_equal(json_object_get_string(json_object_object_get(
 		json_object_object_get(st, "verdict"), "result")), "possible_leak");
 	json_object_put(st);
