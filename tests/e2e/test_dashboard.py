@@ -6,6 +6,7 @@ whose search finds the leaking function, and, once the tracer has exited,
 the final report (the same numbers memtrace printed) with a note saying so.
 The screenshot is kept in the build folder (dashboard.png)."""
 import os
+import shutil
 import socket
 import struct
 import zlib
@@ -79,15 +80,29 @@ def _page_status(b):
     """What the page says, for failure messages."""
     try:
         return b.eval("[location.href, document.readyState, document.body && document.body.dataset.updates,"
+                      " document.body && document.body.dataset.stream,"
                       " document.getElementById('status') && document.getElementById('status').textContent]")
     except AssertionError as e:
         return str(e)
+
+
+def _stream_log(b):
+    """What chromium saw of the event stream, for failure messages."""
+    out = []
+    for m, p in b.events:
+        if m in ("Network.loadingFailed", "Network.responseReceived", "Network.loadingFinished",
+                 "Network.eventSourceMessageReceived"):
+            r = p.get("response", {})
+            out.append(f"{p.get('timestamp', 0):.2f} {m} {p.get('requestId')} {r.get('url', '')} "
+                       f"{r.get('status', '')} {p.get('errorText', '')} {p.get('eventId', '')}")
+    return "\n".join(out[-40:])
 
 
 def test_dashboard_in_chromium():
     """/ in chromium on a live leak, then after the tracer ended."""
     port = _free_port()
     with cdp.Browser() as b:       # first: chromium may take seconds to start
+        b.call("Network.enable")
         leak = lib.spawn([lib.target_path("dashboard_leak"), "60"])
         lib.track_pid(leak.pid)
         m = lib.Memtrace("-f", "json", "-n", "5", "-i", "1", "--http", f"127.0.0.1:{port}",
@@ -100,15 +115,22 @@ def test_dashboard_in_chromium():
             b.wait_for("+document.body.dataset.updates >= 1 && "
                        "+document.getElementById('chart').dataset.total > 0", what="first update")
         except AssertionError as e:
-            raise AssertionError(f"{e}; page: {_page_status(b)}; memtrace:\n{m.err.text()}") from None
+            raise AssertionError(f"{e}; page: {_page_status(b)}; memtrace:\n{m.err.text()}\n"
+                                 f"stream:\n{_stream_log(b)}") from None
         first = b.eval("[+document.body.dataset.updates, +document.getElementById('chart').dataset.total,"
                        " memtrace.state().seq]")
-        b.wait_for(f"+document.body.dataset.updates >= {first[0] + 1}", what="second update")
+        try:
+            b.wait_for(f"+document.body.dataset.updates >= {first[0] + 1}", what="second update")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; page: {_page_status(b)}; memtrace:\n{m.err.text()}\n"
+                                 f"stream:\n{_stream_log(b)}") from None
         second = b.eval("[+document.body.dataset.updates, +document.getElementById('chart').dataset.total,"
                         " memtrace.state().seq, +document.getElementById('chart').dataset.points]")
         assert second[2] > first[2], f"no newer report pushed: {first} then {second}"
         assert second[1] > first[1], f"chart total did not rise: {first[1]} then {second[1]}"
         assert second[3] >= 2, f"chart has {second[3]} points after two reports"
+        assert b.eval("+document.body.dataset.sse") >= 2, \
+            f"updates not pushed as Server-Sent Events: {_page_status(b)}"
 
         top = b.eval("document.querySelector('#rows tbody tr.row').dataset.function")
         assert top == LEAK, f"top row is {top!r}, not {LEAK}"
@@ -172,14 +194,23 @@ def test_dashboard_system_mode():
     its series in the chart), the flame graph panel is hidden."""
     port = _free_port()
     with cdp.Browser() as b:       # first: chromium may take seconds to start
-        leak = lib.spawn([lib.target_path("dashboard_leak"), "60"])
+        b.call("Network.enable")
+        # a name of its own: no other process matches the sweep's filter
+        name = f"dleak{os.getpid() % 100000}"
+        exe = os.path.join(lib.tmpdir(), name)
+        shutil.copy(lib.target_path("dashboard_leak"), exe)
+        leak = lib.spawn([exe, "60"])
         lib.track_pid(leak.pid)
-        m = lib.Memtrace("--system", "-i", "1", "--comm", "^dashboard_leak$",
+        m = lib.Memtrace("--system", "-i", "1", "--comm", f"^{name}$",
                          "--http", f"127.0.0.1:{port}")
         m.err.expect(rf"^memtrace: dashboard on http://127\.0\.0\.1:{port}/$")
         b.navigate(f"http://127.0.0.1:{port}/")
-        b.wait_for("+document.body.dataset.updates >= 2 && "
-                   "document.querySelector('#rows tbody tr.row') !== null", what="two updates")
+        try:
+            b.wait_for("+document.body.dataset.updates >= 2 && "
+                       "document.querySelector('#rows tbody tr.row') !== null", what="two updates")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; page: {_page_status(b)}; memtrace:\n{m.err.text()}\n"
+                                 f"stream:\n{_stream_log(b)}") from None
         got = b.eval("""[document.getElementById('title').textContent,
                          document.getElementById('rows-title').textContent,
                          document.querySelector('#rows tbody tr.row').dataset.key,
@@ -188,7 +219,7 @@ def test_dashboard_system_mode():
                          document.querySelector('#legend .item') &&
                            document.querySelector('#legend .item').dataset.key]""")
         assert got[0] == "memtrace: host" and got[1] == "Top processes", got
-        assert got[2] == f"pid:{leak.pid}" and got[3] == "dashboard_leak", got
+        assert got[2] == f"pid:{leak.pid}" and got[3] == name, got
         assert got[4] is True, "flame graph shown in a sweep"
         assert got[5] == f"pid:{leak.pid}", f"chart series not named by process: {got}"
         b.eval("document.querySelector('#rows tbody tr.row').click()")

@@ -13,6 +13,8 @@ var sortKey = 'outstanding_bytes', sortAsc = false;
 var flameZoom = null;      // index of the zoomed node, null: root
 var flameTerm = '';
 var source = null;
+var streamErrors = 0;
+var sseEvents = 0;         // states received as Server-Sent Events      // event stream errors (reconnections), for the page's data-stream
 
 var PALETTE = ['#4a7bd0', '#e07b39', '#3aa35b', '#c44e9b', '#8c6bc8', '#c9a227', '#2b9fb0',
   '#d0504a', '#6f8f2f', '#7a5c3d', '#5a6f9f', '#b0668a', '#3f8f7f', '#a36f2a', '#6b6bd0',
@@ -523,11 +525,24 @@ function accept(st) {
 function connect() {
   if (!window.EventSource) { poll(); return; }
   source = new EventSource('/dashboard/events');
-  source.addEventListener('report', function (e) { accept(JSON.parse(e.data)); });
+  source.addEventListener('report', function (e) {
+    sseEvents++;
+    document.body.setAttribute('data-sse', sseEvents);
+    accept(JSON.parse(e.data));
+  });
   source.onerror = function () {
+    streamErrors++;
+    document.body.setAttribute('data-stream', source ? ['connecting', 'open', 'closed'][source.readyState] + ' after ' + streamErrors + ' error(s)' : 'closed');
     if (state && state.final) { if (source) source.close(); source = null; return; }
+    fetchOnce();   // while the stream reconnects: the last state, if the server still has one
     setStatus('lost', state ? 'connection lost: showing the last report (retrying)' : 'cannot reach memtrace (retrying)');
   };
+}
+
+function fetchOnce() {
+  fetch('/dashboard/state.json', { cache: 'no-store' }).then(function (r) {
+    return r.ok ? r.json() : null;
+  }).then(function (st) { if (st) accept(st); }).catch(function () {});
 }
 
 // Without EventSource: the state once per interval.
