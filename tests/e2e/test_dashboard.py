@@ -98,6 +98,15 @@ def _stream_log(b):
     return "\n".join(out[-40:])
 
 
+def _wait(b, m, expr, what):
+    """b.wait_for(expr), failing with the page's, memtrace's and chromium's view."""
+    try:
+        b.wait_for(expr, what=what)
+    except AssertionError as e:
+        raise AssertionError(f"{e}; page: {_page_status(b)}; memtrace:\n{m.err.text()}\n"
+                             f"stream:\n{_stream_log(b)}") from None
+
+
 def test_dashboard_in_chromium():
     """/ in chromium on a live leak, then after the tracer ended."""
     port = _free_port()
@@ -111,19 +120,11 @@ def test_dashboard_in_chromium():
         m.err.expect(rf"^memtrace: dashboard on http://127\.0\.0\.1:{port}/$")
         b.navigate(f"http://127.0.0.1:{port}/")
         # two updates pushed by the server, each with its chart total
-        try:
-            b.wait_for("+document.body.dataset.updates >= 1 && "
-                       "+document.getElementById('chart').dataset.total > 0", what="first update")
-        except AssertionError as e:
-            raise AssertionError(f"{e}; page: {_page_status(b)}; memtrace:\n{m.err.text()}\n"
-                                 f"stream:\n{_stream_log(b)}") from None
+        _wait(b, m, "+document.body.dataset.updates >= 1 && "
+                    "+document.getElementById('chart').dataset.total > 0", "first update")
         first = b.eval("[+document.body.dataset.updates, +document.getElementById('chart').dataset.total,"
                        " memtrace.state().seq]")
-        try:
-            b.wait_for(f"+document.body.dataset.updates >= {first[0] + 1}", what="second update")
-        except AssertionError as e:
-            raise AssertionError(f"{e}; page: {_page_status(b)}; memtrace:\n{m.err.text()}\n"
-                                 f"stream:\n{_stream_log(b)}") from None
+        _wait(b, m, f"+document.body.dataset.updates >= {first[0] + 1}", "second update")
         second = b.eval("[+document.body.dataset.updates, +document.getElementById('chart').dataset.total,"
                         " memtrace.state().seq, +document.getElementById('chart').dataset.points]")
         assert second[2] > first[2], f"no newer report pushed: {first} then {second}"
@@ -205,12 +206,8 @@ def test_dashboard_system_mode():
                          "--http", f"127.0.0.1:{port}")
         m.err.expect(rf"^memtrace: dashboard on http://127\.0\.0\.1:{port}/$")
         b.navigate(f"http://127.0.0.1:{port}/")
-        try:
-            b.wait_for("+document.body.dataset.updates >= 2 && "
-                       "document.querySelector('#rows tbody tr.row') !== null", what="two updates")
-        except AssertionError as e:
-            raise AssertionError(f"{e}; page: {_page_status(b)}; memtrace:\n{m.err.text()}\n"
-                                 f"stream:\n{_stream_log(b)}") from None
+        _wait(b, m, "+document.body.dataset.updates >= 2 && "
+                    "document.querySelector('#rows tbody tr.row') !== null", "two updates")
         got = b.eval("""[document.getElementById('title').textContent,
                          document.getElementById('rows-title').textContent,
                          document.querySelector('#rows tbody tr.row').dataset.key,
