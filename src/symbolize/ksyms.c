@@ -7,6 +7,10 @@
 #include "common/util.h"
 #include "symbolize/ksyms.h"
 
+/* kallsyms has no sizes: no function is this long, an address this far
+ * past a symbol is in no function (a gap, or past the end). */
+#define KSYMS_MAX_FUNC	(1ULL << 20)
+
 struct ksyms {
 	struct ksym *syms;	/* sorted by addr */
 	size_t nr, cap;
@@ -125,6 +129,8 @@ const struct ksym *ksyms__find(const struct ksyms *k, uint64_t addr, uint64_t *o
 	if (!lo)
 		return NULL;
 	s = &k->syms[lo - 1];
+	if (addr - s->addr >= KSYMS_MAX_FUNC)	/* past the last symbol of an area */
+		return NULL;
 	*off = addr - s->addr;
 	return s;
 }

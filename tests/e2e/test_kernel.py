@@ -183,3 +183,50 @@ def test_usage():
         m = lib.Memtrace(*args)
         assert m.wait() == 2, (args, m.err.text())
         assert m.stderr_lines()[0].startswith("memtrace: "), m.stderr_lines()
+
+
+def test_writers_carry_kernel_stacks():
+    """Every writer of a --kernel run holds the kernel stacks: the pipes'
+    alloc_pipe_info() (held by the target) is in the pprof profile, the
+    collapsed stacks, the flame graph and the CSV; /metrics has the
+    meminfo gauges and the kernel's drop reasons."""
+    import gzip
+    import socket
+    import time
+    import urllib.request
+    d = lib.tmpdir()
+    files = {k: os.path.join(d, f"k.{k}") for k in ("pprof", "collapsed", "svg", "csv")}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    w = lib.ProbeWatch()
+    t, m = _attach(("--kernel-only", "--pprof", files["pprof"], "--collapsed",
+                    files["collapsed"], "--flamegraph", files["svg"], "--csv", files["csv"],
+                    "--http", f"127.0.0.1:{port}"), "pipes", "500")
+    t.go()
+    t.out.expect(r"^held n=")
+    _report_after(m, len(m.reports()))
+    metrics = ""
+    for _ in range(50):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+                metrics = r.read().decode()
+            break
+        except OSError:
+            time.sleep(0.1)
+    m.stop()                    # the files are written at the end, pipes still held
+    assert m.wait() == 0, m.err.text()
+    t.go()
+    t.out.expect(r"^closed n=")
+    t.release()
+    assert t.wait() == 0, t.err.text()
+    w.assert_clean(mine=[m.pid, t.pid])
+    final = m.final()
+    assert _kernel_stacks(final, "alloc_pipe_info", "kmalloc", depth=2), lib.describe(final)
+    with gzip.open(files["pprof"]) as f:
+        assert b"alloc_pipe_info" in f.read()
+    for k in ("collapsed", "svg", "csv"):
+        with open(files[k], errors="replace") as f:
+            assert "alloc_pipe_info" in f.read(), f"{k} has no kernel stack"
+    assert "memtrace_kernel_slab_bytes " in metrics, metrics[:2000]
+    assert 'reason="kernel_events_missed"' in metrics, metrics[:2000]
