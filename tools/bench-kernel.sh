@@ -8,7 +8,7 @@
 #     programs run in its context, so their cost is in its system time),
 #     tracepoint events/s and ns per event (kernel.bpf_stats_enabled, on for
 #     the run), and memtrace's own CPU (its reports) from /proc/PID/stat.
-#  2. accuracy: kernel_objs holds BENCH_KERNEL_PIPES pipes under a host-wide
+#  2. accuracy: kernel_objs holds BENCH_KERNEL_PIPES (9000) pipes under a host-wide
 #     --kernel run; the traced outstanding objects per slab cache are set
 #     against the /proc/slabinfo active_objs deltas, and the traced slab
 #     bytes and pages against the /proc/meminfo Slab and MemFree deltas.
@@ -18,7 +18,7 @@ out=${1:-build}
 mb=${BENCH_KERNEL_MB:-256}
 rounds=${BENCH_KERNEL_ROUNDS:-3}
 passes=${BENCH_PASSES:-2}
-npipes=${BENCH_KERNEL_PIPES:-20000}
+npipes=${BENCH_KERNEL_PIPES:-9000}	# 2 files each: under a 20,000 file limit
 mt=$(cd "$out" && pwd)/memtrace
 objs=$(cd "$out" && pwd)/targets/kernel_objs
 tmp=$(mktemp -d /tmp/memtrace-bench-kernel.XXXXXX)
@@ -132,12 +132,18 @@ echo "accuracy: $npipes pipes held by kernel_objs, host-wide --kernel"
 "$objs" pipes "$npipes" >"$tmp/objs.out" 2>&1 &
 opid=$!
 pids="$pids $opid"
-until grep -q ready "$tmp/objs.out"; do sleep 0.05; done
+until grep -q ready "$tmp/objs.out"; do
+	kill -0 "$opid" 2>/dev/null || { cat "$tmp/objs.out" >&2; exit 1; }
+	sleep 0.05
+done
 start_memtrace --kernel -f json -n 0 -i 60 --output "$tmp/k.json"
 cp /proc/slabinfo "$tmp/slab.0"
 cp /proc/meminfo "$tmp/mem.0"
 kill -USR1 "$opid"
-until grep -q held "$tmp/objs.out"; do sleep 0.05; done
+until grep -q held "$tmp/objs.out"; do
+	kill -0 "$opid" 2>/dev/null || { cat "$tmp/objs.out" >&2; exit 1; }
+	sleep 0.05
+done
 cp /proc/slabinfo "$tmp/slab.1"
 cp /proc/meminfo "$tmp/mem.1"
 stop_memtrace
