@@ -150,6 +150,14 @@ bool ksyms__is_tracing(const struct ksym *sym)
 	return false;
 }
 
+uint64_t ksyms__addr(const struct ksyms *k, const char *name)
+{
+	for (size_t i = 0; i < k->nr; i++)
+		if (!strcmp(k->syms[i].name, name))
+			return k->syms[i].addr;
+	return 0;
+}
+
 uint64_t ksyms__count(const struct ksyms *k)
 {
 	return k->nr;

@@ -53,6 +53,9 @@ const struct ksym *ksyms__find(const struct ksyms *k, uint64_t addr, uint64_t *o
  */
 bool ksyms__is_tracing(const struct ksym *sym);
 
+/* The address of the first symbol named name, 0 when none. Cannot fail. */
+uint64_t ksyms__addr(const struct ksyms *k, const char *name);
+
 /* Symbols in the table. */
 uint64_t ksyms__count(const struct ksyms *k);
 

@@ -68,6 +68,9 @@ static void test_find(void **state)
 	/* below every symbol, and far past the last one */
 	assert_null(ksyms__find(k, 0xffffffff80000000ull, &off));
 	assert_null(ksyms__find(k, 0xffffffffffff0000ull, &off));
+	assert_int_equal(ksyms__addr(k, "pipe_write"), 0xffffffff81000100ull);
+	assert_int_equal(ksyms__addr(k, "_text"), 0xffffffff81000000ull);
+	assert_int_equal(ksyms__addr(k, "memtrace_none"), 0);
 	assert_true(ksyms__is_kernel(0xffffffff81000000ull));
 	assert_false(ksyms__is_kernel(0x7fffffffe000ull));
 	ksyms__free(k);
