@@ -12,7 +12,8 @@
 
 #define KSTACK_DEPTH		64	/* kernel frames kept; user frames follow */
 #define KCACHE_NAME_LEN		32	/* slab cache names (kmem_cache.name) */
-#define KCACHES_MAX_ENTRIES	(1 << 14) /* kmem_cache stacks with a cache name */
+#define KCACHES_MAX_ENTRIES	STACKS_MAX_ENTRIES /* kmem_cache stacks with a cache name
+						     (userspace: --max-stacks) */
 
 /* Keys of live kernel allocations in `allocs`: slab objects and struct page
  * pointers are kernel addresses (bit 63 set); per-CPU pointers are offsets

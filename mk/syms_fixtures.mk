@@ -14,7 +14,7 @@ OBJCOPY        ?= objcopy
 NM             ?= nm
 
 TARGETS += $(SYMS_FX)
-$(OUT)/tests/test_syms: | $(SYMS_FX)
+$(OUT)/tests/test_syms $(OUT)/tests/test_kdebug: | $(SYMS_FX)
 
 $(SYMS_FX_DIR)/fx_inline: $(SYMS_FX_SRC)/fx_inline.c $(SYMS_FX_SRC)/fx_common.h
 	@mkdir -p $(dir $@)

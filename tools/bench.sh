@@ -16,7 +16,10 @@
 #  5. 1M live allocations: attach time, time of one report, memtrace's RSS
 #     and the memory of its BPF maps;
 #  6. the host-wide sweep on a busy host: its CPU and BPF time, redis-server's
-#     throughput with and without it (tools/bench-system.sh).
+#     throughput with and without it (tools/bench-system.sh);
+#  7. --kernel: tracepoint events/s, ns per event and CPU during a file
+#     copy, and the traced objects against /proc/slabinfo and /proc/meminfo
+#     deltas (tools/bench-kernel.sh).
 # Every process it starts is stopped before it exits. Needs root.
 # Usage: tools/bench.sh [OUTDIR]   (default build)
 # Knobs (environment): BENCH_PAIRS (20000), BENCH_ROUNDS (3), BENCH_PASSES (6:
@@ -24,7 +27,7 @@
 #   up to 30% within minutes, see docs/benchmarks.md), BENCH_DEPTH (8),
 #   BENCH_REDIS_N (20000), BENCH_HOLD (1000000), BENCH_ONLY (sections to
 #   run, e.g. "micro redis"; default all: probe syms micro redis report
-#   system), BENCH_SYSTEM_S (60: the sweep section's length).
+#   system kernel), BENCH_SYSTEM_S (60: the sweep section's length).
 set -eu
 out=${1:-build}
 pairs=${BENCH_PAIRS:-20000}
@@ -33,7 +36,7 @@ passes=${BENCH_PASSES:-6}
 depth=${BENCH_DEPTH:-8}
 redis_n=${BENCH_REDIS_N:-20000}
 hold=${BENCH_HOLD:-1000000}
-only=${BENCH_ONLY:-probe syms micro redis report system}
+only=${BENCH_ONLY:-probe syms micro redis report system kernel}
 mt=$(cd "$out" && pwd)/memtrace
 bench=$(cd "$out" && pwd)/bench
 tmp=$(mktemp -d /tmp/memtrace-bench.XXXXXX)
@@ -100,6 +103,10 @@ fi
 if want syms; then
 	section "symbolization (tools/bench-syms.sh)"
 	tools/bench-syms.sh "$out"
+fi
+if want kernel; then
+	section "kernel allocations, --kernel (tools/bench-kernel.sh)"
+	tools/bench-kernel.sh "$out"
 fi
 
 # ---- 3. malloc+free overhead ----------------------------------------------

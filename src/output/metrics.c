@@ -220,6 +220,29 @@ static int render_stacks(FILE *f, const struct report *r, size_t top)
 	return 0;
 }
 
+/* --kernel: /proc/meminfo's kernel memory and its change since the start. */
+static void render_kernel(FILE *f, const struct kernel_view *k)
+{
+	const struct { const char *name, *help; int64_t v; double g; } m[] = {
+		{ "slab", "Slab (/proc/meminfo)", k->slab_bytes, k->slab_growth_bytes_per_s },
+		{ "sunreclaim", "SUnreclaim (/proc/meminfo)", k->sunreclaim_bytes,
+		  k->sunreclaim_growth_bytes_per_s },
+		{ "percpu", "Percpu (/proc/meminfo)", k->percpu_bytes, k->percpu_growth_bytes_per_s },
+	};
+	char name[64], help[96];
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if (m[i].v < 0)
+			continue;
+		snprintf(name, sizeof(name), "memtrace_kernel_%s_bytes", m[i].name);
+		snprintf(help, sizeof(help), "Kernel memory: %s.", m[i].help);
+		gauge(f, name, help, (double)m[i].v);
+		snprintf(name, sizeof(name), "memtrace_kernel_%s_growth_bytes_per_second", m[i].name);
+		snprintf(help, sizeof(help), "Change of %s since the start, per second.", m[i].help);
+		gauge(f, name, help, m[i].g);
+	}
+}
+
 static void render_report(FILE *f, const struct report *r)
 {
 	const struct totals *t = &r->totals;
@@ -281,6 +304,8 @@ static void render_report(FILE *f, const struct report *r)
 		gauge(f, "memtrace_heap_growth_bytes_per_second", "Fitted growth of the heap.",
 		      r->proc.heap_growth_bytes_per_s);
 	}
+	if (r->scope != SCOPE_USER)
+		render_kernel(f, &r->kernel);
 }
 
 static void render_self(FILE *f, const struct report *r, const struct tracer_self *s)

@@ -7,6 +7,10 @@
 #include "common/util.h"
 #include "symbolize/ksyms.h"
 
+/* kallsyms has no sizes: no function is this long, an address this far
+ * past a symbol is in no function (a gap, or past the end). */
+#define KSYMS_MAX_FUNC	(1ULL << 20)
+
 struct ksyms {
 	struct ksym *syms;	/* sorted by addr */
 	size_t nr, cap;
@@ -125,6 +129,8 @@ const struct ksym *ksyms__find(const struct ksyms *k, uint64_t addr, uint64_t *o
 	if (!lo)
 		return NULL;
 	s = &k->syms[lo - 1];
+	if (addr - s->addr >= KSYMS_MAX_FUNC)	/* past the last symbol of an area */
+		return NULL;
 	*off = addr - s->addr;
 	return s;
 }
@@ -142,6 +148,14 @@ bool ksyms__is_tracing(const struct ksym *sym)
 		if (!strncmp(sym->name, prefixes[i], strlen(prefixes[i])))
 			return true;
 	return false;
+}
+
+uint64_t ksyms__addr(const struct ksyms *k, const char *name)
+{
+	for (size_t i = 0; i < k->nr; i++)
+		if (!strcmp(k->syms[i].name, name))
+			return k->syms[i].addr;
+	return 0;
 }
 
 uint64_t ksyms__count(const struct ksyms *k)

@@ -38,8 +38,10 @@ static inline bool ksyms__is_kernel(uint64_t ip)
 struct ksyms *ksyms__load(const char *path);
 
 /*
- * The symbol holding addr: the one at the highest address <= addr. Sets *off to addr - its address. NULL when addr is
- * below every symbol. The symbol lives as long as the table.
+ * The symbol holding addr: the one at the highest address <= addr. Sets
+ * *off to addr - its address. NULL when addr is below every symbol or 1 MiB
+ * or more past the one before it (kallsyms gives no sizes). The symbol
+ * lives as long as the table.
  */
 const struct ksym *ksyms__find(const struct ksyms *k, uint64_t addr, uint64_t *off);
 
@@ -50,6 +52,9 @@ const struct ksym *ksyms__find(const struct ksyms *k, uint64_t addr, uint64_t *o
  * kernel stack a tracepoint program takes. Cannot fail.
  */
 bool ksyms__is_tracing(const struct ksym *sym);
+
+/* The address of the first symbol named name, 0 when none. Cannot fail. */
+uint64_t ksyms__addr(const struct ksyms *k, const char *name);
 
 /* Symbols in the table. */
 uint64_t ksyms__count(const struct ksyms *k);

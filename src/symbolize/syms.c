@@ -66,8 +66,13 @@ struct syms *syms__new(int pid, const struct syms_opts *opts)
 	s->pid = pid;
 	s->names = opts ? opts->names : true;
 	s->debuginfod = opts && opts->debuginfod;
-	if (!pid)
-		return s;	/* kernel addresses only */
+	if (!pid) {		/* kernel addresses only */
+		if (opts && opts->debug_dir && !(s->debug_dir = strdup(opts->debug_dir))) {
+			err = -ENOMEM;
+			goto free_syms;
+		}
+		return s;
+	}
 	err = set_paths(s, opts && opts->debug_dir ? opts->debug_dir : DEFAULT_DEBUG_DIR);
 	if (err)
 		goto free_syms;
@@ -96,6 +101,7 @@ void syms__free(struct syms *s)
 	}
 	syms_debuginfod__free(s->dbgd);
 	ksyms__free(s->ksyms);
+	kdebug__free(s->kdebug);
 	free(s->unknown);
 	free(s->root_link);
 	free(s->debuginfo_path);
@@ -280,9 +286,25 @@ static const struct ksym *kernel_sym(struct syms *s, uint64_t ip, uint64_t *off)
 	return s->ksyms ? ksyms__find(s->ksyms, ip - 1, off) : NULL;
 }
 
+/* The vmlinux debug information, looked for once (kdebug.h). */
+static struct kdebug *kernel_debug(struct syms *s)
+{
+	char path[PATH_MAX];
+	uint64_t text;
+
+	if (s->kdebug_tried)
+		return s->kdebug;
+	s->kdebug_tried = true;
+	text = s->ksyms ? ksyms__addr(s->ksyms, "_text") : 0;
+	if (text && !kdebug__find(s->debug_dir, NULL, path, sizeof(path)))
+		s->kdebug = kdebug__open(path, "_text", text);
+	return s->kdebug;
+}
+
 /* The frame of a kernel ip: symbol and offset from kallsyms, the module
- * ("vmlinux" for the core kernel). Addresses kallsyms does not hold (or
- * when it is unreadable) keep only ip. */
+ * ("vmlinux" for the core kernel), file:line of the call from vmlinux debug
+ * information when installed. Addresses kallsyms does not hold (or when it
+ * is unreadable) keep only ip. */
 static int emit_kernel(struct syms *s, struct out *o, uint64_t ip)
 {
 	struct frame *f = next_frame(o, ip);
@@ -303,6 +325,12 @@ static int emit_kernel(struct syms *s, struct out *o, uint64_t ip)
 		err = dup_str(&f->function, k->name);
 	if (!err && s->names)
 		err = dup_str(&f->system_name, k->name);
+	if (!err && s->names && !k->module && kernel_debug(s)) {
+		const char *file;
+
+		if (!kdebug__line(s->kdebug, ip - 1, &file, &f->line))
+			err = dup_str(&f->file, file);
+	}
 	return err;
 }
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "symbolize/kdebug.h"
 #include "symbolize/ksyms.h"
 #include "symbolize/syms.h"
 
@@ -116,6 +117,8 @@ struct syms {
 	struct syms_stats stats;
 	struct ksyms *ksyms;	/* kernel ips: /proc/kallsyms, read on first use */
 	bool ksyms_tried;
+	struct kdebug *kdebug;	/* vmlinux file:line, when installed; on first use */
+	bool kdebug_tried;
 };
 
 /* The mapping holding addr in maps (sorted, disjoint), or NULL. */

@@ -150,6 +150,7 @@ static int configure(struct kmem_bpf *skel, const struct kmem_config *cfg, int t
 	skel->rodata->alloc_nb = alloc_bucket_count(cfg->max_allocs);
 	bpf_map__set_max_entries(skel->maps.allocs, skel->rodata->alloc_nb);
 	bpf_map__set_max_entries(skel->maps.stacks, (__u32)cfg->max_stacks);
+	bpf_map__set_max_entries(skel->maps.kcaches, (__u32)cfg->max_stacks);
 	/* open addressing: room for max_stacks pairs at <= 80% load */
 	skel->rodata->aggs_slots = (__u32)(cfg->max_stacks + cfg->max_stacks / 4);
 	bpf_map__set_max_entries(skel->maps.aggs, skel->rodata->aggs_slots);

@@ -29,6 +29,13 @@ def _sum(stacks, key):
     return sum(s[key] for s in stacks)
 
 
+def _missed(report):
+    """Tracepoint runs the kernel skipped (host-wide): a program preempted
+    mid-run on a CPU makes its next runs there be skipped, counted, never
+    silent. The only events a test may lose."""
+    return report["totals"]["drops"]["kernel_events_missed"]
+
+
 def _report_after(m, n_before):
     """A report read wholly after an event, when n_before reports were out
     at the event: the second one after (the first may have been read
@@ -65,9 +72,9 @@ def test_pipes_held_then_closed():
     t.out.expect(r"^held n=")
     held = _report_after(m, len(m.reports()))
     pipes = _kernel_stacks(held, "alloc_pipe_info", "kmalloc", depth=2)
-    assert _sum(pipes, "outstanding_allocs") >= 2 * PIPES, (
-        f"want >= {2 * PIPES} kmalloc objects held at alloc_pipe_info():\n"
-        + lib.describe(held))
+    assert _sum(pipes, "outstanding_allocs") + _missed(held) >= 2 * PIPES, (
+        f"want >= {2 * PIPES} kmalloc objects held at alloc_pipe_info() "
+        f"(less {_missed(held)} missed):\n" + lib.describe(held))
     assert held["scope"] == "user+kernel"
     users = [f for s in pipes for f in s["frames"] if not f.get("kernel")]
     assert any(f.get("module") and f["module"].endswith("/kernel_objs") for f in users), (
@@ -82,8 +89,10 @@ def test_pipes_held_then_closed():
     final = _finish(t, m, w)
     pipes = _kernel_stacks(final, "alloc_pipe_info", "kmalloc", depth=2)
     left = _sum(pipes, "outstanding_allocs")
-    assert left == 0, f"{left} pipe objects still outstanding after close:\n" + lib.describe(final)
-    assert _sum(pipes, "free_calls") >= 2 * PIPES, lib.describe(final)
+    assert left <= _missed(final), (f"{left} pipe objects still outstanding after close "
+                                    f"({_missed(final)} missed):\n" + lib.describe(final))
+    assert _sum(pipes, "free_calls") + _missed(final) >= _sum(pipes, "alloc_calls"), \
+        lib.describe(final)
 
 
 def test_pages_touched():
@@ -97,10 +106,11 @@ def test_pages_touched():
     final = _finish(t, m, w)
     for r in (rep, final):
         faults = _kernel_stacks(r, "handle_mm_fault", "pages")
-        assert _sum(faults, "alloc_calls") >= PAGES, (
-            f"want >= {PAGES} page allocations under handle_mm_fault:\n" + lib.describe(r))
-        assert _sum(faults, "outstanding_bytes") >= PAGES * os.sysconf("SC_PAGE_SIZE"), \
-            lib.describe(r)
+        assert _sum(faults, "alloc_calls") + _missed(r) >= PAGES, (
+            f"want >= {PAGES} page allocations under handle_mm_fault "
+            f"(less {_missed(r)} missed):\n" + lib.describe(r))
+        assert _sum(faults, "outstanding_bytes") + _missed(r) * os.sysconf("SC_PAGE_SIZE") >= \
+            PAGES * os.sysconf("SC_PAGE_SIZE"), lib.describe(r)
         assert r["scope"] == "kernel"
         # --kernel-only: no user allocation kinds, no user frames
         assert all(s["kind"] in ("kmalloc", "kmem_cache", "pages", "percpu")
@@ -183,3 +193,50 @@ def test_usage():
         m = lib.Memtrace(*args)
         assert m.wait() == 2, (args, m.err.text())
         assert m.stderr_lines()[0].startswith("memtrace: "), m.stderr_lines()
+
+
+def test_writers_carry_kernel_stacks():
+    """Every writer of a --kernel run holds the kernel stacks: the pipes'
+    alloc_pipe_info() (held by the target) is in the pprof profile, the
+    collapsed stacks, the flame graph and the CSV; /metrics has the
+    meminfo gauges and the kernel's drop reasons."""
+    import gzip
+    import socket
+    import time
+    import urllib.request
+    d = lib.tmpdir()
+    files = {k: os.path.join(d, f"k.{k}") for k in ("pprof", "collapsed", "svg", "csv")}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    w = lib.ProbeWatch()
+    t, m = _attach(("--kernel-only", "--pprof", files["pprof"], "--collapsed",
+                    files["collapsed"], "--flamegraph", files["svg"], "--csv", files["csv"],
+                    "--http", f"127.0.0.1:{port}"), "pipes", "500")
+    t.go()
+    t.out.expect(r"^held n=")
+    _report_after(m, len(m.reports()))
+    metrics = ""
+    for _ in range(50):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+                metrics = r.read().decode()
+            break
+        except OSError:
+            time.sleep(0.1)
+    m.stop()                    # the files are written at the end, pipes still held
+    assert m.wait() == 0, m.err.text()
+    t.go()
+    t.out.expect(r"^closed n=")
+    t.release()
+    assert t.wait() == 0, t.err.text()
+    w.assert_clean(mine=[m.pid, t.pid])
+    final = m.final()
+    assert _kernel_stacks(final, "alloc_pipe_info", "kmalloc", depth=2), lib.describe(final)
+    with gzip.open(files["pprof"]) as f:
+        assert b"alloc_pipe_info" in f.read()
+    for k in ("collapsed", "svg", "csv"):
+        with open(files[k], errors="replace") as f:
+            assert "alloc_pipe_info" in f.read(), f"{k} has no kernel stack"
+    assert "memtrace_kernel_slab_bytes " in metrics, metrics[:2000]
+    assert 'reason="kernel_events_missed"' in metrics, metrics[:2000]

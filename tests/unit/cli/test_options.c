@@ -63,6 +63,26 @@ static void test_all(void **state)
 	assert_int_equal(o.pid, 0);
 }
 
+/* --kernel: host-wide without a target; --kernel-only implies --kernel. */
+static void test_kernel(void **state)
+{
+	char **argv = ARGV("--kernel", "-d", "5");
+	struct options o;
+
+	(void)state;
+	assert_int_equal(options__parse(&o, 4, argv), 0);
+	assert_true(o.kernel);
+	assert_false(o.kernel_only);
+	assert_int_equal(o.pid, 0);
+	assert_null(o.argv);
+	assert_int_equal(o.kernel_sample, 1);
+	argv = ARGV("--kernel-only", "--kernel-sample", "16", "-p", "7");
+	assert_int_equal(options__parse(&o, 6, argv), 0);
+	assert_true(o.kernel && o.kernel_only);
+	assert_int_equal(o.kernel_sample, 16);
+	assert_int_equal(o.pid, 7);
+}
+
 /* Bad input exits 2 with one line on stderr; run it in a child. */
 static int parse_in_child(int argc, char **argv, char *err, size_t len)
 {
@@ -102,6 +122,9 @@ static void test_bad(void **state)
 		{ ARGV("-n", "5"), 3, "nothing to trace" },
 		{ ARGV("--pprof-every", "-p", "1"), 4, "--pprof-every needs" },
 		{ ARGV("--bogus", "-p", "1"), 4, "unrecognized option" },
+		{ ARGV("--kernel-sample", "4", "-p", "1"), 5, "--kernel-sample needs --kernel" },
+		{ ARGV("--kernel", "--kernel-sample", "0"), 4, "invalid --kernel-sample" },
+		{ ARGV("--kernel", "--kernel-sample", "x"), 4, "invalid --kernel-sample" },
 	};
 	char err[1024];
 
@@ -121,6 +144,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all),
+		cmocka_unit_test(test_kernel),
 		cmocka_unit_test(test_bad),
 	};
 
