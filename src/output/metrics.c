@@ -9,6 +9,7 @@
 #include "output/metrics.h"
 #include "output/system_out.h"
 #include "common/util.h"
+#include "common/version.h"
 
 static const char *const map_names[TRACER_MAP_MAX] = {
 	[TRACER_MAP_ALLOCS] = "allocs",
@@ -225,6 +226,10 @@ static void render_report(FILE *f, const struct report *r)
 	const struct totals *t = &r->totals;
 	double growth = 0;
 
+	family(f, "memtrace_build_info", "gauge", "The memtrace build; always 1.");
+	fprintf(f, "memtrace_build_info{version=\"");
+	put_label(f, version__string());
+	fprintf(f, "\"} 1\n");
 	family(f, "memtrace_info", "gauge", "The traced process; always 1.");
 	fprintf(f, "memtrace_info{pid=\"%d\",comm=\"", r->pid);
 	{
