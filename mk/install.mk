@@ -1,7 +1,8 @@
 # install.mk - make install / make uninstall (GNU conventions: PREFIX, DESTDIR).
 #   sbin/memtrace, man8/memtrace.8, bash completion, README and docs/*.md in
 #   share/doc/memtrace, the Grafana dashboard and Prometheus alert rules in
-#   share/memtrace, and the agent's systemd unit when tools/ has one.
+#   share/memtrace (the fleet's in share/memtrace/fleet), and the agent's
+#   systemd unit when tools/ has one, its ExecStart pointed at SBINDIR.
 # Installs what `make build` made; it does not build (run `make` first).
 PREFIX      ?= /usr/local
 SBINDIR     ?= $(PREFIX)/sbin
@@ -15,6 +16,7 @@ INSTALL     ?= install
 
 INSTALL_DOCS := README.md $(wildcard docs/*.md)
 INSTALL_DATA := $(wildcard tools/grafana-*.json tools/prometheus-*.yml)
+INSTALL_FLEET := $(wildcard tools/fleet/*.json tools/fleet/*.yml tools/fleet/*.yaml)
 AGENT_UNIT   := $(wildcard tools/memtrace-agent.service)
 
 .PHONY: install uninstall
@@ -28,9 +30,14 @@ install: $(OUT)/memtrace $(MAN_PAGE)
 	$(Q)$(INSTALL) -m 644 tools/memtrace-completion.bash $(DESTDIR)$(BASHCOMPDIR)/memtrace
 	$(Q)$(INSTALL) -m 644 $(INSTALL_DOCS) $(DESTDIR)$(DOCDIR)
 	$(Q)$(INSTALL) -m 644 $(INSTALL_DATA) $(DESTDIR)$(PKGDATADIR)
+ifneq ($(INSTALL_FLEET),)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(PKGDATADIR)/fleet
+	$(Q)$(INSTALL) -m 644 $(INSTALL_FLEET) $(DESTDIR)$(PKGDATADIR)/fleet
+endif
 ifneq ($(AGENT_UNIT),)
 	$(Q)$(INSTALL) -d $(DESTDIR)$(UNITDIR)
-	$(Q)sed 's|/usr/sbin/memtrace|$(SBINDIR)/memtrace|g' $(AGENT_UNIT) > $(DESTDIR)$(UNITDIR)/memtrace-agent.service
+	$(Q)sed 's|^ExecStart=[^ ]*/memtrace |ExecStart=$(SBINDIR)/memtrace |' $(AGENT_UNIT) \
+		> $(DESTDIR)$(UNITDIR)/memtrace-agent.service
 	$(Q)chmod 644 $(DESTDIR)$(UNITDIR)/memtrace-agent.service
 endif
 
@@ -39,5 +46,7 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/memtrace $(DESTDIR)$(MANDIR)/man8/memtrace.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/memtrace $(DESTDIR)$(UNITDIR)/memtrace-agent.service \
 		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(INSTALL_DOCS))) \
-		$(addprefix $(DESTDIR)$(PKGDATADIR)/,$(notdir $(INSTALL_DATA)))
-	$(Q)rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PKGDATADIR) 2>/dev/null || true
+		$(addprefix $(DESTDIR)$(PKGDATADIR)/,$(notdir $(INSTALL_DATA))) \
+		$(addprefix $(DESTDIR)$(PKGDATADIR)/fleet/,$(notdir $(INSTALL_FLEET)))
+	$(Q)rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PKGDATADIR)/fleet 2>/dev/null || true
+	$(Q)rmdir $(DESTDIR)$(PKGDATADIR) 2>/dev/null || true

@@ -38,7 +38,7 @@ echo "build-deb: $out/$debs"
 if command -v lintian >/dev/null 2>&1; then
 	# --fail-on: errors, warnings and info-level tags fail; overridden ones do not.
 	lintian --fail-on error,warning,info --info --display-info "$out/$debs"
-	echo "build-deb: lintian clean"
+	echo "build-deb: lintian clean (overrides, each with its reason: debian/memtrace.lintian-overrides)"
 else
 	echo "build-deb: lintian not installed, not run" >&2
 fi

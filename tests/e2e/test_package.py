@@ -147,6 +147,26 @@ INSTALLED = ("sbin/memtrace", "share/man/man8/memtrace.8",
              "share/memtrace/prometheus-alerts.yml")
 
 
+def _fleet_files():
+    """share/memtrace/fleet/NAME for the fleet's dashboards, rules and configs."""
+    d = os.path.join(TOP, "tools", "fleet")
+    names = sorted(os.listdir(d)) if os.path.isdir(d) else []
+    return [f"share/memtrace/fleet/{n}" for n in names if re.search(r"\.(json|ya?ml)$", n)]
+
+
+def _check_unit(path, exe):
+    """The installed agent unit is tools/memtrace-agent.service with its
+    ExecStart pointing at exe."""
+    with open(path) as f:
+        got = f.read()
+    with open(AGENT_UNIT) as f:
+        src = f.read()
+    start = re.search(r"^ExecStart=(\S+)(.*)$", got, re.M)
+    assert start and start.group(1) == exe, f"{path}: ExecStart {start and start.group(0)}"
+    assert re.sub(r"^ExecStart=\S+", "", got, flags=re.M) == \
+        re.sub(r"^ExecStart=\S+", "", src, flags=re.M), f"{path} differs from {AGENT_UNIT}"
+
+
 def test_make_install_destdir():
     """make install DESTDIR=d (PREFIX /usr/local, then /usr) puts every file in
     place with its mode; the installed binary runs --version and --help;
@@ -157,9 +177,10 @@ def test_make_install_destdir():
         args = [f"DESTDIR={dest}"] + ([] if prefix == "/usr/local" else [f"PREFIX={prefix}"])
         _ok(["make", "--no-print-directory", "install", *args], cwd=TOP, timeout=300)
         root = dest + prefix
-        want = list(INSTALLED)
+        want = list(INSTALLED) + _fleet_files()
         if os.path.exists(AGENT_UNIT):
             want.append("lib/systemd/system/memtrace-agent.service")
+            _check_unit(os.path.join(root, want[-1]), f"{prefix}/sbin/memtrace")
         for rel in want:
             p = os.path.join(root, rel)
             assert os.path.isfile(p), f"make install {' '.join(args)}: no {p}"
@@ -317,22 +338,11 @@ def test_deb_package():
             "/usr/share/bash-completion/completions/memtrace",
             "/usr/share/doc/memtrace/copyright", "/usr/share/memtrace/grafana-dashboard.json",
             "/usr/share/memtrace/prometheus-alerts.yml"}
+    want |= {"/usr/" + f for f in _fleet_files()}
     if os.path.exists(AGENT_UNIT):
         want.add("/lib/systemd/system/memtrace-agent.service")
     assert want <= files, f"dpkg -c lacks {sorted(want - files)}:\n{listing}"
 
-    depends = _ok(["dpkg-deb", "-f", deb, "Depends"]).strip()
-    # The package of each library the binary links, as the loader resolves it.
-    ldd = _ok(["ldd", os.path.join(TOP, lib.OUT, "memtrace")])
-    libs = re.findall(r"^\s*(\S+) => (/\S+)", ldd, re.M)
-    assert len(libs) >= 8, ldd
-    for so, path in libs:
-        owner = _run(["dpkg", "-S", path])
-        if owner.returncode:
-            owner = _run(["dpkg", "-S", os.path.realpath(path)])
-        pkg = owner.stdout.split(":")[0]
-        assert owner.returncode == 0 and re.search(rf"(^|, ){re.escape(pkg)}( |,|$)", depends), \
-            f"{so} ({path}, package {pkg!r}) not in Depends: {depends}"
     with open(os.path.join(TOP, "debian", "control")) as f:
         control = f.read()
     assert re.search(r"^Depends: \$\{shlibs:Depends\}, \$\{misc:Depends\}$", control, re.M), \
@@ -341,6 +351,24 @@ def test_deb_package():
     root = os.path.join(d, "root")
     _ok(["dpkg", "-x", deb, root])
     upstream = version.split("-")[0]
+    depends = _ok(["dpkg-deb", "-f", deb, "Depends"]).strip()
+    # The package of each library the packaged binary links (NEEDED), as the loader
+    # resolves it.
+    exe = os.path.join(root, "usr", "sbin", "memtrace")
+    needed = re.findall(r"NEEDED\s+(\S+)", _ok(["objdump", "-p", exe]))
+    where = dict(re.findall(r"^\s*(\S+) => (/\S+)", _ok(["ldd", exe]), re.M))
+    assert len(needed) >= 8 and set(needed) <= set(where), (needed, where)
+    for so in needed:
+        path = where[so]
+        owner = _run(["dpkg", "-S", path])
+        if owner.returncode:
+            owner = _run(["dpkg", "-S", os.path.realpath(path)])
+        pkg = owner.stdout.split(":")[0]
+        assert owner.returncode == 0 and re.search(rf"(^|, ){re.escape(pkg)}( |,|$)", depends), \
+            f"{so} ({path}, package {pkg!r}) not in Depends: {depends}"
+    if os.path.exists(AGENT_UNIT):
+        _check_unit(os.path.join(root, "lib/systemd/system/memtrace-agent.service"),
+                    "/usr/sbin/memtrace")
     assert _ok([os.path.join(root, "usr", "sbin", "memtrace"), "--version"]).strip() == \
         f"memtrace {upstream}"
     man = _ok(["man", "-l", os.path.join(root, "usr/share/man/man8/memtrace.8.gz")],
