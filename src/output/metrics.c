@@ -221,15 +221,20 @@ static int render_stacks(FILE *f, const struct report *r, size_t top)
 	return 0;
 }
 
+/* Which memtrace serves the metrics (every mode). */
+static void render_build(FILE *f)
+{
+	family(f, "memtrace_build_info", "gauge", "The memtrace build; always 1.");
+	fprintf(f, "memtrace_build_info{version=\"");
+	put_label(f, version__string());
+	fprintf(f, "\"} 1\n");
+}
+
 static void render_report(FILE *f, const struct report *r)
 {
 	const struct totals *t = &r->totals;
 	double growth = 0;
 
-	family(f, "memtrace_build_info", "gauge", "The memtrace build; always 1.");
-	fprintf(f, "memtrace_build_info{version=\"");
-	put_label(f, version__string());
-	fprintf(f, "\"} 1\n");
 	family(f, "memtrace_info", "gauge", "The traced process; always 1.");
 	fprintf(f, "memtrace_info{pid=\"%d\",comm=\"", r->pid);
 	{
@@ -412,6 +417,7 @@ int metrics__render(const struct report *r, const struct tracer_self *self, size
 	if (!top_n)
 		top_n = METRICS_TOP_STACKS;
 	top = r->nr_stacks < top_n ? r->nr_stacks : top_n;
+	render_build(f);
 	if (r->system) {
 		err = render_system(f, r, top_n);
 	} else {

@@ -283,22 +283,12 @@ def test_version_in_reports_and_metrics():
     assert ver == deb or ver.startswith(deb + "+") or ver.startswith(deb + "-"), \
         f"version {ver} vs debian/changelog {deb}: bump both"
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    want = f'memtrace_build_info{{version="{ver}"}} 1'
+    port = _free_port()
     t = lib.Target("outputs_leaks", "wait")
     m = lib.Memtrace("-f", "json", "-i", "0.2", "--http", f"127.0.0.1:{port}", "-p", str(t.pid))
     assert m.wait_tracing() == t.pid
-    deadline = time.monotonic() + lib.WAIT_S
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                body = r.read().decode()
-                break
-        except (urllib.error.URLError, ConnectionError) as e:
-            assert time.monotonic() < deadline, f"/metrics: {e}"
-            time.sleep(0.1)
-    want = f'memtrace_build_info{{version="{ver}"}} 1'
+    body = _get_metrics(port)
     assert want in body.splitlines(), f"no {want!r} in /metrics:\n{body[:3000]}"
     t.go()
     t.wait_done()
@@ -309,6 +299,36 @@ def test_version_in_reports_and_metrics():
     reps = m.reports()
     assert reps and all(r.get("version") == ver for r in reps), \
         [r.get("version") for r in reps]
+
+    # The host-wide sweep (the agent's mode): the same in its reports and /metrics.
+    port = _free_port()
+    m = lib.Memtrace("--system", "--comm", "^memtrace-none$", "-f", "json", "-i", "0.3",
+                     "-d", "3", "--http", f"127.0.0.1:{port}")
+    body = _get_metrics(port)
+    assert want in body.splitlines(), f"--system: no {want!r} in /metrics:\n{body[:3000]}"
+    assert m.wait() == 0, m.err.text()
+    reps = m.reports()
+    assert reps and all(r.get("mode") == "system" and r.get("version") == ver for r in reps), \
+        [(r.get("mode"), r.get("version")) for r in reps]
+
+
+def _free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get_metrics(port):
+    """The body of /metrics on 127.0.0.1:port, once it answers 200."""
+    deadline = time.monotonic() + lib.WAIT_S
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                return r.read().decode()
+        except (urllib.error.URLError, ConnectionError) as e:
+            assert time.monotonic() < deadline, f"/metrics: {e}"
+            time.sleep(0.1)
 
 
 # ---- Debian package -------------------------------------------------------------------
