@@ -3,7 +3,7 @@
 #   share/doc/memtrace, the Grafana dashboard and Prometheus alert rules in
 #   share/memtrace (the fleet's in share/memtrace/fleet), and the agent's
 #   systemd unit when tools/ has one, its ExecStart pointed at SBINDIR.
-# Installs what `make build` made; it does not build (run `make` first).
+# Builds the binary and the man page first if needed (no package check).
 PREFIX      ?= /usr/local
 SBINDIR     ?= $(PREFIX)/sbin
 DATADIR     ?= $(PREFIX)/share

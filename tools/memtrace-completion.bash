@@ -5,7 +5,8 @@
 #  - -p/--pid: pids of running processes, listed as "PID (comm)"; a word that
 #    is not a number completes to the pids whose command name starts with it;
 #  - the values of --format, --unwind and --fail-on, file names after the
-#    options that take a FILE, directories after --debug-dir;
+#    options that take a FILE, directories after --debug-dir, process names
+#    after --comm/--exclude-comm, cgroup paths after --cgroup;
 #  - after --: a command, then its arguments as files.
 # Needs bash only (no bash-completion helpers), so it also works sourced.
 
@@ -90,6 +91,29 @@ _memtrace()
 		;;
 	--fail-on)
 		COMPREPLY=($(compgen -W 'low medium high critical' -- "$cur"))
+		return 0
+		;;
+	--comm | --exclude-comm)
+		# The names of running processes (a regex matching one exactly).
+		local -a names=()
+		mapfile -t names < <(cat /proc/[0-9]*/comm 2>/dev/null | sort -u)
+		local n
+		for n in "${names[@]}"; do
+			[[ $n == "$cur"* && $n != *[[:space:]]* ]] && COMPREPLY+=("$n")
+		done
+		return 0
+		;;
+	--cgroup)
+		# cgroup v2 paths as /proc/PID/cgroup names them: below the cgroup2
+		# mount (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts).
+		local d root
+		root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts 2>/dev/null)
+		[[ -n $root ]] || return 0
+		[[ $cur == /* ]] || cur=/$cur
+		while IFS= read -r d; do
+			COMPREPLY+=("${d#"$root"}/")
+		done < <(compgen -d -- "$root$cur")
+		compopt -o nospace 2>/dev/null
 		return 0
 		;;
 	--debug-dir)

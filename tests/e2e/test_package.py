@@ -42,10 +42,17 @@ def _set(name):
 
 
 def _version():
-    """The version the build embeds: tools/version.sh VERSION_BASE."""
+    """The version the build embeds (build/gen_version.h, from
+    tools/version.sh): VERSION_BASE, +gHASH in a git checkout without a
+    vX.Y.Z tag, .dirty with local changes; or git describe's of a tag."""
+    with open(os.path.join(TOP, lib.OUT, "gen_version.h")) as f:
+        ver = re.fullmatch(r'#define MEMTRACE_VERSION "([^"]+)"\n', f.read()).group(1)
     with open(os.path.join(TOP, "mk", "version.mk")) as f:
         base = re.search(r"^VERSION_BASE := (\S+)$", f.read(), re.M).group(1)
-    return _ok([os.path.join(TOP, "tools", "version.sh"), base]).strip()
+    assert re.fullmatch(rf"{re.escape(base)}(\+g[0-9a-f]{{7,}}(\.dirty)?)?|"
+                        r"\d+\.\d+\.\d+(-\d+-g[0-9a-f]+)?(-dirty)?", ver), \
+        f"version {ver!r} (VERSION_BASE {base})"
+    return ver
 
 
 def _help_long_options(memtrace):
@@ -170,7 +177,8 @@ def _check_unit(path, exe):
 def test_make_install_destdir():
     """make install DESTDIR=d (PREFIX /usr/local, then /usr) puts every file in
     place with its mode; the installed binary runs --version and --help;
-    make uninstall removes every file again."""
+    bash-completion loads the installed completion; make uninstall removes
+    every file again."""
     d = lib.tmpdir()
     for prefix in ("/usr/local", "/usr"):
         dest = os.path.join(d, prefix.strip("/").replace("/", "_"))
@@ -189,6 +197,11 @@ def test_make_install_destdir():
         exe = os.path.join(root, "sbin", "memtrace")
         assert _ok([exe, "--version"]).strip() == f"memtrace {_version()}"
         assert "--pid=PID" in _ok([exe, "--help"])
+        # bash-completion's loader finds the completion where it was installed.
+        loaded = _ok(["bash", "-c", "source /usr/share/bash-completion/bash_completion && "
+                      "_completion_loader memtrace; complete -p memtrace"],
+                     env=dict(os.environ, XDG_DATA_DIRS=os.path.join(root, "share")))
+        assert loaded.strip() == "complete -F _memtrace memtrace", loaded
         _ok(["make", "--no-print-directory", "uninstall", *args], cwd=TOP)
         left = [os.path.join(r, f) for r, _, fs in os.walk(dest) for f in fs]
         assert not left, f"make uninstall left {left}"
@@ -246,7 +259,8 @@ def _complete(words, path_dir):
 def test_bash_completion():
     """Options complete from --help (all long ones for "--"), the values of
     --format and --unwind, and -p a pid: by comm (the one pid of a uniquely
-    named process) and by pid prefix (listed as "PID (comm)")."""
+    named process) and by pid prefix (listed as "PID (comm)"); --comm a
+    process name, --cgroup a cgroup v2 path."""
     bindir = os.path.dirname(lib.memtrace_path())
     got = set(_complete(["memtrace", "--"], bindir))
     helped = _help_long_options(lib.memtrace_path())
@@ -268,6 +282,19 @@ def test_bash_completion():
     listed = _complete(["memtrace", "-p", ""], bindir)
     assert f"{p.pid} ({name})" in listed, listed
     assert not [c for c in listed if not re.match(r"^\d+ \(.*\)$", c)], listed
+    assert _complete(["memtrace", "--system", "--comm", name[:-1]], bindir) == [name]
+
+    # --cgroup: paths below the cgroup2 mount, as /proc/PID/cgroup names them.
+    with open("/proc/self/mounts") as f:
+        mnt = [ln.split()[1] for ln in f if ln.split()[2] == "cgroup2"]
+    if mnt:
+        cg = os.path.join(mnt[0], name)
+        os.mkdir(cg)
+        try:
+            assert _complete(["memtrace", "--system", f"--cgroup=/{name[:-1]}"], bindir) == \
+                [f"/{name}/"]
+        finally:
+            os.rmdir(cg)
 
 
 # ---- version --------------------------------------------------------------------------
