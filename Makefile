@@ -50,6 +50,9 @@ UNIT_BINS := $(patsubst %.c,$(OUT)/tests/%,$(notdir $(UNIT_SRCS)))
 # tests/unit/STAGE/test_MODULE.c mirrors src/STAGE/MODULE.c; binaries stay flat.
 vpath test_%.c $(sort $(dir $(UNIT_SRCS)))
 TARGETS   :=
+# Generated at build (mk/man.mk, mk/version.mk); here so every fragment sees them.
+MAN_PAGE  := $(OUT)/memtrace.8
+VERSION_H := $(OUT)/gen_version.h
 
 .DELETE_ON_ERROR:
 .SECONDARY:

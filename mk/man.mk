@@ -4,7 +4,6 @@
 # `mandoc -T lint` flags; tools/man-tidy.awk drops them and nothing else.
 SCDOC    ?= scdoc
 MAN_SRC  := docs/memtrace.8.scd
-MAN_PAGE := $(OUT)/memtrace.8
 
 $(MAN_PAGE): $(MAN_SRC) tools/man-tidy.awk
 	@mkdir -p $(dir $@)

@@ -7,7 +7,6 @@ VERSION_BASE := 0.1.0
 ifeq ($(origin VERSION),undefined)
 VERSION := $(shell tools/version.sh $(VERSION_BASE))
 endif
-VERSION_H := $(OUT)/gen_version.h
 
 # Rewritten only when the string changes, so an unchanged version rebuilds nothing.
 $(VERSION_H): FORCE
@@ -15,7 +14,7 @@ $(VERSION_H): FORCE
 	$(Q)printf '#define MEMTRACE_VERSION "%s"\n' '$(VERSION)' > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
-# What embeds the version (mk/man.mk sorts before this file, MAN_PAGE is set).
+# What embeds the version.
 $(OUT)/src/common/version.o $(MAN_PAGE): $(VERSION_H)
 
 .PHONY: FORCE
