@@ -1,10 +1,16 @@
-# memtrace - build, test, demo, bench.
-#   make            build ./memtrace
-#   make test       install missing packages, build, run every test (unit + e2e)
-#   make demo       install missing packages, build, trace the bundled leaking demo
-#   make bench      overhead and cost benchmarks (not tests)
+# memtrace - build, test, demo, bench, install, package.
+#   make            install missing build packages, build ./memtrace and its man page
+#   make build      the same without the package check
+#   make test       install missing build and test packages, build, run every test (unit + e2e)
+#   make demo       install missing build packages, build, trace the bundled leaking demo
+#   make bench      install missing build packages and peers; overhead and cost benchmarks
+#   make install    PREFIX=/usr/local DESTDIR=: binary, man page, completion, docs, dashboards
+#   make uninstall  remove what make install put there
+#   make deb        the Debian package, ./memtrace_VERSION_ARCH.deb
 #   make V=1        show commands
-# Overrides: EXTRA_CFLAGS, EXTRA_LDFLAGS, SANITIZE=1 (ASan/UBSan build in build-san/).
+# Package sets: tools/deps/{build,test,bench,deb} (tools/install-deps.sh).
+# Overrides: EXTRA_CFLAGS, EXTRA_LDFLAGS, SANITIZE=1 (ASan/UBSan build in build-san/),
+# VERSION (default: tools/version.sh).
 
 ARCH      ?= $(shell uname -m | sed 's/aarch64/arm64/')
 VMLINUX   := vmlinux/$(shell uname -m)/vmlinux.h
@@ -44,15 +50,22 @@ UNIT_BINS := $(patsubst %.c,$(OUT)/tests/%,$(notdir $(UNIT_SRCS)))
 # tests/unit/STAGE/test_MODULE.c mirrors src/STAGE/MODULE.c; binaries stay flat.
 vpath test_%.c $(sort $(dir $(UNIT_SRCS)))
 TARGETS   :=
+# Generated at build (mk/man.mk, mk/version.mk); here so every fragment sees them.
+MAN_PAGE  := $(OUT)/memtrace.8
+VERSION_H := $(OUT)/gen_version.h
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test unit e2e demo bench deps sanitize
+.PHONY: all build clean test unit e2e demo bench deps deps-test deps-bench sanitize
 
-all: memtrace
+all: deps
+	$(Q)$(MAKE) --no-print-directory build
 
-# Fragments: generated sources (protobuf), test targets, benches.
+# Fragments: generated sources (protobuf), version, man page, install, package,
+# test targets, benches.
 include $(sort $(wildcard mk/*.mk))
+
+build: memtrace $(MAN_PAGE)
 
 memtrace: $(OUT)/memtrace
 	$(Q)cp $< $@.tmp && mv -f $@.tmp $@
@@ -64,7 +77,7 @@ $(OUT)/memtrace: $(OUT)/src/main.o $(LIB_OBJS)
 $(OUT)/src/%.o: src/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(VMLINUX)
 	@mkdir -p $(dir $@)
@@ -85,24 +98,29 @@ $(OUT)/tests/test_%: test_%.c $(LIB_OBJS)
 unit: $(UNIT_BINS)
 e2e: memtrace $(TARGETS)
 
+# What building and running memtrace needs; the test tools; the benchmark peers.
 deps:
-	$(Q)tools/install-deps.sh
+	$(Q)tools/install-deps.sh build
+deps-test:
+	$(Q)tools/install-deps.sh build test deb
+deps-bench:
+	$(Q)tools/install-deps.sh build bench
 
-test: deps
+test: deps-test
 	$(Q)tools/check-layout.sh
-	$(Q)$(MAKE) --no-print-directory all unit e2e
+	$(Q)$(MAKE) --no-print-directory build unit e2e
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 unit
 	$(Q)SAN_OUT=build-san tools/run-tests.sh $(OUT)
 
-sanitize: deps
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 all unit
+sanitize: deps-test
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 build unit
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all $(OUT)/targets/leaky_demo
+	$(Q)$(MAKE) --no-print-directory build $(OUT)/targets/leaky_demo
 	$(Q)./memtrace -d 6 -i 3 -- $(OUT)/targets/leaky_demo
 
-bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(TARGETS)
+bench: deps-bench
+	$(Q)$(MAKE) --no-print-directory build $(TARGETS)
 	$(Q)tools/bench.sh $(OUT)
 
 clean:

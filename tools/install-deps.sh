@@ -1,18 +1,31 @@
 #!/bin/sh
-# Install the Debian packages memtrace needs to build and test, if missing.
-# Runs apt-get update once, only when something is missing. Needs root then.
+# Install the Debian packages of the given sets, if missing.
+# Usage: tools/install-deps.sh SET...   (SET: build, test, bench, deb; the
+# build set is always included). The lists are tools/deps/SET, one package a
+# line. Prints the packages it installs; when every package is present it
+# calls no apt at all. Runs apt-get update once, only when something is
+# missing (not even then with MEMTRACE_APT_UPDATED set). Needs root then.
 set -eu
-pkgs="clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcmocka-dev
-libjson-c-dev libcapstone-dev libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev
-elfutils pkg-config make gcc g++ python3 python3-yaml binutils iproute2 util-linux
-golang-go prometheus chromium libxml2-utils libjemalloc2 libgoogle-perftools4
-bpftrace redis-server redis-tools"
+dir=$(dirname "$0")/deps
+sets=build
+for s in "$@"; do
+	[ -f "$dir/$s" ] || { echo "install-deps: no package set '$s' (tools/deps/)" >&2; exit 2; }
+	[ "$s" = build ] || sets="$sets $s"
+done
+pkgs=$(for s in $sets; do sed 's/#.*//' "$dir/$s"; done | awk 'NF && !seen[$1]++ { print $1 }')
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "install-deps: not a Debian system; install the equivalents of:" $pkgs >&2
+	exit 0
+fi
+# One dpkg-query for all: unknown packages print nothing (they are missing).
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' $pkgs 2>/dev/null |
+	awk '$NF == "installed" && $(NF-1) == "ok" { print $1 }') || true
 missing=""
 for p in $pkgs; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+	echo "$installed" | grep -qx "$p" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
-echo "install-deps: installing:$missing"
+echo "install-deps ($sets): installing:$missing"
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: missing packages and not root; run: sudo apt-get install$missing" >&2
 	exit 1

@@ -9,9 +9,17 @@
 #include "analysis/analysis.h"
 #include "cli/options.h"
 #include "common/report.h"
+#include "common/version.h"
 #include "bpf/memtrace.h"
 
-const char *argp_program_version = "memtrace 0.1";
+/* --version (and -V): "memtrace VERSION", the build's version. */
+static void print_version(FILE *f, struct argp_state *state)
+{
+	(void)state;
+	fprintf(f, "memtrace %s\n", version__string());
+}
+
+void (*argp_program_version_hook)(FILE *, struct argp_state *) = print_version;
 const char *argp_program_bug_address = "<https://github.com/memtrace/memtrace/issues>";
 
 static const char doc[] =

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "output/json_out.h"
+#include "common/version.h"
 
 static const char *const drop_names[DROP_MAX] = {
 	[DROP_ALLOCS_FULL] = "allocs_map_full",
@@ -158,6 +159,7 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 	}
 	if (top > 0 && (size_t)top < n)
 		n = (size_t)top;
+	json_object_object_add(o, "version", json_object_new_string(version__string()));
 	json_object_object_add(o, "pid", json_object_new_int(r->pid));
 	json_object_object_add(o, "comm", json_object_new_string(r->comm));
 	json_object_object_add(o, "time", json_object_new_double(r->time));

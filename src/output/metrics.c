@@ -9,6 +9,7 @@
 #include "output/metrics.h"
 #include "output/system_out.h"
 #include "common/util.h"
+#include "common/version.h"
 
 static const char *const map_names[TRACER_MAP_MAX] = {
 	[TRACER_MAP_ALLOCS] = "allocs",
@@ -243,6 +244,15 @@ static void render_kernel(FILE *f, const struct kernel_view *k)
 	}
 }
 
+/* Which memtrace serves the metrics (every mode). */
+static void render_build(FILE *f)
+{
+	family(f, "memtrace_build_info", "gauge", "The memtrace build; always 1.");
+	fprintf(f, "memtrace_build_info{version=\"");
+	put_label(f, version__string());
+	fprintf(f, "\"} 1\n");
+}
+
 static void render_report(FILE *f, const struct report *r)
 {
 	const struct totals *t = &r->totals;
@@ -432,6 +442,7 @@ int metrics__render(const struct report *r, const struct tracer_self *self, size
 	if (!top_n)
 		top_n = METRICS_TOP_STACKS;
 	top = r->nr_stacks < top_n ? r->nr_stacks : top_n;
+	render_build(f);
 	if (r->system) {
 		err = render_system(f, r, top_n);
 	} else {

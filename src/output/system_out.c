@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analysis/analysis.h"
+#include "common/version.h"
 #include "output/analysis_out.h"
 #include "output/json_out.h"
 #include "output/system_out.h"
@@ -280,6 +281,7 @@ json_object *system_json__build(const struct report *r, int top)
 		return NULL;
 	}
 	n = system_out__order(r, order, top > 0 ? (size_t)top : r->nr_processes);
+	add(o, "version", json_object_new_string(version__string()));
 	add(o, "mode", json_object_new_string("system"));
 	add(o, "time", json_object_new_double(r->time));
 	add(o, "elapsed_s", json_object_new_double(r->elapsed_s));

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <json-c/json.h>
+#include "common/version.h"
 #include "output/json_out.h"
 #include "output/text.h"
 
@@ -70,6 +71,8 @@ static void test_json(void **state)
 	assert_non_null(o);
 	assert_int_equal(json_object_get_int(json_object_object_get(o, "pid")), 77);
 	assert_string_equal(json_object_get_string(json_object_object_get(o, "comm")), "shop");
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "version")),
+			    version__string());
 	assert_true(json_object_get_boolean(json_object_object_get(o, "final")));
 	assert_true(json_object_object_get_ex(o, "time", &v));
 	assert_true(json_object_get_double(v) == 1700000000.25);

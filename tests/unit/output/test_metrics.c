@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <ctype.h>
 #include <json-c/json.h>
+#include "common/version.h"
 #include "output/metrics.h"
 #include "writers_fixture.h"
 #include "writers_tools.h"
@@ -59,12 +60,15 @@ static void test_fixture_series(void **state)
 {
 	struct report *r = fx_report();
 	struct tracer_self self;
-	char *m;
+	char *m, build[128];
 	(void)state;
 
 	fx_self(&self);
 	m = render(r, &self, 0);
 	assert_line(m, "memtrace_info{pid=\"4242\",comm=\"leaky_app\",unwind=\"fp\",mode=\"full\"} 1");
+	snprintf(build, sizeof(build), "memtrace_build_info{version=\"%s\"} 1", version__string());
+	assert_line(m, build);
+	assert_line(m, "# TYPE memtrace_build_info gauge");
 	assert_line(m, "# TYPE memtrace_stack_outstanding_bytes gauge");
 	assert_line(m, "memtrace_stack_outstanding_bytes{stack_id=\"0x1111\",kind=\"malloc\","
 		       "stack=\"leak_inner@leaky_app\"} 3145728");
