@@ -52,11 +52,23 @@ void analysis_opts__defaults(struct analysis_opts *o)
 	o->min_mono = 0.6;
 	o->min_z = 1.96;
 	o->min_samples = 3;
+	o->min_span_s = 10;
 	o->burst_ratio = 0.85;
 	o->min_share = 0.01;
 	o->temp_s = 0.001;
 	o->older_s = 0;
 	o->verdict_min = SEV_MEDIUM;
+	o->pool_min_rate = 1000;
+	o->pool_min_temp = 0.9;
+	o->pool_max_spread = 1.25;
+	o->reserve_min_steps = 100;
+	o->reserve_max_spread = 2;
+	o->batch_min_blocks = 10000;
+	o->batch_max_size = 32;
+	o->oversized_min_size = 128 * 1024;
+	o->oversized_max_life = 0.1;
+	o->oversized_min_temp = 0.9;
+	o->min_calls = 10;
 }
 
 static bool in01(double v)
@@ -79,6 +91,13 @@ int analysis_opts__check(const struct analysis_opts *o)
 	if (!(o->temp_s >= 0) || !(o->older_s >= 0) || !isfinite(o->older_s))
 		return -EINVAL;
 	if (o->verdict_min < SEV_LOW || o->verdict_min > SEV_CRITICAL)
+		return -EINVAL;
+	if (!(o->min_span_s >= 0) || !in01(o->pool_min_temp) || !in01(o->oversized_min_temp) ||
+	    !(o->pool_max_spread >= 1) || !(o->reserve_max_spread >= 1) ||
+	    !(o->pool_min_rate >= 0) || !(o->reserve_min_steps >= 0) ||
+	    !(o->batch_min_blocks >= 0) || !(o->batch_max_size >= 0) ||
+	    !(o->oversized_min_size >= 0) || !(o->oversized_max_life >= 0) ||
+	    !(o->min_calls >= 0))
 		return -EINVAL;
 	return 0;
 }
@@ -164,6 +183,23 @@ int analysis_opts__set(struct analysis_opts *o, const char *name, const char *va
 		{ "min-share", offsetof(struct analysis_opts, min_share), 0, 1 },
 		{ "temp", offsetof(struct analysis_opts, temp_s), 0, 1e9 },
 		{ "older", offsetof(struct analysis_opts, older_s), 0, 1e9 },
+		{ "min-span", offsetof(struct analysis_opts, min_span_s), 0, 1e9 },
+		{ "pool-min-rate", offsetof(struct analysis_opts, pool_min_rate), 0, 1e12 },
+		{ "pool-min-temp", offsetof(struct analysis_opts, pool_min_temp), 0, 1 },
+		{ "pool-max-spread", offsetof(struct analysis_opts, pool_max_spread), 1, 1e12 },
+		{ "reserve-min-steps", offsetof(struct analysis_opts, reserve_min_steps), 0, 1e15 },
+		{ "reserve-max-spread", offsetof(struct analysis_opts, reserve_max_spread), 1, 1e12 },
+		{ "batch-min-blocks", offsetof(struct analysis_opts, batch_min_blocks), 0, 1e15 },
+		{ "oversized-max-life", offsetof(struct analysis_opts, oversized_max_life), 0, 1e9 },
+		{ "oversized-min-temp", offsetof(struct analysis_opts, oversized_min_temp), 0, 1 },
+		{ "min-calls", offsetof(struct analysis_opts, min_calls), 0, 1e15 },
+	};
+	static const struct {
+		const char *name;
+		size_t off;
+	} bytes[] = {
+		{ "batch-max-size", offsetof(struct analysis_opts, batch_max_size) },
+		{ "oversized-min-size", offsetof(struct analysis_opts, oversized_min_size) },
 	};
 	static const struct {
 		const char *name;
@@ -184,6 +220,17 @@ int analysis_opts__set(struct analysis_opts *o, const char *name, const char *va
 		if (strcmp(name, reals[i].name) == 0)
 			return parse_double(value, reals[i].lo, reals[i].hi,
 					    (double *)(base + reals[i].off));
+	for (size_t i = 0; i < sizeof(bytes) / sizeof(bytes[0]); i++) {
+		double v;
+
+		/* a size: the rate syntax without the "/s" (64Ki, 1M, 4096) */
+		if (strcmp(name, bytes[i].name) != 0)
+			continue;
+		if (strchr(value, '/') || analysis__parse_rate(value, &v))
+			return -EINVAL;
+		*(double *)(base + bytes[i].off) = v;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		if (strcmp(name, sizes[i].name) == 0)
 			return parse_size(value, 2, 4096, (size_t *)(base + sizes[i].off));
@@ -197,6 +244,10 @@ int analysis_opts__set(struct analysis_opts *o, const char *name, const char *va
 	}
 	return -ENOENT;
 }
+
+/* The reasons that judge the rate itself: its growth is shown. */
+static const char REASON_BELOW_LOW[] = "growth below the low threshold";
+static const char REASON_NOT_GROWING[] = "not growing";
 
 /* Highest Mann-Kendall z a strictly increasing series of n samples reaches. */
 static double mk_max_z(size_t n)
@@ -235,13 +286,14 @@ enum severity analysis__severity(const struct analysis_opts *o, const struct sev
 		*why = "nothing outstanding";
 		return SEV_NONE;
 	}
-	if (in->n < 2) {
-		*why = "first sample";
+	if (in->n < 2 || in->n < o->min_samples) {
+		*why = GROWTH_TOO_SHORT;
 		return SEV_NONE;
 	}
 	level = rate_level(o, in->growth_bps);
 	if (level == SEV_NONE) {
-		*why = in->growth_bps > 0 ? "growth below the low threshold" : "not growing";
+		*why = in->step ? GROWTH_STEP : in->growth_bps > 0 ?
+		       REASON_BELOW_LOW : REASON_NOT_GROWING;
 		return SEV_NONE;
 	}
 	/*
@@ -265,10 +317,7 @@ enum severity analysis__severity(const struct analysis_opts *o, const struct sev
 		return SEV_NONE;
 	}
 	/* 3. caps: evidence too thin for more than low */
-	if (in->n < o->min_samples) {
-		cap = SEV_LOW;
-		reason = "too few samples";
-	} else if (in->r2 < o->min_r2 || in->mono < o->min_mono) {
+	if (in->r2 < o->min_r2 || in->mono < o->min_mono) {
 		cap = SEV_LOW;
 		reason = "unsteady growth";
 	} else if (ages && in->allocs > 0 && in->last_step <= 0) {
@@ -430,12 +479,44 @@ size_t analysis__nr_tracked(const struct analysis *a)
 	return a->nr_tracks;
 }
 
+int analysis__rate(const struct analysis_opts *o, const struct fit_series *s,
+		   struct sev_input *in, double *growth, enum severity *sev,
+		   const char **why, bool *unrated)
+{
+	struct fit_growth g;
+	int err;
+
+	in->n = s->n;
+	if (s->n >= 2) {
+		err = fit_series__fit(s, &g);
+		if (err)
+			return err;
+		in->growth_bps = g.line.slope;
+		in->r2 = g.line.r2;
+		in->mono = g.mono;
+		in->mk_z = g.line.mk_z;
+		in->ups = g.ups;
+		in->span_s = g.span;
+		in->last_dt = s->x[s->n - 1] - s->x[s->n - 2];
+		in->prev_bytes = s->y[s->n - 2];
+		in->rise = g.rise;
+		in->last_step = g.last_step;
+		in->step = g.step;
+	}
+	*sev = analysis__severity(o, in, why);
+	/* the growth shown is the one rated: a rate the rule judged (rated
+	 * or below the low threshold), else 0 with the reason */
+	*unrated = *sev == SEV_NONE && *why != REASON_BELOW_LOW && *why != REASON_NOT_GROWING;
+	*growth = *unrated ? 0 : in->growth_bps;
+	return 0;
+}
+
 /* Sample one stack at time now and fill its analysis fields. */
 static int analyse_stack(struct analysis *a, struct stack_report *s, double now, double total)
 {
 	struct sev_input in = { 0 };
-	struct fit_growth g;
 	struct track *t;
+	bool unrated;
 	int err;
 
 	t = track_find(a, s->stack_id, s->kind);
@@ -467,30 +548,17 @@ static int analyse_stack(struct analysis *a, struct stack_report *s, double now,
 	if (s->outstanding_bytes > t->peak)
 		t->peak = s->outstanding_bytes;
 
-	in.n = t->s.n;
 	in.bytes = s->outstanding_bytes;
 	in.allocs = s->outstanding_allocs;
 	in.share = total > 0 && s->outstanding_bytes > 0 ? (double)s->outstanding_bytes / total : 0;
 	in.oldest_age_s = s->oldest_age_s;
 	in.mean_age_s = s->mean_age_s;
-	if (t->s.n >= 2) {
-		err = fit_series__fit(&t->s, &g);
-		if (err)
-			return err;
-		in.growth_bps = g.line.slope;
-		in.r2 = g.line.r2;
-		in.mono = g.mono;
-		in.mk_z = g.line.mk_z;
-		in.ups = g.ups;
-		in.span_s = g.span;
-		in.last_dt = t->s.x[t->s.n - 1] - t->s.x[t->s.n - 2];
-		in.prev_bytes = t->s.y[t->s.n - 2];
-		in.rise = g.rise;
-		in.last_step = g.last_step;
-	}
-	s->growth_bytes_per_s = in.growth_bps;
+	err = analysis__rate(&a->o, &t->s, &in, &s->growth_bytes_per_s, &s->severity,
+			     &s->severity_reason, &unrated);
+	if (err)
+		return err;
+	s->growth_reason = unrated ? s->severity_reason : NULL;
 	s->growth_r2 = in.r2;
-	s->severity = analysis__severity(&a->o, &in, NULL);
 	if (t->peak > s->life.peak_bytes)
 		s->life.peak_bytes = t->peak;
 	lifetime__fill(&s->life, s->life_hist, s->life_hist ? LIFE_BUCKETS : 0,
@@ -506,6 +574,31 @@ bool analysis__worse(const struct stack_report *x, const struct stack_report *y)
 	if (x->growth_bytes_per_s != y->growth_bytes_per_s)
 		return x->growth_bytes_per_s > y->growth_bytes_per_s;
 	return x->outstanding_bytes > y->outstanding_bytes;
+}
+
+/*
+ * The process line: RSS and heap growth (the same step-robust fit), and
+ * "too short to rate" (growths 0) while the samples span less than
+ * min_span_s or number fewer than min_samples; the traced total (the sum
+ * of the stacks) counts from when tracing went live.
+ */
+static int rate_process(struct analysis *a, struct report *r, double now)
+{
+	double span = now - a->o.older_s;
+	size_t n = a->o.min_samples;
+	int err = 0;
+
+	r->proc.growth_reason = NULL;
+	if (r->proc.rss_bytes > 0 || r->proc.heap_bytes > 0) {
+		err = proc_growth__update(a->proc, now, &r->proc);
+		n = proc_growth__samples(a->proc, &span);
+	}
+	if (n < a->o.min_samples || span < a->o.min_span_s) {
+		r->proc.growth_reason = GROWTH_TOO_SHORT;
+		r->proc.rss_growth_bytes_per_s = 0;
+		r->proc.heap_growth_bytes_per_s = 0;
+	}
+	return err;
 }
 
 int analysis__update(struct analysis *a, struct report *r)
@@ -551,9 +644,7 @@ int analysis__update(struct analysis *a, struct report *r)
 	drop_stale(a, now);
 	if (err)
 		return err;
-	if (r->proc.rss_bytes > 0 || r->proc.heap_bytes > 0)
-		return proc_growth__update(a->proc, now, &r->proc);
-	return 0;
+	return rate_process(a, r, now);
 }
 
 void analysis__free(struct analysis *a)

@@ -22,12 +22,16 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <json-c/json.h>
+#include "analysis/fit.h"
 #include "common/report.h"
 
 /* bytes per second of one MB (10^6 bytes) per hour */
 #define MB_PER_H		(1e6 / 3600.0)
 /* frames in a stack label (analysis__stack_label()) wherever one is shown */
 #define ANALYSIS_LABEL_DEPTH	3
+/* why a growth is not rated (stack_report.growth_reason and the process) */
+#define GROWTH_TOO_SHORT	"too short to rate"
+#define GROWTH_STEP		"one step, flat since (a one-time allocation)"
 
 struct analysis_opts {
 	/* window of samples per stack */
@@ -43,7 +47,9 @@ struct analysis_opts {
 	double min_r2;		/* fit quality for more than low (0.8) */
 	double min_mono;	/* share of changes that were increases (0.6) */
 	double min_z;		/* Mann-Kendall z of a significant trend (1.96) */
-	size_t min_samples;	/* samples (origin included) for more than low (3) */
+	size_t min_samples;	/* samples (origin included) to rate at all (3) */
+	double min_span_s;	/* process growth: samples spanning less are
+				   "too short to rate" (10) */
 	/* age and share */
 	double burst_ratio;	/* mean/oldest age at or above: one burst (0.85) */
 	double min_share;	/* below this share of the total: one level down (0.01) */
@@ -52,7 +58,20 @@ struct analysis_opts {
 	/* what the collector applied */
 	double older_s;		/* -o/--older: only allocations this old count (0) */
 	/* verdict */
-	enum severity verdict_min; /* POSSIBLE LEAK at or above this (medium) */
+	enum severity verdict_min; /* POSSIBLE LEAK at or above this (medium);
+				      fix_leak recommendations too */
+	/* recommendations (recommend.h); why each default: docs/analysis.md */
+	double pool_min_rate;	/* allocations/s of one stack (1000) */
+	double pool_min_temp;	/* share freed within temp_s (0.9) */
+	double pool_max_spread;	/* largest/smallest size, same size class (1.25) */
+	double reserve_min_steps; /* growing reallocs of one stack (100) */
+	double reserve_max_spread; /* largest/smallest step: linear growth (2) */
+	double batch_min_blocks; /* outstanding blocks of one stack (10000) */
+	double batch_max_size;	/* bytes per block at most (32) */
+	double oversized_min_size; /* bytes per block at least (131072) */
+	double oversized_max_life; /* seconds: freed within is temporary (0.1) */
+	double oversized_min_temp; /* share freed within that (0.9) */
+	double min_calls;	/* allocations a pattern needs at least (10) */
 };
 
 /* What the severity rule looks at for one stack (see analysis__severity()). */
@@ -68,6 +87,7 @@ struct sev_input {
 	double prev_bytes;	/* outstanding at the previous sample */
 	double rise;		/* last - first sample, bytes */
 	int last_step;		/* sign of the last change */
+	int step;		/* the series was one level shift (fit_growth.step) */
 	int64_t bytes;		/* outstanding now */
 	int64_t allocs;		/* outstanding allocations now */
 	double share;		/* bytes / total outstanding, 0..1 */
@@ -90,7 +110,11 @@ int analysis_opts__check(const struct analysis_opts *o);
  * Set one option by its CLI name (without "--"): window, window-min,
  * window-max, sev-low, sev-medium, sev-high, sev-critical (rates, see
  * analysis__parse_rate()), min-r2, min-mono, min-z, min-samples,
- * burst-ratio, min-share, temp, older, verdict (a severity name).
+ * burst-ratio, min-share, min-span, temp, older, verdict (a severity
+ * name), and the recommendation thresholds pool-min-rate, pool-min-temp,
+ * pool-max-spread, reserve-min-steps, reserve-max-spread,
+ * batch-min-blocks, batch-max-size, oversized-min-size (bytes, or with
+ * k/M/Ki/Mi units), oversized-max-life, oversized-min-temp, min-calls.
  * Returns 0, -ENOENT for an unknown name, -EINVAL for a bad value (o is
  * unchanged on error). Does not check the whole set: call
  * analysis_opts__check() after the last one.
@@ -133,6 +157,18 @@ size_t analysis__nr_tracked(const struct analysis *a);
 
 /* Release the analysis. NULL is a no-op. */
 void analysis__free(struct analysis *a);
+
+/*
+ * Rate one series the way every stack is rated: fit s (fit_series__fit(),
+ * step robust), fill the fit fields of *in (the caller sets bytes, allocs,
+ * share and ages), apply analysis__severity(). *growth is the rated
+ * growth: the slope, or 0 when the rule found no growth to rate (a step,
+ * churn, no trend, too few samples); *why says why (a static string),
+ * *unrated is set then. Returns 0 or -ENOMEM.
+ */
+int analysis__rate(const struct analysis_opts *o, const struct fit_series *s,
+		   struct sev_input *in, double *growth, enum severity *sev,
+		   const char **why, bool *unrated);
 
 /*
  * Is x a worse suspect than y: higher severity, then faster growth, then

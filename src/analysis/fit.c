@@ -8,6 +8,10 @@
 #include "analysis/fit.h"
 
 #define X_EPS 1e-9
+/* a level shift: its runs fit at most this share of the line's residuals, */
+#define STEP_GAIN 0.5
+/* and it rises more than this many times the mean deviation inside them */
+#define STEP_NOISE 4
 
 static void swap(double *a, double *b)
 {
@@ -274,22 +278,110 @@ void fit_series__trim(struct fit_series *s, double now, double window, size_t mi
 	s->n -= drop;
 }
 
+/* Sum of |v[i] - median(v)| over v[0..n-1]; tmp holds n doubles. */
+static double run_cost(const double *v, size_t n, double *tmp)
+{
+	double med, cost = 0;
+
+	if (n == 0)
+		return 0;
+	memcpy(tmp, v, n * sizeof(*v));
+	med = fit_median(tmp, n);
+	for (size_t i = 0; i < n; i++)
+		cost += fabs(v[i] - med);
+	return cost;
+}
+
+/* Median of y[i] - slope * x[i] over [lo, hi); tmp holds hi - lo doubles. */
+static double run_level(const double *x, const double *y, size_t lo, size_t hi,
+			double slope, double *tmp)
+{
+	for (size_t i = lo; i < hi; i++)
+		tmp[i - lo] = y[i] - slope * x[i];
+	return fit_median(tmp, hi - lo);
+}
+
+int fit_level_shift(const double *x, const double *y, size_t n, double *shift)
+{
+	double line_cost = 0, best = INFINITY, *buf, slope = 0;
+	struct fit_line line;
+	size_t k = 0, np = 0;
+	int err;
+
+	*shift = 0;
+	if (n < 3)
+		return 0;
+	err = fit_theil_sen(x, y, n, &line);
+	if (err)
+		return err == -ENOMEM ? err : 0;
+	for (size_t i = 0; i < n; i++)
+		line_cost += fabs(y[i] - (line.slope * x[i] + line.intercept));
+	buf = malloc((n * (n - 1) / 2 + n) * sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	for (size_t b = 1; b < n; b++) {
+		double c = run_cost(y, b, buf) + run_cost(y + b, n - b, buf);
+
+		if (c < best) {
+			best = c;
+			k = b;
+		}
+	}
+	/* clearly cheaper than the line: noise fits both about as well */
+	if (!(best < STEP_GAIN * line_cost)) {
+		free(buf);
+		return 0;
+	}
+	/* the trend inside the runs: pairs that do not straddle the jump */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n && (i >= k || j < k); j++)
+			if (fabs(x[j] - x[i]) > X_EPS)
+				buf[np++] = (y[j] - y[i]) / (x[j] - x[i]);
+	if (np)
+		slope = fit_median(buf, np);
+	*shift = run_level(x, y, k, n, slope, buf) - run_level(x, y, 0, k, slope, buf);
+	free(buf);
+	/* a rise (memory taken once), well above the deviation inside the runs */
+	if (!(*shift > STEP_NOISE * best / (double)n)) {
+		*shift = 0;
+		return 0;
+	}
+	return (int)k;
+}
+
 int fit_series__fit(const struct fit_series *s, struct fit_growth *g)
 {
 	struct fit_line line;
-	int err;
+	double shift = 0, *y = s->y, *adj = NULL;
+	int err, k;
 
 	if (s->n < 2)
 		return -EINVAL;
-	err = fit_theil_sen(s->x, s->y, s->n, &line);
+	k = fit_level_shift(s->x, s->y, s->n, &shift);
+	if (k < 0)
+		return k;
+	if (k > 0) {
+		adj = malloc(s->n * sizeof(*adj));
+		if (!adj)
+			return -ENOMEM;
+		for (size_t i = 0; i < s->n; i++)
+			adj[i] = s->y[i] - ((int)i >= k ? shift : 0);
+		y = adj;
+	}
+	err = fit_theil_sen(s->x, y, s->n, &line);
 	if (err)
-		return err;
+		goto out;
 	g->line = line;
-	g->mono = fit_monotonic_fraction(s->y, s->n, &g->ups, &g->downs);
+	g->mono = fit_monotonic_fraction(y, s->n, &g->ups, &g->downs);
 	g->span = s->x[s->n - 1] - s->x[0];
-	g->rise = s->y[s->n - 1] - s->y[0];
-	g->last_step = sign(s->y[s->n - 1] - s->y[s->n - 2]);
-	return 0;
+	g->rise = y[s->n - 1] - y[0];
+	g->last_step = sign(y[s->n - 1] - y[s->n - 2]);
+	g->step = k > 0;
+	g->step_bytes = shift;
+	g->step_x = k > 0 ? s->x[k] : 0;
+out:
+	free(adj);
+	return err;
 }
 
 void fit_series__clear(struct fit_series *s)

@@ -30,6 +30,11 @@ struct fit_growth {
 	double span;		/* x of the last sample - x of the first */
 	double rise;		/* y of the last sample - y of the first */
 	int last_step;		/* sign of the last change: -1, 0, +1 */
+	/* level shift (fit_level_shift()): when step, every other field is
+	 * of the series with the shift taken out of the samples after it */
+	int step;		/* 1: the series is one level shift (plus a trend) */
+	double step_bytes;	/* the shift (y units), 0 without one */
+	double step_x;		/* x of the first sample after the shift */
 };
 
 /*
@@ -85,6 +90,19 @@ double fit_monotonic_fraction(const double *y, size_t n, unsigned int *ups, unsi
 double fit_median(double *v, size_t n);
 
 /*
+ * Level-shift test: is y (n >= 3, x increasing) better explained by one
+ * jump between two flat runs than by a straight line? Compares the sum of
+ * absolute residuals of the best two-level fit (each run at its median,
+ * the break k at the cheapest place) with that of the Theil-Sen line; a
+ * step must be strictly cheaper. On a step, *shift is the jump once the
+ * trend inside the runs (median slope of the pairs within one run) is
+ * taken out. Returns k (1..n-1, the first sample after the jump), 0 when
+ * no step (or n < 3), -ENOMEM. A pure ramp is never a step (its line
+ * fits exactly); a zero followed by a flat run always is.
+ */
+int fit_level_shift(const double *x, const double *y, size_t n, double *shift);
+
+/*
  * Append (x, y). An x equal to the last one (within 1e-9) replaces that
  * sample; a smaller x is refused. Returns 0, -EINVAL (x going back, or a
  * non-finite value), or -ENOMEM (series unchanged).
@@ -98,8 +116,12 @@ int fit_series__push(struct fit_series *s, double x, double y);
 void fit_series__trim(struct fit_series *s, double now, double window, size_t min_keep);
 
 /*
- * Theil-Sen growth of the series plus its monotonic fraction, span, rise
- * and last step. Returns 0, -EINVAL when fewer than 2 samples, -ENOMEM.
+ * Growth of the series, robust to a single step: when fit_level_shift()
+ * finds one, the samples after it are lowered by the shift first (g->step
+ * set), so a one-time allocation followed by a flat run has growth 0,
+ * and a trend on both sides of a jump keeps its slope. Then the Theil-Sen
+ * line, monotonic fraction, span, rise and last step of that series.
+ * Returns 0, -EINVAL when fewer than 2 samples, -ENOMEM.
  */
 int fit_series__fit(const struct fit_series *s, struct fit_growth *g);
 

@@ -128,6 +128,16 @@ int proc_growth__update(struct proc_growth *g, double t, struct proc_view *pv)
 	return 0;
 }
 
+size_t proc_growth__samples(const struct proc_growth *g, double *span)
+{
+	const struct fit_series *s = &g->rss;
+
+	if (!g->rss.n || (g->heap.n && g->heap.n < g->rss.n))
+		s = &g->heap;
+	*span = s->n ? s->x[s->n - 1] - s->x[0] : 0;
+	return s->n;
+}
+
 void proc_growth__free(struct proc_growth *g)
 {
 	if (!g)

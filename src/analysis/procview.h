@@ -42,6 +42,12 @@ struct proc_growth *proc_growth__new(double window_s, size_t min_keep, size_t ma
  */
 int proc_growth__update(struct proc_growth *g, double t, struct proc_view *pv);
 
+/*
+ * Samples in the shorter of the two series (0 when neither has any) and,
+ * in *span, the seconds that series covers. Cannot fail.
+ */
+size_t proc_growth__samples(const struct proc_growth *g, double *span);
+
 /* Release the tracker. NULL is a no-op. */
 void proc_growth__free(struct proc_growth *g);
 

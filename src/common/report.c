@@ -34,6 +34,30 @@ static const char *const severity_names[] = {
 	[SEV_CRITICAL] = "critical",
 };
 
+static const char *const rec_kind_names[REC_MAX] = {
+	[REC_FIX_LEAK] = "fix_leak",
+	[REC_POOL] = "pool",
+	[REC_RESERVE] = "reserve",
+	[REC_BATCH_SMALL] = "batch_small",
+	[REC_OVERSIZED] = "oversized",
+};
+
+static const char *const difficulty_names[] = {
+	[DIFF_EASY] = "easy",
+	[DIFF_MEDIUM] = "medium",
+	[DIFF_HARD] = "hard",
+};
+
+const char *rec_kind_name(unsigned int kind)
+{
+	return kind < REC_MAX ? rec_kind_names[kind] : "unknown";
+}
+
+const char *difficulty_name(unsigned int d)
+{
+	return d <= DIFF_HARD ? difficulty_names[d] : "unknown";
+}
+
 const char *alloc_kind_name(unsigned int kind)
 {
 	return kind < KIND_MAX ? kind_names[kind] : "unknown";
@@ -92,6 +116,12 @@ void report__free(struct report *r)
 		stacks__free(r->processes[i].fault_stacks, r->processes[i].nr_fault_stacks);
 	}
 	free(r->processes);
+	for (size_t i = 0; i < r->nr_categories; i++)
+		free(r->categories[i].name);
+	free(r->categories);
+	for (size_t i = 0; i < r->nr_recs; i++)
+		free(r->recs[i].description);
+	free(r->recs);
 	free(r);
 }
 

@@ -75,8 +75,61 @@ struct stack_report {
 	double growth_bytes_per_s;
 	double growth_r2;	/* fit quality, 0..1 */
 	enum severity severity;
+	const char *growth_reason; /* static; non-NULL: growth not rated (0), why */
+	const char *severity_reason; /* static: what decided the severity */
 	struct lifetime life;
 	const uint64_t *life_hist; /* LIFE_BUCKETS counters, owned by the report */
+	/* sizes and realloc steps from BPF (issue 16); 0 when unknown */
+	uint64_t size_min, size_max;	/* smallest and largest request */
+	uint64_t realloc_grows;		/* reallocs that grew a tracked block */
+	uint64_t realloc_step_bytes;	/* sum of new - old size over those */
+	uint64_t realloc_old_bytes;	/* sum of the old sizes (bytes a move copies) */
+	uint64_t realloc_step_min, realloc_step_max;
+	int category;		/* index in report.categories, -1 none */
+};
+
+/* One category of stacks (issue 16): categories.h fills it. */
+struct category_report {
+	char *name;
+	int64_t outstanding_bytes;
+	int64_t outstanding_allocs;
+	uint64_t alloc_calls, free_calls;
+	double alloc_rate, free_rate;	/* calls/s over the last interval */
+	double growth_bytes_per_s;	/* the same fit as a stack's */
+	const char *growth_reason;	/* non-NULL: growth not rated (0), why */
+	enum severity severity;
+	int64_t peak_bytes;		/* highest outstanding seen */
+	size_t stacks;			/* stacks in it in this report */
+};
+
+enum rec_kind {
+	REC_FIX_LEAK = 0,
+	REC_POOL,
+	REC_RESERVE,
+	REC_BATCH_SMALL,
+	REC_OVERSIZED,
+	REC_MAX,
+};
+
+enum difficulty {
+	DIFF_EASY = 0,
+	DIFF_MEDIUM,
+	DIFF_HARD,
+};
+
+/* One recommendation (issue 16): recommend.h fills them, ranked. */
+struct recommendation {
+	enum rec_kind kind;
+	ssize_t stack;			/* index in report.stacks, -1: a category */
+	int category;			/* index in report.categories, -1 none */
+	char *description;
+	double savings_bytes;		/* < 0: none */
+	double savings_calls_per_s;	/* < 0: none */
+	double savings_copy_bytes_per_s; /* reserve: bytes copied/s; < 0 none */
+	double held_after_24h_bytes;	/* fix_leak; < 0 none */
+	enum difficulty difficulty;
+	int priority;			/* 1 = first */
+	double score;			/* ranking key, higher first */
 };
 
 struct totals {
@@ -105,6 +158,7 @@ struct proc_view {
 	int64_t heap_bytes;		/* [heap] + anonymous private from smaps_rollup */
 	double rss_growth_bytes_per_s;
 	double heap_growth_bytes_per_s;
+	const char *growth_reason;	/* static; non-NULL: growths not rated (0) */
 };
 
 /* One process of a host-wide sweep (--system). Bytes; < 0 when unknown. */
@@ -204,6 +258,12 @@ struct report {
 	 * symbolized and analysed), borrowed: valid while the report is written */
 	size_t nr_deep;
 	struct report **deep;
+	/* issue 16 */
+	char allocator[64];	/* basename of the allocator's module, "" unknown */
+	size_t nr_categories;
+	struct category_report *categories;	/* owned, names owned */
+	size_t nr_recs;
+	struct recommendation *recs;		/* owned, by priority */
 };
 
 /* Release everything a report owns, and the report itself. NULL is a no-op. */
@@ -227,6 +287,11 @@ void frame__clear(struct frame *f);
 
 /* The JSON name of an allocation kind ("malloc", ...), "unknown" if out of range. */
 const char *alloc_kind_name(unsigned int kind);
+
+/* Public names of a recommendation kind ("fix_leak", ...) and a difficulty
+ * ("easy", ...); "unknown" if out of range. */
+const char *rec_kind_name(unsigned int kind);
+const char *difficulty_name(unsigned int d);
 
 /* The name of a severity ("none" ... "critical"). */
 const char *severity_name(enum severity s);

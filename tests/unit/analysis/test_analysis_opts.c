@@ -61,11 +61,11 @@ static void test_rule_clauses(void **state)
 	in.mono = 0.55;
 	assert_int_equal(analysis__severity(&o, &in, NULL), SEV_LOW);
 
-	in = base;	/* the origin and one sample */
+	in = base;	/* the origin and one sample: a step or a trend? */
 	in.n = 2;
 	in.ups = 1;
-	assert_int_equal(analysis__severity(&o, &in, &why), SEV_LOW);
-	assert_string_equal(why, "too few samples");
+	assert_int_equal(analysis__severity(&o, &in, &why), SEV_NONE);
+	assert_string_equal(why, "too short to rate");
 
 	in = base;	/* 4 samples: too few for the test, grew every time */
 	in.n = 4;

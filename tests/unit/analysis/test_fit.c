@@ -201,17 +201,20 @@ static double worst_error(size_t n, double jitter, int trials, uint64_t seed)
 	double worst = 0;
 
 	for (int trial = 0; trial < trials; trial++) {
-		double x[16], y[16], t = 0;
-		struct fit_line l;
+		struct fit_series s = { .max = 16 };
+		struct fit_growth g;
+		double t = 0;
 
 		for (size_t i = 0; i < n; i++) {
 			t += dt * (1 + 0.2 * synth_noise(&seed));
-			x[i] = t;
-			y[i] = rate * t + rate * dt * jitter * synth_noise(&seed);
+			assert_int_equal(fit_series__push(&s, t, rate * t + rate * dt * jitter *
+							  synth_noise(&seed)), 0);
 		}
-		assert_int_equal(fit_theil_sen(x, y, n, &l), 0);
-		if (fabs(l.slope - rate) / rate > worst)
-			worst = fabs(l.slope - rate) / rate;
+		/* the estimator the analysis uses: step test, then Theil-Sen */
+		assert_int_equal(fit_series__fit(&s, &g), 0);
+		if (fabs(g.line.slope - rate) / rate > worst)
+			worst = fabs(g.line.slope - rate) / rate;
+		fit_series__clear(&s);
 	}
 	return worst;
 }
@@ -230,6 +233,65 @@ static void test_accuracy_fixed_rate(void **state)
 		assert_true(worst_error(n, 0.5, 2000, 200 + n) < 0.15);
 }
 
+/*
+ * A one-time allocation: z zero samples (the known zero at attach and
+ * reports before it), then a jump to J and a flat run of f >= 2 samples.
+ * Growth 0 at every sample count from 3 up, wherever the jump falls,
+ * whatever the report times (jittered +-20%).
+ */
+static void test_step_series(void **state)
+{
+	uint64_t seed = 7;
+
+	(void)state;
+	for (size_t n = 3; n <= 32; n++) {
+		for (size_t z = 1; z + 2 <= n; z++) {
+			struct fit_series s = { .max = 32 };
+			struct fit_growth g;
+			double t = 0;
+
+			for (size_t i = 0; i < n; i++) {
+				assert_int_equal(fit_series__push(&s, t, i < z ? 0 : 1048576), 0);
+				t += 5 * (1 + 0.2 * synth_noise(&seed));
+			}
+			assert_int_equal(fit_series__fit(&s, &g), 0);
+			if (g.line.slope != 0 || !g.step || g.step_bytes != 1048576)
+				fail_msg("n %zu, jump after %zu: slope %g, step %d (%g)", n, z,
+					 g.line.slope, g.step, g.step_bytes);
+			assert_int_equal(g.ups, 0);
+			assert_float_equal(g.rise, 0, 0);
+			fit_series__clear(&s);
+		}
+	}
+}
+
+/* A ramp is never a step; a leak on both sides of a one-time jump keeps its
+ * slope; a drop is no step; a single sample off the line is no step. */
+static void test_step_not_trend(void **state)
+{
+	const double x[] = { 0, 5, 10, 15, 20, 25, 30 };
+	const double ramp[] = { 0, 500, 1000, 1500, 2000, 2500, 3000 };
+	const double jump_leak[] = { 0, 100, 1e6 + 200, 1e6 + 300, 1e6 + 400, 1e6 + 500, 1e6 + 600 };
+	const double drop[] = { 5e5, 5e5, 5e5, 0, 0, 0, 0 };
+	struct fit_series s = { .max = 16 };
+	struct fit_growth g;
+	double shift;
+
+	(void)state;
+	assert_int_equal(fit_level_shift(x, ramp, 7, &shift), 0);
+	for (size_t n = 3; n <= 7; n++)
+		assert_int_equal(fit_level_shift(x, ramp, n, &shift), 0);
+	for (size_t i = 0; i < 7; i++)
+		assert_int_equal(fit_series__push(&s, x[i], jump_leak[i]), 0);
+	assert_int_equal(fit_series__fit(&s, &g), 0);
+	assert_true(g.step);
+	assert_float_equal(g.line.slope, 20, 1e-9);	/* 100 bytes per 5 s */
+	assert_float_equal(g.step_bytes, 1e6, 1e-6);
+	fit_series__clear(&s);
+	assert_int_equal(fit_level_shift(x, drop, 7, &shift), 0);
+	assert_int_equal(fit_level_shift(x, ramp, 2, &shift), 0);	/* too few */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +306,8 @@ int main(void)
 		cmocka_unit_test(test_monotonic_fraction),
 		cmocka_unit_test(test_series),
 		cmocka_unit_test(test_accuracy_fixed_rate),
+		cmocka_unit_test(test_step_series),
+		cmocka_unit_test(test_step_not_trend),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

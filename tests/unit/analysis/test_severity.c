@@ -562,7 +562,8 @@ static void test_short_run(void **state)
 		report__free(r);
 	}
 	analysis__free(a);
-	/* -d 3 -i 3: one report and the final one right after: growing, too few samples */
+	/* -d 3 -i 3: one report and the final one right after: the zero and one
+	 * sample cannot tell a leak from a one-time allocation: too short */
 	a = new_default();
 	for (size_t i = 0; i < 2; i++) {
 		struct synth_stack st = { .id = 1, .bytes = 3000000, .allocs = 3,
@@ -571,11 +572,60 @@ static void test_short_run(void **state)
 
 		r = synth_report(3 + 0.04 * (double)i, &st, 1);
 		assert_int_equal(analysis__update(a, r), 0);
-		assert_int_equal(r->stacks[0].severity, SEV_LOW);
-		assert_float_equal(r->stacks[0].growth_bytes_per_s, 3e6 / (3 + 0.04 * (double)i), 1e-3);
+		assert_int_equal(r->stacks[0].severity, SEV_NONE);
+		assert_float_equal(r->stacks[0].growth_bytes_per_s, 0, 0);
+		assert_string_equal(r->stacks[0].growth_reason, "too short to rate");
 		report__free(r);
 	}
 	analysis__free(a);
+}
+
+/*
+ * A one-time allocation after attach (1 MB at report `at`, flat since),
+ * the demo's cache: growth 0 with the step as the reason and severity
+ * none at every report from the third sample on, and the line never
+ * contradicts itself (growth 0 whenever the severity is none and a
+ * reason is given).
+ */
+static size_t onetime_scenario(double t, void *arg, struct synth_stack *st)
+{
+	double at = *(double *)arg;
+
+	st[0] = (struct synth_stack){ .id = 9, .bytes = t >= at ? 1000000 : 0,
+				      .allocs = t >= at ? 1 : 0,
+				      .oldest_age_s = t >= at ? t - at + 0.5 : -1,
+				      .mean_age_s = t >= at ? t - at + 0.5 : -1, .fn = "warm_cache" };
+	return 1;
+}
+
+static void test_one_time_step(void **state)
+{
+	(void)state;
+	for (double at = DT; at <= 4 * DT; at += DT) {
+		struct analysis *a = new_default();
+
+		for (double t = DT; t <= 150; t += DT) {
+			struct synth_stack st[1];
+			struct report *r;
+
+			onetime_scenario(t, &at, st);
+			r = synth_report(t, st, 1);
+			assert_int_equal(analysis__update(a, r), 0);
+			assert_int_equal(r->stacks[0].severity, SEV_NONE);
+			assert_float_equal(r->stacks[0].growth_bytes_per_s, 0, 0);
+			/* the zero, the jump, one flat sample: a step while the
+			 * zero is in the 60 s window; flat ("not growing") after */
+			if (t >= at + DT && t <= at + 50)
+				assert_string_equal(r->stacks[0].growth_reason, GROWTH_STEP);
+			else if (t > at + 60)
+				assert_null(r->stacks[0].growth_reason);
+			else if (t < at)
+				assert_string_equal(r->stacks[0].growth_reason,
+						    "nothing outstanding");
+			report__free(r);
+		}
+		analysis__free(a);
+	}
 }
 
 /*
@@ -606,7 +656,8 @@ static void test_older_origin(void **state)
 	a = analysis__new(&o);
 	assert_non_null(a);
 	run(a, older_scenario, &rate, 60, 0, &tr);
-	for (size_t k = 6; k < tr.nr; k++)
+	assert_float_equal(tr.growth[6], 0, 0);	/* 35 s: the zero at 30 s and one sample */
+	for (size_t k = 7; k < tr.nr; k++)
 		assert_float_equal(tr.growth[k], rate, 1e-6);
 	assert_true(tr.sev[tr.nr - 1] >= SEV_MEDIUM);
 	analysis__free(a);
@@ -700,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_time_rules),
 		cmocka_unit_test(test_short_run),
 		cmocka_unit_test(test_older_origin),
+		cmocka_unit_test(test_one_time_step),
 		cmocka_unit_test(test_proc_growth),
 		cmocka_unit_test(test_json),
 	};
