@@ -82,7 +82,38 @@ static __always_inline void agg_add(__u64 stack_id, __u32 kind, __u64 bytes,
 	__sync_fetch_and_add(&v->sum_alloc_ts, ts);
 	if (now > v->peak_bytes)
 		v->peak_bytes = now;	/* best effort under races */
+	if (cnt == WEIGHT_ONE) {	/* an exact record: bytes is its size */
+		if (!v->size_min || bytes < v->size_min)
+			v->size_min = bytes;
+		if (bytes > v->size_max)
+			v->size_max = bytes;
+	}
 	counter(CNT_ALLOC_CALLS);
+}
+
+/*
+ * A realloc at (stack_id, kind) grew a tracked block from old_size to
+ * new_size bytes: count the step and the bytes a move would copy.
+ */
+static __always_inline void agg_realloc_step(__u64 stack_id, __u32 kind, __u64 old_size,
+					     __u64 new_size)
+{
+	struct agg_val *v;
+	__u64 step;
+
+	if (new_size <= old_size)
+		return;
+	v = agg_get(stack_id, kind, false);
+	if (!v)
+		return;
+	step = new_size - old_size;
+	__sync_fetch_and_add(&v->realloc_grows, 1);
+	__sync_fetch_and_add(&v->realloc_step_bytes, step);
+	__sync_fetch_and_add(&v->realloc_old_bytes, old_size);
+	if (!v->realloc_step_min || step < v->realloc_step_min)
+		v->realloc_step_min = step;
+	if (step > v->realloc_step_max)
+		v->realloc_step_max = step;
 }
 
 static __always_inline __u32 log2_u64(__u64 v)

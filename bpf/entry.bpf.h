@@ -83,7 +83,7 @@ static __always_inline int alloc_exit(struct pt_regs *ctx)
 {
 	struct task_state *ts;
 	struct entry e;
-	__u64 ret = PT_REGS_RC(ctx);
+	__u64 ret = PT_REGS_RC(ctx), old_size = 0;
 
 	if (!pop_entry(ctx, &ts, &e) || e.nested)
 		return 0;
@@ -101,9 +101,13 @@ static __always_inline int alloc_exit(struct pt_regs *ctx)
 			break;			/* realloc(NULL, n) == malloc(n) */
 		if (!ret && e.size)
 			return 0;		/* failed: the old block stays */
-		if (e.old_ts)		/* release the old block, unless reused */
+		if (e.old_ts) {		/* release the old block, unless reused */
+			struct alloc_info *old = alloc_find(e.ptr);
+
+			if (old && old->ts == e.old_ts)
+				old_size = old->size;	/* the step, for agg_realloc_step() */
 			record_free(e.ptr, e.old_ts);
-		else if (!sample_bytes) {
+		} else if (!sample_bytes) {
 			counter(CNT_UNMATCHED_FREES);
 		}
 		break;
@@ -113,6 +117,12 @@ static __always_inline int alloc_exit(struct pt_regs *ctx)
 	if (!ret)
 		return 0;
 	record_alloc(ctx, ts, ret, e.size, e.kind);
+	if (old_size) {
+		struct alloc_info *rec = alloc_find(ret);
+
+		if (rec)
+			agg_realloc_step(rec->stack_id, rec->kind, old_size, e.size);
+	}
 	return 0;
 }
 

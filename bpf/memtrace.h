@@ -127,6 +127,16 @@ struct agg_val {
 	__s64 peak_bytes;	/* highest outstanding_bytes seen (best effort) */
 	__u64 temp_allocs;	/* freed within temp_ns of allocation */
 	__u64 life_hist[LIFE_BUCKETS]; /* freed: lifetime in [2^b, 2^(b+1)) us; b=0: < 2us */
+	/* sizes of the exact records (not sampled ones); 0: none yet (best
+	 * effort under races, like peak_bytes) */
+	__u64 size_min;
+	__u64 size_max;
+	/* realloc steps (issue 16): reallocs that grew a tracked block */
+	__u64 realloc_grows;
+	__u64 realloc_step_bytes;	/* sum of new - old size */
+	__u64 realloc_old_bytes;	/* sum of old sizes: bytes a move copies */
+	__u64 realloc_step_min;		/* best effort, 0: none */
+	__u64 realloc_step_max;
 };
 
 /* Tag of (stack_id, kind) in the aggs table (never 0). */

@@ -88,6 +88,7 @@ int proc_trace__read(struct proc_trace *pt, const struct target *t, double start
 	r->final = final;
 	r->sample_bytes = pt->sample_bytes;
 	r->unwind = pt->unwind;
+	snprintf(r->allocator, sizeof(r->allocator), "%s", frame__module_base(t->alloc_name));
 	tracer__unwind_usage(pt->tracer, &r->totals.unwind_rows, &r->totals.unwind_rows_max,
 			     &r->totals.unwind_tables, &r->totals.unwind_no_table);
 	r->nr_unwind_failures = tracer__unwind_failures(pt->tracer, r->unwind_failures,

@@ -31,7 +31,7 @@
 #define ANALYSIS_LABEL_DEPTH	3
 /* why a growth is not rated (stack_report.growth_reason and the process) */
 #define GROWTH_TOO_SHORT	"too short to rate"
-#define GROWTH_STEP		"one step, flat since (a one-time allocation)"
+#define GROWTH_STEP		"one step, flat since: a one-time allocation"
 
 struct analysis_opts {
 	/* window of samples per stack */

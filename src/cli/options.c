@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "analysis/analysis.h"
+#include "analysis/categories.h"
 #include "cli/options.h"
 #include "common/report.h"
 #include "common/version.h"
@@ -53,6 +54,7 @@ enum {
 	OPT_SYSTEM, OPT_COMM, OPT_EXCLUDE_COMM, OPT_CGROUP, OPT_METRICS_TOP, OPT_DEEP,
 	OPT_DEEP_MIN, OPT_DEEP_DURATION, OPT_DEEP_SAMPLE, OPT_FAULT_STACKS, OPT_FAULT_SAMPLE,
 	OPT_KERNEL, OPT_KERNEL_ONLY, OPT_KERNEL_SAMPLE,
+	OPT_CATEGORY, OPT_CATEGORIES,
 };
 
 static const struct argp_option opts[] = {
@@ -84,6 +86,9 @@ static const struct argp_option opts[] = {
 	{ "sev-critical", OPT_SEV_CRITICAL, "RATE", 0, "... critical (default 1000MB/h)", 3 },
 	{ "temp", OPT_TEMP, "SECS", 0, "Freed within SECS counts as temporary (default 0.001)", 3 },
 	{ "analysis", OPT_ANALYSIS, "NAME=VALUE", 0, "Other analysis settings (docs/analysis.md)", 3 },
+	{ "category", OPT_CATEGORY, "NAME=RULE", 0,
+	  "Category of stacks matching RULE: fn:GLOB, mod:GLOB or file:GLOB (repeatable)", 3 },
+	{ "categories", OPT_CATEGORIES, "FILE", 0, "Category rules, one NAME=RULE a line", 3 },
 	{ "pprof", OPT_PPROF, "FILE", 0, "Write a gzip'd pprof heap profile at the end", 4 },
 	{ "pprof-every", OPT_PPROF_EVERY, NULL, 0, "Rewrite the pprof profile every interval", 4 },
 	{ "collapsed", OPT_COLLAPSED, "FILE", 0, "Write collapsed stacks (flamegraph.pl input)", 4 },
@@ -178,6 +183,34 @@ static void add_analysis(struct argp_state *state, struct options *o, const char
 	o->analysis[o->nr_analysis].name = name;
 	o->analysis[o->nr_analysis].value = value;
 	o->nr_analysis++;
+}
+
+/* Record --category SPEC or --categories FILE after checking its rules. */
+static void add_category(struct argp_state *state, struct options *o, bool file,
+			 const char *arg)
+{
+	struct category_rules *scratch = category_rules__new();
+	int err, line = 0;
+
+	if (!scratch)
+		argp_failure(state, 1, ENOMEM, "categories");
+	err = file ? category_rules__load(scratch, arg, &line) : category_rules__add(scratch, arg);
+	category_rules__free(scratch);
+	if (file && err == -EINVAL)
+		argp_error(state, "%s:%d: invalid category rule (NAME=fn:GLOB, mod:GLOB or "
+			   "file:GLOB)", arg, line);
+	else if (file && err)
+		argp_error(state, "cannot read --categories %s: %s", arg, strerror(-err));
+	else if (err)
+		argp_error(state, "invalid --category: %s (NAME=fn:GLOB, mod:GLOB or file:GLOB)",
+			   arg);
+	if (file) {
+		o->categories_file = arg;
+	} else {
+		if (o->nr_category == sizeof(o->category) / sizeof(o->category[0]))
+			argp_error(state, "too many --category rules");
+		o->category[o->nr_category++] = arg;
+	}
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -277,6 +310,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		add_analysis(state, o, arg, eq + 1);
 		break;
 	}
+	case OPT_CATEGORY:
+	case OPT_CATEGORIES:
+		add_category(state, o, key == OPT_CATEGORIES, arg);
+		break;
 	case OPT_PPROF: o->pprof = arg; break;
 	case OPT_PPROF_EVERY: o->pprof_every = true; break;
 	case OPT_COLLAPSED: o->collapsed = arg; break;

@@ -47,6 +47,11 @@ struct options {
 	 * --sev-*, --temp, --analysis), validated at parse time */
 	unsigned int nr_analysis;
 	struct { const char *name; const char *value; } analysis[32];
+	/* categories (issue 16): --category NAME=RULE in order, then the
+	 * rules of --categories FILE; validated at parse time */
+	unsigned int nr_category;
+	const char *category[64];
+	const char *categories_file;
 	/* outputs (issue 7) */
 	const char *pprof;
 	bool pprof_every;

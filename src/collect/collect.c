@@ -481,6 +481,14 @@ int collector__read(struct collector *c, uint64_t now_ns, struct report **out)
 						 (double)v->sum_alloc_ts / recs) / 1e9);
 		}
 		s->life.peak_bytes = v->peak_bytes;
+		s->size_min = v->size_min;
+		s->size_max = v->size_max;
+		s->realloc_grows = v->realloc_grows;
+		s->realloc_step_bytes = v->realloc_step_bytes;
+		s->realloc_old_bytes = v->realloc_old_bytes;
+		s->realloc_step_min = v->realloc_step_min;
+		s->realloc_step_max = v->realloc_step_max;
+		s->category = -1;
 		s->life.freed = s->free_calls;
 		s->life.temporary = (uint64_t)unweight((int64_t)v->temp_allocs);
 		s->life.p50_s = s->life.p90_s = s->life.p99_s = -1;

@@ -129,7 +129,8 @@ struct recommendation {
 	double held_after_24h_bytes;	/* fix_leak; < 0 none */
 	enum difficulty difficulty;
 	int priority;			/* 1 = first */
-	double score;			/* ranking key, higher first */
+	int tier;			/* ranking: 2 leaks, 1 memory, 0 CPU */
+	double score;			/* ranking inside a tier, higher first */
 };
 
 struct totals {

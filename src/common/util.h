@@ -28,4 +28,10 @@ size_t utf8__seq_len(const unsigned char *s);
 double clock__s(clockid_t clk);
 uint64_t clock__mono_ns(void);
 
+/*
+ * bytes in binary units for humans: "512 B", "1.5 KiB", "3.0 MiB" ...
+ * Returns buf (filled, truncated to len). Cannot fail.
+ */
+const char *bytes__human(int64_t bytes, char *buf, size_t len);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include "analysis/analysis.h"
 #include "output/analysis_out.h"
+#include "output/answers_out.h"
 #include "output/text.h"
 
 #define MAX_LINES	10	/* stacks listed per section */
@@ -113,6 +114,7 @@ static void print_lifetime(const struct report *r, const struct stack_report **v
 static void print_process(const struct report *r, FILE *f)
 {
 	const struct proc_view *p = &r->proc;
+	const char *why = p->growth_reason;
 	double traced_growth = 0;
 	char a[32], b[32];
 
@@ -120,17 +122,23 @@ static void print_process(const struct report *r, FILE *f)
 		if (r->stacks[i].analysed)
 			traced_growth += r->stacks[i].growth_bytes_per_s;
 	fprintf(f, "Process:");
-	if (p->rss_bytes > 0)
-		fprintf(f, " RSS %s (%+.1f MB/h),",
-			text__bytes(p->rss_bytes, a, sizeof(a)),
-			p->rss_growth_bytes_per_s / MB_PER_H);
-	if (p->heap_bytes > 0)
-		fprintf(f, " heap %s (%+.1f MB/h),",
-			text__bytes(p->heap_bytes, b, sizeof(b)),
-			p->heap_growth_bytes_per_s / MB_PER_H);
-	fprintf(f, " traced %s (%+.1f MB/h)\n",
-		text__bytes(r->totals.outstanding_bytes, a, sizeof(a)),
-		traced_growth / MB_PER_H);
+	if (p->rss_bytes > 0) {
+		fprintf(f, " RSS %s", text__bytes(p->rss_bytes, a, sizeof(a)));
+		if (!why)
+			fprintf(f, " (%+.1f MB/h)", p->rss_growth_bytes_per_s / MB_PER_H);
+		fputc(',', f);
+	}
+	if (p->heap_bytes > 0) {
+		fprintf(f, " heap %s", text__bytes(p->heap_bytes, b, sizeof(b)));
+		if (!why)
+			fprintf(f, " (%+.1f MB/h)", p->heap_growth_bytes_per_s / MB_PER_H);
+		fputc(',', f);
+	}
+	fprintf(f, " traced %s", text__bytes(r->totals.outstanding_bytes, a, sizeof(a)));
+	if (why)
+		fprintf(f, "; growth %s (%.1f s)\n", why, r->elapsed_s);
+	else
+		fprintf(f, " (%+.1f MB/h)\n", traced_growth / MB_PER_H);
 }
 
 int analysis__print_text(const struct report *r, FILE *f)
@@ -146,6 +154,7 @@ int analysis__print_text(const struct report *r, FILE *f)
 	print_lifetime(r, v, f);
 	free(v);
 	print_process(r, f);
+	answers__print_text(r, f);
 	if (r->suspect >= 0 && (size_t)r->suspect < r->nr_stacks) {
 		const struct stack_report *s = &r->stacks[r->suspect];
 		char label[512], bytes[32];
@@ -178,13 +187,15 @@ void analysis__to_json(const struct report *r, const struct stack_report *s,
 {
 	json_object *life;
 
-	(void)r;
 	if (!s->analysed || !stack_obj)
 		return;
 	add(stack_obj, "growth_bytes_per_s", json_object_new_double(s->growth_bytes_per_s));
 	add(stack_obj, "growth_mb_per_h", json_object_new_double(s->growth_bytes_per_s / MB_PER_H));
 	add(stack_obj, "growth_r2", json_object_new_double(s->growth_r2));
 	add(stack_obj, "severity", json_object_new_string(severity_name(s->severity)));
+	add(stack_obj, "growth_reason", s->growth_reason ?
+	    json_object_new_string(s->growth_reason) : NULL);
+	answers__stack_to_json(r, s, stack_obj);
 	life = json_object_new_object();
 	if (!life)
 		return;
@@ -237,8 +248,13 @@ void analysis__report_to_json(const struct report *r, json_object *root)
 	if (proc) {
 		add(proc, "rss_bytes", bytes_or_null(r->proc.rss_bytes));
 		add(proc, "heap_bytes", bytes_or_null(r->proc.heap_bytes));
-		add(proc, "rss_growth_bytes_per_s", json_object_new_double(r->proc.rss_growth_bytes_per_s));
-		add(proc, "heap_growth_bytes_per_s", json_object_new_double(r->proc.heap_growth_bytes_per_s));
+		add(proc, "rss_growth_bytes_per_s", r->proc.growth_reason ? NULL :
+		    json_object_new_double(r->proc.rss_growth_bytes_per_s));
+		add(proc, "heap_growth_bytes_per_s", r->proc.growth_reason ? NULL :
+		    json_object_new_double(r->proc.heap_growth_bytes_per_s));
+		add(proc, "growth_reason", r->proc.growth_reason ?
+		    json_object_new_string(r->proc.growth_reason) : NULL);
 		add(root, "process", proc);
 	}
+	answers__report_to_json(r, root);
 }

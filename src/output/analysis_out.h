@@ -13,14 +13,17 @@
 /*
  * Print the analysis section of r: growing stacks with severity, B/s,
  * MB/h and fit quality; the lifetime view of the busiest stacks; the
- * process view; and, last, "Verdict: OK" or "Verdict: POSSIBLE LEAK: ...".
+ * process view ("too short to rate" below the minimum span); the
+ * categories and recommendations (answers_out.h); and, last, "Verdict:
+ * OK" or "Verdict: POSSIBLE LEAK: ...".
  * Returns 0 or -EIO when writing failed.
  */
 int analysis__print_text(const struct report *r, FILE *f);
 
 /*
  * Add to stack_obj: growth_bytes_per_s, growth_mb_per_h, growth_r2,
- * severity and lifetime {alloc_calls, freed, p50_s, p90_s, p99_s (null
+ * severity, growth_reason (null when the growth is rated, else why it is
+ * 0), category (answers_out.h) and lifetime {alloc_calls, freed, p50_s, p90_s, p99_s (null
  * when unknown), temporary, peak_bytes}. Does nothing for a stack not
  * analysed. On allocation failure some fields may be missing.
  */
@@ -31,7 +34,10 @@ void analysis__to_json(const struct report *r, const struct stack_report *s,
  * Add to a report's JSON object: "verdict" {result: "ok"|"possible_leak",
  * worst, suspect: {index, stack_id, kind, label, severity,
  * growth_bytes_per_s} or null} and "process" {rss_bytes, heap_bytes,
- * rss_growth_bytes_per_s, heap_growth_bytes_per_s} (unknown sizes null).
+ * rss_growth_bytes_per_s, heap_growth_bytes_per_s, growth_reason}
+ * (unknown sizes null; growths null with growth_reason "too short to
+ * rate" below the minimum span), "categories" and "recommendations"
+ * (answers_out.h).
  * On allocation failure some fields may be missing.
  */
 void analysis__report_to_json(const struct report *r, json_object *root);

@@ -127,6 +127,9 @@ static void put_row(FILE *f, const struct report *r, const struct stack_report *
 	}
 	putc(',', f);
 	put_stack(f, s);
+	putc(',', f);
+	if (s->category >= 0 && (size_t)s->category < r->nr_categories)
+		put_field(f, r->categories[s->category].name);
 	fputs("\r\n", f);
 }
 

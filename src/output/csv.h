@@ -6,8 +6,10 @@
  * elapsed_s, pid, comm, final (0/1), stack_id (hex), kind, the byte and
  * call counters, ages, growth, severity, flags, the leaf frame (function,
  * module, file, line) and the whole stack, caller-most first, frames joined
- * by ';' (as collapsed.h names them). Unknown values are empty fields;
- * growth and severity are empty for stacks the analysis did not see.
+ * by ';' (as collapsed.h names them), then the stack's category (issue
+ * 16; last, so that older readers keep their column numbers). Unknown
+ * values are empty fields; growth and severity are empty for stacks the
+ * analysis did not see, category for reports without categories.
  */
 #ifndef MEMTRACE_CSV_H
 #define MEMTRACE_CSV_H
@@ -17,7 +19,7 @@
 #define CSV_COLUMNS "time,elapsed_s,pid,comm,final,stack_id,kind," \
 	"outstanding_bytes,outstanding_allocs,alloc_calls,alloc_bytes,free_calls,free_bytes," \
 	"oldest_age_s,mean_age_s,growth_bytes_per_s,growth_r2,severity,flags," \
-	"leaf_function,leaf_module,leaf_file,leaf_line,stack"
+	"leaf_function,leaf_module,leaf_file,leaf_line,stack,category"
 
 struct csv_writer;
 

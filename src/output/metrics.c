@@ -140,7 +140,8 @@ static void counter(FILE *f, const char *name, const char *help, uint64_t v)
 
 /* Per-stack labels, precomputed once per render. */
 struct stack_labels {
-	char text[4 * METRICS_LABEL_MAX];	/* escaping at most doubles the signature */
+	/* escaping at most doubles the signature, and the category name */
+	char text[4 * METRICS_LABEL_MAX + 2 * 64 + 16];
 };
 
 static void stack_sample(FILE *f, const char *name, const struct stack_labels *l, double v)
@@ -149,7 +150,8 @@ static void stack_sample(FILE *f, const char *name, const struct stack_labels *l
 	put_value(f, v);
 }
 
-static void make_labels(const struct stack_report *s, struct stack_labels *l)
+static void make_labels(const struct report *r, const struct stack_report *s,
+			struct stack_labels *l)
 {
 	char sig[METRICS_LABEL_MAX];
 	FILE *m = fmemopen(l->text, sizeof(l->text), "w");
@@ -158,8 +160,15 @@ static void make_labels(const struct stack_report *s, struct stack_labels *l)
 		snprintf(l->text, sizeof(l->text), "stack_id=\"0x%" PRIx64 "\"", s->stack_id);
 		return;
 	}
-	fprintf(m, "stack_id=\"0x%" PRIx64 "\",kind=\"%s\",stack=\"", s->stack_id,
+	fprintf(m, "stack_id=\"0x%" PRIx64 "\",kind=\"%s\",", s->stack_id,
 		alloc_kind_name(s->kind));
+	/* bounded: at most CATEGORIES_MAX + 1 names of at most 63 bytes */
+	if (s->category >= 0 && (size_t)s->category < r->nr_categories) {
+		fputs("category=\"", m);
+		put_label(m, r->categories[s->category].name);
+		fputs("\",", m);
+	}
+	fputs("stack=\"", m);
 	put_label(m, metrics__stack_signature(s, sig, sizeof(sig)));
 	putc('"', m);
 	putc(0, m);
@@ -174,7 +183,7 @@ static int render_stacks(FILE *f, const struct report *r, size_t top)
 	if (!l)
 		return -ENOMEM;
 	for (size_t i = 0; i < top; i++)
-		make_labels(&r->stacks[i], &l[i]);
+		make_labels(r, &r->stacks[i], &l[i]);
 	family(f, "memtrace_stack_outstanding_bytes", "gauge",
 	       "Bytes allocated at this stack and not freed (top stacks only).");
 	for (size_t i = 0; i < top; i++)
@@ -318,6 +327,40 @@ static void render_report(FILE *f, const struct report *r)
 		render_kernel(f, &r->kernel);
 }
 
+/* Per category (a bounded set: categories.h). */
+static void render_categories(FILE *f, const struct report *r)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "memtrace_category_outstanding_bytes", "gauge",
+		  "Bytes allocated and not freed, by category." },
+		{ "memtrace_category_outstanding_allocations", "gauge",
+		  "Allocations not freed, by category." },
+		{ "memtrace_category_growth_bytes_per_second", "gauge",
+		  "Fitted growth of the category's outstanding bytes (0 when not rated)." },
+		{ "memtrace_category_severity", "gauge",
+		  "Leak severity of the category: 0 none .. 4 critical." },
+		{ "memtrace_category_peak_bytes", "gauge", "Highest outstanding bytes seen." },
+	};
+
+	if (!r->nr_categories)
+		return;
+	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		family(f, fam[k].name, fam[k].type, fam[k].help);
+		for (size_t i = 0; i < r->nr_categories; i++) {
+			const struct category_report *c = &r->categories[i];
+			double v[] = { (double)c->outstanding_bytes, (double)c->outstanding_allocs,
+				       c->growth_bytes_per_s, c->severity, (double)c->peak_bytes };
+
+			fprintf(f, "%s{category=\"", fam[k].name);
+			put_label(f, c->name);
+			fputs("\"}", f);
+			put_value(f, v[k]);
+		}
+	}
+}
+
 static void render_self(FILE *f, const struct report *r, const struct tracer_self *s)
 {
 	counter(f, "memtrace_probe_hits_total", "BPF program invocations for the target.",
@@ -447,6 +490,7 @@ int metrics__render(const struct report *r, const struct tracer_self *self, size
 		err = render_system(f, r, top_n);
 	} else {
 		render_report(f, r);
+		render_categories(f, r);
 		err = render_stacks(f, r, top);
 	}
 	if (self)

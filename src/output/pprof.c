@@ -29,7 +29,7 @@ typedef Memtrace__Pprof__Line pb_line;
 typedef Memtrace__Pprof__Function pb_function;
 
 enum { V_ALLOC_OBJECTS, V_ALLOC_SPACE, V_INUSE_OBJECTS, V_INUSE_SPACE, NR_VALUES };
-#define LABELS_PER_SAMPLE 2
+#define LABELS_PER_SAMPLE 3	/* kind, stack_id, category (when known) */
 #define NR_COMMENTS 2
 
 /* An open-addressing table of indexes (value + 1; 0 = empty). */
@@ -347,7 +347,12 @@ static void add_sample(struct builder *b, size_t si)
 	lbl[1].key = intern(b, "stack_id");
 	lbl[1].num = (int64_t)s->stack_id;
 	smp->label = &b->lblp[si * LABELS_PER_SAMPLE];
-	smp->n_label = LABELS_PER_SAMPLE;
+	smp->n_label = 2;
+	if (s->category >= 0 && (size_t)s->category < b->r->nr_categories) {
+		lbl[2].key = intern(b, "category");
+		lbl[2].str = intern(b, b->r->categories[s->category].name);
+		smp->n_label = 3;
+	}
 	b->smpp[si] = smp;
 }
 

@@ -4,24 +4,13 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "common/util.h"
 #include "output/collapsed.h"
 #include "output/text.h"
 
 const char *text__bytes(int64_t bytes, char *buf, size_t len)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
-	unsigned int u = 0;
-
-	while ((v >= 1024 || v <= -1024) && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%" PRId64 " B", bytes);
-	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
+	return bytes__human(bytes, buf, len);
 }
 
 static void print_frame(const struct frame *f, FILE *out)
@@ -41,7 +30,8 @@ static void print_frame(const struct frame *f, FILE *out)
 	fputc('\n', out);
 }
 
-static void print_stack(const struct stack_report *s, size_t rank, FILE *out)
+static void print_stack(const struct report *r, const struct stack_report *s, size_t rank,
+			FILE *out)
 {
 	char b1[32], b2[32];
 
@@ -56,9 +46,21 @@ static void print_stack(const struct stack_report *s, size_t rank, FILE *out)
 		fprintf(out, ", oldest %.1fs", s->oldest_age_s);
 	fputs("]\n", out);
 	if (s->analysed) {
-		fprintf(out, "      growth %.0f B/s (%.2f MB/h), severity %s\n",
-			s->growth_bytes_per_s, s->growth_bytes_per_s * 3600 / 1e6,
-			severity_name(s->severity));
+		/* one line that never contradicts itself: a growth not rated is
+		 * 0 with its reason; a capped severity says what capped it */
+		if (s->growth_reason)
+			fprintf(out, "      growth 0 B/s (%s), severity %s", s->growth_reason,
+				severity_name(s->severity));
+		else
+			fprintf(out, "      growth %.0f B/s (%.2f MB/h), severity %s",
+				s->growth_bytes_per_s, s->growth_bytes_per_s * 3600 / 1e6,
+				severity_name(s->severity));
+		if (s->severity >= SEV_LOW && s->severity_reason &&
+		    strcmp(s->severity_reason, "steady growth") != 0)
+			fprintf(out, " (%s)", s->severity_reason);
+		if (s->category >= 0 && (size_t)s->category < r->nr_categories)
+			fprintf(out, ", category %s", r->categories[s->category].name);
+		fputc('\n', out);
 	}
 	if (s->nr_frames) {
 		for (size_t i = 0; i < s->nr_frames; i++)
@@ -158,7 +160,7 @@ int text_report__write(const struct report *r, int top, FILE *out)
 			continue;	/* freed or churned away: no outstanding memory */
 		if (!shown)
 			fprintf(out, "\nTop stacks by outstanding bytes:\n");
-		print_stack(&r->stacks[i], ++shown, out);
+		print_stack(r, &r->stacks[i], ++shown, out);
 	}
 	if (!shown)
 		fputs("\nNo outstanding allocations.\n", out);

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analysis/baseline.h"
+#include "analysis/categories.h"
 #include "analysis/gate.h"
 #include "analysis/kernelview.h"
 #include "analysis/procview.h"
+#include "analysis/recommend.h"
 #include "common/util.h"
 #include "output/analysis_out.h"
 #include "output/baseline_out.h"
@@ -20,6 +22,7 @@ struct pipeline {
 	const struct options *opt;
 	FILE *out;
 	struct analysis *analysis;
+	struct categories *categories;
 	struct baseline *baseline;	/* --baseline, until the final diff owns it */
 	struct gate_opts gate;
 	struct outputs *outputs;
@@ -27,6 +30,30 @@ struct pipeline {
 	struct kernel_view kernel_start;	/* --kernel: /proc/meminfo at the start */
 	uint64_t reports;
 };
+
+/* The category rules of the options (checked at parse time) and their
+ * tracker. Returns 0 or -EINVAL after one line on stderr. */
+static int setup_categories(struct pipeline *p)
+{
+	const struct analysis_opts *ao = analysis__opts(p->analysis);
+	const struct options *o = p->opt;
+	struct category_rules *rules = category_rules__new();
+	int err = rules ? 0 : -ENOMEM, line = 0;
+
+	for (unsigned int i = 0; i < o->nr_category && !err; i++)
+		err = category_rules__add(rules, o->category[i]);
+	if (!err && o->categories_file)
+		err = category_rules__load(rules, o->categories_file, &line);
+	if (!err) {
+		p->categories = categories__new(rules, ao);
+		rules = NULL;
+		err = p->categories ? 0 : -ENOMEM;
+	}
+	category_rules__free(rules);
+	if (err)
+		fprintf(stderr, "memtrace: cannot set up categories: %s\n", strerror(-err));
+	return err ? -EINVAL : 0;
+}
 
 struct analysis *pipeline__analysis_new(const struct options *o)
 {
@@ -51,6 +78,11 @@ static int setup_analysis(struct pipeline *p)
 	p->analysis = pipeline__analysis_new(o);
 	if (!p->analysis)
 		return -EINVAL;
+	if (setup_categories(p)) {
+		analysis__free(p->analysis);
+		p->analysis = NULL;
+		return -EINVAL;
+	}
 	gate_opts__defaults(&p->gate);
 	if (o->fail_on)
 		gate__parse_fail_on(&p->gate, o->fail_on);
@@ -63,6 +95,8 @@ static int setup_analysis(struct pipeline *p)
 		if (!p->baseline) {
 			fprintf(stderr, "memtrace: cannot load baseline %s: %s\n", o->baseline,
 				strerror(errno));
+			categories__free(p->categories);
+			p->categories = NULL;
 			analysis__free(p->analysis);
 			p->analysis = NULL;
 			return -EINVAL;
@@ -98,6 +132,7 @@ struct pipeline *pipeline__open(const struct options *o, FILE *out)
 		int err = errno;
 
 		baseline__free(p->baseline);
+		categories__free(p->categories);
 		analysis__free(p->analysis);
 		free(p);
 		errno = err;
@@ -149,6 +184,12 @@ void pipeline__analyse(struct pipeline *p, struct report *r, struct syms *syms)
 		kernel_view__growth(&r->kernel, &p->kernel_start, r->elapsed_s);
 	}
 	analysis__update(p->analysis, r);
+	/* which part of the program, and what to do first (issue 16; one
+	 * process's stacks); on -ENOMEM the report goes out without them */
+	if (!r->system) {
+		categories__update(p->categories, r);
+		recommend__build(analysis__opts(p->analysis), r);
+	}
 }
 
 int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
@@ -244,6 +285,7 @@ void pipeline__close(struct pipeline *p)
 		return;
 	outputs__close(p->outputs);
 	baseline__free(p->baseline);
+	categories__free(p->categories);
 	analysis__free(p->analysis);
 	free(p);
 }

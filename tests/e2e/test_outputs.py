@@ -43,7 +43,7 @@ CSV_COLUMNS = (
     "time,elapsed_s,pid,comm,final,stack_id,kind,outstanding_bytes,outstanding_allocs,"
     "alloc_calls,alloc_bytes,free_calls,free_bytes,oldest_age_s,mean_age_s,"
     "growth_bytes_per_s,growth_r2,severity,flags,leaf_function,leaf_module,leaf_file,"
-    "leaf_line,stack").split(",")
+    "leaf_line,stack,category").split(",")
 
 
 # ---- helpers ------------------------------------------------------------------

@@ -69,9 +69,10 @@ static void test_rows_parse(void **state)
 	doc = json_tokener_parse(out);
 	assert_non_null(doc);
 	assert_true(json_object_object_get_ex(doc, "columns", &cols));
-	assert_int_equal(json_object_array_length(cols), 24);
+	assert_int_equal(json_object_array_length(cols), 25);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(cols, 0)), "time");
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(cols, 23)), "stack");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(cols, 24)), "category");
 	assert_true(json_object_object_get_ex(doc, "rows", &rows));
 	assert_int_equal(json_object_array_length(rows), 2 * r->nr_stacks);
 
