@@ -278,20 +278,6 @@ void fit_series__trim(struct fit_series *s, double now, double window, size_t mi
 	s->n -= drop;
 }
 
-/* Sum of |v[i] - median(v)| over v[0..n-1]; tmp holds n doubles. */
-static double run_cost(const double *v, size_t n, double *tmp)
-{
-	double med, cost = 0;
-
-	if (n == 0)
-		return 0;
-	memcpy(tmp, v, n * sizeof(*v));
-	med = fit_median(tmp, n);
-	for (size_t i = 0; i < n; i++)
-		cost += fabs(v[i] - med);
-	return cost;
-}
-
 /* Median of y[i] - slope * x[i] over [lo, hi); tmp holds hi - lo doubles. */
 static double run_level(const double *x, const double *y, size_t lo, size_t hi,
 			double slope, double *tmp)
@@ -301,11 +287,40 @@ static double run_level(const double *x, const double *y, size_t lo, size_t hi,
 	return fit_median(tmp, hi - lo);
 }
 
+/* Slope inside the runs [0, k) and [k, n): the median slope of the pairs
+ * that do not straddle k (0 without any); buf holds n(n-1)/2 doubles. */
+static double run_slope(const double *x, const double *y, size_t n, size_t k, double *buf)
+{
+	size_t np = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n && (i >= k || j < k); j++)
+			if (fabs(x[j] - x[i]) > X_EPS)
+				buf[np++] = (y[j] - y[i]) / (x[j] - x[i]);
+	return np ? fit_median(buf, np) : 0;
+}
+
+/* The model "one slope, a jump before sample k": its sum of absolute
+ * residuals, the jump in *shift and the slope in *slope. */
+static double step_cost(const double *x, const double *y, size_t n, size_t k, double *buf,
+			double *shift, double *slope_out)
+{
+	double slope = run_slope(x, y, n, k, buf), lo, hi, cost = 0;
+
+	*slope_out = slope;
+	lo = run_level(x, y, 0, k, slope, buf);
+	hi = run_level(x, y, k, n, slope, buf);
+	for (size_t i = 0; i < n; i++)
+		cost += fabs(y[i] - slope * x[i] - (i < k ? lo : hi));
+	*shift = hi - lo;
+	return cost;
+}
+
 int fit_level_shift(const double *x, const double *y, size_t n, double *shift)
 {
-	double line_cost = 0, best = INFINITY, *buf, slope = 0;
+	double line_cost = 0, best = INFINITY, *buf, slope = 0, dt;
 	struct fit_line line;
-	size_t k = 0, np = 0;
+	size_t k = 0;
 	int err;
 
 	*shift = 0;
@@ -320,29 +335,22 @@ int fit_level_shift(const double *x, const double *y, size_t n, double *shift)
 	if (!buf)
 		return -ENOMEM;
 	for (size_t b = 1; b < n; b++) {
-		double c = run_cost(y, b, buf) + run_cost(y + b, n - b, buf);
+		double sh, sl, c = step_cost(x, y, n, b, buf, &sh, &sl);
 
 		if (c < best) {
 			best = c;
 			k = b;
+			*shift = sh;
+			slope = sl;
 		}
 	}
-	/* clearly cheaper than the line: noise fits both about as well */
-	if (!(best < STEP_GAIN * line_cost)) {
-		free(buf);
-		return 0;
-	}
-	/* the trend inside the runs: pairs that do not straddle the jump */
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = i + 1; j < n && (i >= k || j < k); j++)
-			if (fabs(x[j] - x[i]) > X_EPS)
-				buf[np++] = (y[j] - y[i]) / (x[j] - x[i]);
-	if (np)
-		slope = fit_median(buf, np);
-	*shift = run_level(x, y, k, n, slope, buf) - run_level(x, y, 0, k, slope, buf);
 	free(buf);
-	/* a rise (memory taken once), well above the deviation inside the runs */
-	if (!(*shift > STEP_NOISE * best / (double)n)) {
+	/* clearly cheaper than the line (noise fits both about as well), and
+	 * a rise (memory taken once) well above the deviation left and above
+	 * what the trend adds in an interval (a ramp's jitter is no jump) */
+	dt = (x[n - 1] - x[0]) / (double)(n - 1);
+	if (!(best < STEP_GAIN * line_cost) || !(*shift > STEP_NOISE * best / (double)n) ||
+	    !(*shift > STEP_NOISE * fabs(slope) * dt)) {
 		*shift = 0;
 		return 0;
 	}

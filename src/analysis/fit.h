@@ -91,14 +91,15 @@ double fit_median(double *v, size_t n);
 
 /*
  * Level-shift test: is y (n >= 3, x increasing) better explained by one
- * jump between two flat runs than by a straight line? Compares the sum of
- * absolute residuals of the best two-level fit (each run at its median,
- * the break k at the cheapest place) with that of the Theil-Sen line; a
- * step must be strictly cheaper. On a step, *shift is the jump once the
- * trend inside the runs (median slope of the pairs within one run) is
- * taken out. Returns k (1..n-1, the first sample after the jump), 0 when
- * no step (or n < 3), -ENOMEM. A pure ramp is never a step (its line
- * fits exactly); a zero followed by a flat run always is.
+ * jump plus a common slope than by a straight line? For each break k the
+ * slope is the median slope of the pairs inside the runs [0, k) and
+ * [k, n), each run at its median level; the cheapest k (sum of absolute
+ * residuals) is a step when it costs under half the Theil-Sen line's and
+ * its jump rises (a drop is no step) more than 4 times the mean absolute
+ * residual and 4 times what the slope adds in a mean interval: noise,
+ * which fits both alike, is no step, nor is a ramp or its jitter. Returns k (the first sample after the jump) with
+ * the jump in *shift, 0 when no step (or n < 3), or -ENOMEM. A zero
+ * followed by a flat run is always a step.
  */
 int fit_level_shift(const double *x, const double *y, size_t n, double *shift);
 
