@@ -290,6 +290,11 @@ enum severity analysis__severity(const struct analysis_opts *o, const struct sev
 		*why = GROWTH_TOO_SHORT;
 		return SEV_NONE;
 	}
+	/* a jump with too few samples beside it to see a trend: one-time */
+	if (in->step && !in->step_trend) {
+		*why = GROWTH_STEP;
+		return SEV_NONE;
+	}
 	level = rate_level(o, in->growth_bps);
 	if (level == SEV_NONE) {
 		*why = in->step ? GROWTH_STEP : in->growth_bps > 0 ?
@@ -324,9 +329,11 @@ enum severity analysis__severity(const struct analysis_opts *o, const struct sev
 		double oldest = in->oldest_age_s - o->older_s;
 		double mean = in->mean_age_s - o->older_s;
 
+		/* everything outstanding was allocated together and nothing came
+		 * since: a one-time allocation the samples caught in passing */
 		if (oldest > 0 && mean >= o->burst_ratio * oldest) {
-			cap = SEV_LOW;
-			reason = "allocated in one burst, flat since";
+			*why = GROWTH_BURST;
+			return SEV_NONE;
 		}
 	}
 	if (level > cap)
@@ -502,6 +509,7 @@ int analysis__rate(const struct analysis_opts *o, const struct fit_series *s,
 		in->rise = g.rise;
 		in->last_step = g.last_step;
 		in->step = g.step;
+		in->step_trend = g.step_trend;
 	}
 	*sev = analysis__severity(o, in, why);
 	/* the growth shown is the one rated: a rate the rule judged (rated

@@ -32,6 +32,7 @@
 /* why a growth is not rated (stack_report.growth_reason and the process) */
 #define GROWTH_TOO_SHORT	"too short to rate"
 #define GROWTH_STEP		"one step, flat since: a one-time allocation"
+#define GROWTH_BURST		"allocated in one burst, flat since"
 
 struct analysis_opts {
 	/* window of samples per stack */
@@ -88,6 +89,7 @@ struct sev_input {
 	double rise;		/* last - first sample, bytes */
 	int last_step;		/* sign of the last change */
 	int step;		/* the series was one level shift (fit_growth.step) */
+	int step_trend;		/* ... with a trend measured around it */
 	int64_t bytes;		/* outstanding now */
 	int64_t allocs;		/* outstanding allocations now */
 	double share;		/* bytes / total outstanding, 0..1 */

@@ -12,6 +12,9 @@
 #define STEP_GAIN 0.5
 /* and it rises more than this many times the mean deviation inside them */
 #define STEP_NOISE 4
+/* ... and more than this many intervals' worth of the trend (a ramp's
+ * jitter of up to one interval's growth is no jump) */
+#define STEP_TREND 2
 
 static void swap(double *a, double *b)
 {
@@ -350,7 +353,7 @@ int fit_level_shift(const double *x, const double *y, size_t n, double *shift)
 	 * what the trend adds in an interval (a ramp's jitter is no jump) */
 	dt = (x[n - 1] - x[0]) / (double)(n - 1);
 	if (!(best < STEP_GAIN * line_cost) || !(*shift > STEP_NOISE * best / (double)n) ||
-	    !(*shift > STEP_NOISE * fabs(slope) * dt)) {
+	    !(*shift > STEP_TREND * fabs(slope) * dt)) {
 		*shift = 0;
 		return 0;
 	}
@@ -385,6 +388,7 @@ int fit_series__fit(const struct fit_series *s, struct fit_growth *g)
 	g->rise = y[s->n - 1] - y[0];
 	g->last_step = sign(y[s->n - 1] - y[s->n - 2]);
 	g->step = k > 0;
+	g->step_trend = k >= 3 || (k > 0 && s->n - (size_t)k >= 3);
 	g->step_bytes = shift;
 	g->step_x = k > 0 ? s->x[k] : 0;
 out:

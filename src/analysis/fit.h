@@ -33,6 +33,8 @@ struct fit_growth {
 	/* level shift (fit_level_shift()): when step, every other field is
 	 * of the series with the shift taken out of the samples after it */
 	int step;		/* 1: the series is one level shift (plus a trend) */
+	int step_trend;		/* a run of the step has 3+ samples: the trend
+				   around the jump is measured, not guessed */
 	double step_bytes;	/* the shift (y units), 0 without one */
 	double step_x;		/* x of the first sample after the shift */
 };
@@ -96,7 +98,7 @@ double fit_median(double *v, size_t n);
  * [k, n), each run at its median level; the cheapest k (sum of absolute
  * residuals) is a step when it costs under half the Theil-Sen line's and
  * its jump rises (a drop is no step) more than 4 times the mean absolute
- * residual and 4 times what the slope adds in a mean interval: noise,
+ * residual and 2 times what the slope adds in a mean interval: noise,
  * which fits both alike, is no step, nor is a ramp or its jitter. Returns k (the first sample after the jump) with
  * the jump in *shift, 0 when no step (or n < 3), or -ENOMEM. A zero
  * followed by a flat run is always a step.

@@ -77,10 +77,17 @@ static void test_rule_clauses(void **state)
 
 	in = base;	/* everything allocated together, flat since */
 	in.mean_age_s = 58;
-	in.last_step = 0;
-	assert_int_equal(analysis__severity(&o, &in, &why), SEV_LOW);
-	assert_non_null(strstr(why, "burst"));
+	in.last_step = 0;	/* a one-time allocation: not growth at all */
+	assert_int_equal(analysis__severity(&o, &in, &why), SEV_NONE);
+	assert_string_equal(why, GROWTH_BURST);
 	in.last_step = 1;	/* still growing: not a burst */
+	assert_int_equal(analysis__severity(&o, &in, NULL), SEV_HIGH);
+
+	in = base;	/* a jump with one sample beside it: a step, trend unseen */
+	in.step = 1;
+	assert_int_equal(analysis__severity(&o, &in, &why), SEV_NONE);
+	assert_string_equal(why, GROWTH_STEP);
+	in.step_trend = 1;	/* the trend around it measured: rated */
 	assert_int_equal(analysis__severity(&o, &in, NULL), SEV_HIGH);
 
 	in = base;	/* oldest 20 s for 55 s of growth: turns over */
