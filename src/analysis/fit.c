@@ -319,34 +319,29 @@ static double step_cost(const double *x, const double *y, size_t n, size_t k, do
 	return cost;
 }
 
-int fit_level_shift(const double *x, const double *y, size_t n, double *shift)
+/* fit_level_shift() given the Theil-Sen line of the series. */
+static int level_shift(const double *x, const double *y, size_t n, const struct fit_line *line,
+		       double *shift)
 {
-	double line_cost = 0, best = INFINITY, *buf, slope = 0, dt;
-	struct fit_line line;
+	double line_cost = 0, best, *buf, slope = 0, dt;
 	size_t k = 0;
-	int err;
 
 	*shift = 0;
 	if (n < 3)
 		return 0;
-	err = fit_theil_sen(x, y, n, &line);
-	if (err)
-		return err == -ENOMEM ? err : 0;
 	for (size_t i = 0; i < n; i++)
-		line_cost += fabs(y[i] - (line.slope * x[i] + line.intercept));
+		line_cost += fabs(y[i] - (line->slope * x[i] + line->intercept));
+	/* the break: before the largest rise between two samples, where a
+	 * one-time allocation shows (one candidate keeps this O(n^2)) */
+	for (size_t b = 1; b < n; b++)
+		if (y[b] - y[b - 1] > 0 && (!k || y[b] - y[b - 1] > y[k] - y[k - 1]))
+			k = b;
+	if (!k)
+		return 0;
 	buf = malloc((n * (n - 1) / 2 + n) * sizeof(*buf));
 	if (!buf)
 		return -ENOMEM;
-	for (size_t b = 1; b < n; b++) {
-		double sh, sl, c = step_cost(x, y, n, b, buf, &sh, &sl);
-
-		if (c < best) {
-			best = c;
-			k = b;
-			*shift = sh;
-			slope = sl;
-		}
-	}
+	best = step_cost(x, y, n, k, buf, shift, &slope);
 	free(buf);
 	/* clearly cheaper than the line (noise fits both about as well), and
 	 * a rise (memory taken once) well above the deviation left and above
@@ -360,6 +355,20 @@ int fit_level_shift(const double *x, const double *y, size_t n, double *shift)
 	return (int)k;
 }
 
+int fit_level_shift(const double *x, const double *y, size_t n, double *shift)
+{
+	struct fit_line line;
+	int err;
+
+	*shift = 0;
+	if (n < 3)
+		return 0;
+	err = fit_theil_sen(x, y, n, &line);
+	if (err)
+		return err == -ENOMEM ? err : 0;
+	return level_shift(x, y, n, &line, shift);
+}
+
 int fit_series__fit(const struct fit_series *s, struct fit_growth *g)
 {
 	struct fit_line line;
@@ -368,7 +377,10 @@ int fit_series__fit(const struct fit_series *s, struct fit_growth *g)
 
 	if (s->n < 2)
 		return -EINVAL;
-	k = fit_level_shift(s->x, s->y, s->n, &shift);
+	err = fit_theil_sen(s->x, s->y, s->n, &line);
+	if (err)
+		return err;
+	k = level_shift(s->x, s->y, s->n, &line, &shift);
 	if (k < 0)
 		return k;
 	if (k > 0) {
@@ -378,10 +390,10 @@ int fit_series__fit(const struct fit_series *s, struct fit_growth *g)
 		for (size_t i = 0; i < s->n; i++)
 			adj[i] = s->y[i] - ((int)i >= k ? shift : 0);
 		y = adj;
+		err = fit_theil_sen(s->x, y, s->n, &line);
+		if (err)
+			goto out;
 	}
-	err = fit_theil_sen(s->x, y, s->n, &line);
-	if (err)
-		goto out;
 	g->line = line;
 	g->mono = fit_monotonic_fraction(y, s->n, &g->ups, &g->downs);
 	g->span = s->x[s->n - 1] - s->x[0];

@@ -93,10 +93,11 @@ double fit_median(double *v, size_t n);
 
 /*
  * Level-shift test: is y (n >= 3, x increasing) better explained by one
- * jump plus a common slope than by a straight line? For each break k the
- * slope is the median slope of the pairs inside the runs [0, k) and
- * [k, n), each run at its median level; the cheapest k (sum of absolute
- * residuals) is a step when it costs under half the Theil-Sen line's and
+ * jump plus a common slope than by a straight line? The break k is
+ * before the largest rise between two samples; the slope is the median
+ * slope of the pairs inside the runs [0, k) and [k, n), each run at its
+ * median level. It is a step when its sum of absolute residuals is under
+ * half the Theil-Sen line's and
  * its jump rises (a drop is no step) more than 4 times the mean absolute
  * residual and 2 times what the slope adds in a mean interval: noise,
  * which fits both alike, is no step, nor is a ramp or its jitter. Returns k (the first sample after the jump) with
