@@ -5,8 +5,12 @@
  *
  * The label set is bounded: only the top N stacks by outstanding bytes
  * get series of their own, labelled stack_id ("0x..."), kind ("malloc",
- * ...) and stack, a short signature "leaf_function@module"; the rest is
- * summed into memtrace_stack_other_outstanding_bytes. Drops have one
+ * ...), category (when the report has categories; at most 33 names of
+ * at most 63 bytes, categories.h) and stack, a short signature
+ * "leaf_function@module"; the rest is summed into
+ * memtrace_stack_other_outstanding_bytes. Per category:
+ * memtrace_category_{outstanding_bytes, outstanding_allocations,
+ * growth_bytes_per_second, severity, peak_bytes}{category="..."}. Drops have one
  * series per reason (a fixed set). Tracer self-metrics come from struct
  * tracer_self, which main fills before each publish.
  *

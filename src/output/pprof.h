@@ -5,8 +5,8 @@
  *
  * Sample types, in this order: alloc_objects/count, alloc_space/bytes,
  * inuse_objects/count, inuse_space/bytes; the default is inuse_space.
- * One sample per (stack, kind) with labels "kind" (string) and "stack_id"
- * (number). Values are the report's, already unbiased when sampling; the
+ * One sample per (stack, kind) with labels "kind" (string), "stack_id"
+ * (number) and, when the report has categories, "category" (string). Values are the report's, already unbiased when sampling; the
  * period is r->sample_bytes (period type space/bytes).
  *
  * One Mapping per module (filename, build id), one Location per distinct ip
