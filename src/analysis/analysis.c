@@ -542,15 +542,9 @@ static int analyse_stack(struct analysis *a, struct stack_report *s, double now,
 				return err;
 		}
 	}
-	if (a->merge && t->s.n && fabs(t->s.x[t->s.n - 1] - a->last_t) < 1e-9 &&
-	    (t->s.n < 2 || t->s.x[t->s.n - 2] < now)) {
-		t->s.x[t->s.n - 1] = now;
-		t->s.y[t->s.n - 1] = (double)s->outstanding_bytes;
-	} else {
-		err = fit_series__push(&t->s, now, (double)s->outstanding_bytes);
-		if (err)
-			return err;
-	}
+	err = fit_series__sample(&t->s, now, (double)s->outstanding_bytes, a->last_t, a->merge);
+	if (err)
+		return err;
 	fit_series__trim(&t->s, now, a->o.window_s, a->o.window_min);
 	t->last_t = now;
 	if (s->outstanding_bytes > t->peak)

@@ -303,15 +303,9 @@ static int rate_track(struct categories *c, struct cat_track *t, double now, dou
 	bool unrated;
 	int err;
 
-	if (merge && t->s.n && fabs(t->s.x[t->s.n - 1] - c->last_t) < 1e-9 &&
-	    (t->s.n < 2 || t->s.x[t->s.n - 2] < now)) {
-		t->s.x[t->s.n - 1] = now;
-		t->s.y[t->s.n - 1] = (double)k->outstanding_bytes;
-	} else {
-		err = fit_series__push(&t->s, now, (double)k->outstanding_bytes);
-		if (err)
-			return err;
-	}
+	err = fit_series__sample(&t->s, now, (double)k->outstanding_bytes, c->last_t, merge);
+	if (err)
+		return err;
 	fit_series__trim(&t->s, now, c->o.window_s, c->o.window_min);
 	if (k->outstanding_bytes > t->peak)
 		t->peak = k->outstanding_bytes;

@@ -268,6 +268,17 @@ int fit_series__push(struct fit_series *s, double x, double y)
 	return 0;
 }
 
+int fit_series__sample(struct fit_series *s, double now, double y, double last_t, int merge)
+{
+	if (merge && s->n && fabs(s->x[s->n - 1] - last_t) < X_EPS &&
+	    (s->n < 2 || s->x[s->n - 2] < now)) {
+		s->x[s->n - 1] = now;
+		s->y[s->n - 1] = y;
+		return 0;
+	}
+	return fit_series__push(s, now, y);
+}
+
 void fit_series__trim(struct fit_series *s, double now, double window, size_t min_keep)
 {
 	size_t drop = 0;

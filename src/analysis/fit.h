@@ -114,6 +114,14 @@ int fit_level_shift(const double *x, const double *y, size_t n, double *shift);
 int fit_series__push(struct fit_series *s, double x, double y);
 
 /*
+ * A report's sample at now: when merge (this report stands for the one at
+ * last_t, e.g. the final report right after the last interval) and the
+ * last sample is at last_t, move it to (now, y); else fit_series__push().
+ * Returns 0 or fit_series__push()'s error.
+ */
+int fit_series__sample(struct fit_series *s, double now, double y, double last_t, int merge);
+
+/*
  * Drop the oldest samples with x < now - window, but keep at least
  * min_keep samples. Cannot fail.
  */
