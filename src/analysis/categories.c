@@ -211,7 +211,7 @@ static const char *builtin(const struct stack_report *s, char *buf, size_t len)
 		uint64_t ip = s->nr_frames ? s->frames[i].ip : s->ips[i];
 		const char *mod = s->nr_frames ? s->frames[i].module : NULL, *base, *interp;
 
-		if (ip >= KERNEL_MIN_IP)
+		if (ip >= KERNEL_MIN_IP || (s->nr_frames && s->frames[i].kernel))
 			return "kernel";
 		if (!mod)
 			continue;
