@@ -140,9 +140,9 @@ def _pprof_raw_samples(workdir, profile):
             flush()
             vals, labels = tuple(int(x) for x in m.groups()), {}
             continue
-        m = re.match(r"^\s+(\w+):\[(.*)\]$", line)
-        if m and vals is not None:
-            labels[m.group(1)] = m.group(2)
+        # one line of string labels, one of numeric ones: "k:[v] k2:[v2]"
+        if vals is not None and re.match(r"^\s+\w+:\[", line):
+            labels.update(re.findall(r"(\w+):\[([^\]]*)\]", line))
     flush()
     return samples
 
@@ -533,8 +533,8 @@ def test_http_endpoints():
         got = _metric(text, name, **labels)
         assert got == str(want), f"{name}{labels} = {got}, want {want}\n{text}"
     sid = re.search(r'^memtrace_stack_outstanding_bytes\{stack_id="0x([0-9a-f]+)",kind="malloc",'
-                    rf'stack="{re.escape(LEAF_SIG)}"\}} {BIG}$', text, re.M)
-    assert sid, f"leak_big's series has not the label set stack_id, kind, stack:\n{text}"
+                    rf'category="{TARGET}",stack="{re.escape(LEAF_SIG)}"\}} {BIG}$', text, re.M)
+    assert sid, f"leak_big's series has not the label set stack_id, kind, category, stack:\n{text}"
     if shutil.which("promtool"):
         lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                               text=True, timeout=60)
