@@ -14,6 +14,7 @@ through Prometheus's HTTP API: the fleet's top leaker is h0's leaking
 process, its growth within 25% of the true rate, the leak alert pending
 then firing for it and for nothing else.
 """
+import gzip
 import json
 import os
 import re
@@ -35,6 +36,8 @@ RULE_TESTS = os.path.join(FLEET, "memtrace-fleet-rules.test.yml")
 PROM_CONFIG = os.path.join(FLEET, "prometheus.yml")
 PROM_K8S = os.path.join(FLEET, "prometheus-kubernetes.yml")
 DASHBOARD = os.path.join(FLEET, "grafana-fleet-dashboard.json")
+PARCA = os.path.join(FLEET, "parca.yaml")
+ALLOY = os.path.join(FLEET, "pyroscope.alloy")
 
 MIB = 1 << 20
 LEAK_BPS = 2 * MIB		# the leaker's true rate (sys_grow leak)
@@ -251,6 +254,45 @@ def test_fleet_scrape_configs_promtool():
     assert "SUCCESS: 2 rule files found" in out, out
 
 
+# ---- Parca and Pyroscope ------------------------------------------------------------
+
+def profile_paths():
+    """{scraper: path} of the heap profile each scraper config fetches from
+    an agent; checks that nothing else is fetched (the agent serves only it)."""
+    out = {}
+    for job in _yaml().safe_load(open(PARCA))["scrape_configs"]:
+        pc = job["profiling_config"]["pprof_config"]
+        off = {"block", "mutex", "goroutine", "process_cpu"}	# Parca's other defaults
+        assert all(pc[k]["enabled"] is False for k in off), (job["job_name"], pc)
+        assert pc["memory"]["enabled"] is True, pc
+        assert "scrape_timeout" not in job or job["scrape_timeout"] > job["scrape_interval"]
+        out.setdefault("parca", set()).add(pc["memory"]["path"])
+    with open(ALLOY) as f:
+        alloy = f.read()
+    blocks = dict(re.findall(r"profile\.(\w+) \{([^}]*)\}", alloy))
+    assert set(blocks) == {"memory", "process_cpu", "block", "mutex", "goroutine"}, blocks
+    for name, body in blocks.items():
+        want = "true" if name == "memory" else "false"
+        assert re.search(rf"^\s*enabled\s*=\s*{want}$", body, re.M), (name, body)
+    out["pyroscope"] = set(re.findall(r'path\s*=\s*"([^"]+)"', blocks["memory"]))
+    assert all(len(v) == 1 for v in out.values()), out
+    return {k: v.pop() for k, v in out.items()}
+
+
+def check_pprof(body, what):
+    """body is a gzip'd pprof Profile with memtrace's four heap sample types."""
+    try:
+        raw = gzip.decompress(body)
+    except OSError as e:
+        raise AssertionError(f"{what}: not gzip ({e}): {body[:80]!r}") from None
+    for t in (b"alloc_objects", b"alloc_space", b"inuse_objects", b"inuse_space", b"bytes"):
+        assert t in raw, f"{what}: no sample type string {t!r}"
+
+
+def test_profile_scrape_configs():
+    assert profile_paths() == {"parca": "/debug/pprof/heap", "pyroscope": "/debug/pprof/heap"}
+
+
 # ---- the Grafana dashboard ----------------------------------------------------------
 
 def dashboard_exprs():
@@ -341,7 +383,8 @@ def _agents(hosts, tag):
 
 def _prometheus_config(hosts, wd):
     """The shipped scrape job (file discovery pointed at the test hosts) and
-    the shipped fleet rules with every for: at 5 s; scrapes every second."""
+    the shipped rule files (fleet rules, the single-process alerts) with
+    every for: at 5 s; scrapes and evaluations every second."""
     yaml = _yaml()
     cfg = yaml.safe_load(open(PROM_CONFIG))
     job = next(j for j in cfg["scrape_configs"] if j["job_name"] == "memtrace-agent")
@@ -350,15 +393,18 @@ def _prometheus_config(hosts, wd):
         json.dump([{"targets": [f"{h.addr}:{AGENT_PORT}"], "labels": {"host": f"h{h.idx}"}}
                    for h in hosts], f)
     job.update(scrape_interval="1s", scrape_timeout="1s", file_sd_configs=[{"files": [sd]}])
-    rules = yaml.safe_load(open(RULES))
-    for g in rules["groups"]:
-        for r in g["rules"]:
-            if "for" in r:
-                r["for"] = "5s"
-    with open(os.path.join(wd, "rules.yml"), "w") as f:
-        yaml.safe_dump(rules, f)
+    files = []
+    for i, name in enumerate(cfg["rule_files"]):
+        rules = yaml.safe_load(open(os.path.join(FLEET, name)))
+        for g in rules["groups"]:
+            for r in g["rules"]:
+                if "for" in r:
+                    r["for"] = "5s"
+        files.append(os.path.join(wd, f"rules{i}.yml"))
+        with open(files[-1], "w") as f:
+            yaml.safe_dump(rules, f)
     cfg.update({"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-                "rule_files": [os.path.join(wd, "rules.yml")], "scrape_configs": [job]})
+                "rule_files": files, "scrape_configs": [job]})
     path = os.path.join(wd, "prometheus.yml")
     with open(path, "w") as f:
         yaml.safe_dump(cfg, f)
@@ -384,7 +430,9 @@ def _check_fleet(hosts, wd, tag, result):
     leak_comm = f"f{tag}h0_leak"
     leak = procs[leak_comm]
     t0, rss0 = time.monotonic(), _rss_anon(leak.pid)
+    watch = lib.ProbeWatch()
     agents = _agents(hosts, tag)
+    result["watch"] = (watch, [m.pid for m in agents])
     result["pids"] = [t.pid for t in procs.values()] + [m.pid for m in agents]
     prom = fleet.Prometheus(_prometheus_config(hosts, wd), wd)
     result["pids"].append(prom.proc.pid)
@@ -434,22 +482,30 @@ def _check_fleet(hosts, wd, tag, result):
     sev = _by(q("memtrace_process_severity"), "comm")
     assert sev.pop(leak_comm) >= 3 and max(sev.values()) <= 1, sev
 
-    # nothing else ever alerted; no failed scrape since the start (no 503)
-    others = q(f'max_over_time(ALERTS{{pid!="{leak.pid}"}}[5m])')
+    # nothing else ever alerted (but the host-level alerts of h0's agent, whose
+    # worst process leaks); no failed scrape since the start (no 503)
+    others = q(f'max_over_time(ALERTS{{pid!="{leak.pid}",host!="h0"}}[5m]) or '
+               f'max_over_time(ALERTS{{pid!="{leak.pid}",alertname=~".*Process.*|.*Fleet.*"}}[5m])')
     assert not others, f"alerts for other processes or agents: {others}"
+    h0 = {a["alertname"] for a, _ in q('ALERTS{host="h0",pid=""}')}
+    assert h0 <= {"MemtraceLeakSuspected", "MemtraceLeakCritical"}, h0
     fast = q(f'memtrace_process_growth_bytes_per_second{{pid!="{leak.pid}"}} > {LEAK_LIMIT}')
     assert not fast, fast
     assert [v for _, v in q('min_over_time(up{job="memtrace-agent"}[5m])')] == [1, 1, 1]
     events = _by(q("sum by (host) (rate(memtrace_sweep_events_total[30s]))"), "host")
     assert set(events) == set(want) and all(v > 0 for v in events.values()), events
 
-    # every query of the dashboard evaluates; the per-process ones find the leak
+    # every query of the dashboard evaluates and has data, but those of the
+    # deep-traced stacks (no --deep here)
     _, exprs = dashboard_exprs()
-    empty = []
-    for title, e in exprs:
-        if not q(e):
-            empty.append(title)
-    assert not [t for t in empty if "leak" in t.lower() or "growth" in t.lower()], empty
+    empty = sorted({title for title, e in exprs if not q(e)})
+    assert empty == [t for t in empty if "memtrace_stack_" in dict(exprs)[t]], empty
+
+    # what Parca and Pyroscope fetch from an agent is a heap profile
+    for scraper, path in profile_paths().items():
+        status, body = fleet.http_get(f"http://{hosts[0].addr}:{AGENT_PORT}{path}")
+        assert status == 200, (scraper, path, status, body[:200])
+        check_pprof(body, f"{scraper} scrape of {path}")
 
     result.update(growth=growth, true=true_bps, deriv=deriv[0][1], elapsed=elapsed,
                   empty_panels=empty)
@@ -477,6 +533,8 @@ def test_fleet():
     assert not left, left
     assert not [p for p in result["pids"] if lib.alive(p)], "processes left behind"
     assert not os.path.exists(wd)
+    watch, agent_pids = result["watch"]
+    watch.assert_clean(mine=agent_pids)
     print(f"  fleet: top leaker growth {result['growth']:.0f} B/s (true {LEAK_BPS}, "
           f"/proc {result['true']:.0f}), Prometheus deriv {result['deriv']:.0f} B/s, "
           f"alert firing after {result['elapsed']:.1f} s, test {time.monotonic() - t0:.1f} s"
