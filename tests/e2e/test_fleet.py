@@ -130,6 +130,38 @@ def for_test(args, addr, comm_rx):
     return out + ["--comm", comm_rx, "-d", "150"]
 
 
+def _filter_set(tool, names):
+    """The system calls a SystemCallFilter= list allows (groups expanded)."""
+    out, todo, seen = set(), list(names), set()
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if not n.startswith("@"):
+            out.add(n)
+            continue
+        _, text = _run([tool, "syscall-filter", n])
+        body = text.split("\n\n")[0].splitlines()[1:]	# the group's own block
+        todo += [w.strip() for w in body if w.strip() and not w.strip().startswith("#")]
+    return out
+
+
+def _agent_syscalls(workdir):
+    """System calls of a short agent run (serving each endpoint once), by strace."""
+    port, trace = fleet.free_port(), os.path.join(workdir, "strace.out")
+    m = lib.Memtrace("--system", "--http", f"127.0.0.1:{port}", "-i", "1", "-d", "4",
+                     prefix=["strace", "-f", "-qq", "-o", trace])
+    m.err.expect(r"^memtrace: sweeping the host", what="agent under strace")
+    time.sleep(1.5)		# a report or two: the report path runs too
+    for path in ("/metrics", "/report.json", "/debug/pprof/heap"):
+        assert fleet.http_get(f"http://127.0.0.1:{port}{path}")[0] == 200, path
+    assert m.wait(30) == 0, m.err.text()
+    with open(trace) as f:
+        return {m.group(1) for m in re.finditer(
+            r"^\d+\s+(?:<\.\.\. )?([a-z_0-9]+)(?:\(| resumed)", f.read(), re.M)}
+
+
 def test_systemd_unit():
     tool = _tool("systemd-analyze")
     s = unit_settings()
@@ -155,6 +187,14 @@ def test_systemd_unit():
             f.write(text)
         rc, out = _run([tool, "verify", unit], ok=False)
         assert rc == 0 and not out.strip(), f"systemd-analyze verify: {rc}\n{out}"
+        # every system call the agent makes passes the unit's filter
+        if shutil.which("strace"):
+            used = _agent_syscalls(d)
+            assert len(used) > 20, used
+            denied = used - _filter_set(tool, s["SystemCallFilter"][0].split())
+            assert not denied, f"SystemCallFilter= denies {sorted(denied)}"
+        else:
+            print("  strace is not installed: SystemCallFilter= not checked")
         rc, out = _run([tool, "security", "--offline=true", unit], ok=False)
         m = re.search(r"Overall exposure level for \S+: ([\d.]+)", out)
         if "--offline" in out and "unrecognized" in out:
