@@ -1,6 +1,5 @@
-"""The fleet test's harness (tests/e2e/test_fleet.py): test hosts in network
-namespaces of their own, and a real Prometheus on loopback read through its
-HTTP API.
+"""Test hosts in network namespaces of their own, for the fleet test
+(tests/e2e/test_fleet.py).
 
 A host is a network namespace PREFIX-PID-hN joined to this machine's root
 namespace by a veth pair (mtfPIDhN here, eth0 there) with a /30 of the
@@ -16,25 +15,19 @@ run made; destroy() removes a host and every process in it, even when the
 test failed.
 """
 import fcntl
-import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import lib
 
 PREFIX = "mtfleet"
 NET = "198.18"			# 198.18.K.0/24 per run, a /30 per host in it
 LOCK = "/tmp/memtrace-fleet.lock"
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _ip(*args, check=True):
@@ -199,77 +192,3 @@ def destroy_hosts(hosts):
             errors.append(f"{h.name}: {e}")
     if errors:
         raise AssertionError("; ".join(errors))
-
-
-def free_port():
-    """A TCP port free on 127.0.0.1 now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(url, timeout=5):
-    """(status, body bytes) of GET url, without any proxy."""
-    try:
-        with NO_PROXY.open(url, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
-class Prometheus:
-    """Debian's prometheus on 127.0.0.1 with config file config and its data
-    in workdir, for at most limit_s seconds (a run that dies does not leave
-    it behind for long; clean_leftovers() finds it by workdir name)."""
-
-    def __init__(self, config, workdir, limit_s=300):
-        if subprocess.run(["sh", "-c", "command -v prometheus"],
-                          capture_output=True).returncode:
-            raise lib.Skip("prometheus is not installed")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = lib.spawn(["timeout", "-s", "KILL", str(limit_s), "prometheus",
-                               f"--config.file={config}",
-                               f"--storage.tsdb.path={workdir}/data",
-                               f"--web.listen-address=127.0.0.1:{self.port}",
-                               "--log.level=warn"])
-        self.err = lib.Stream(self.proc.stderr, "prometheus stderr")
-        deadline = time.monotonic() + lib.WAIT_S
-        while True:
-            try:
-                if http_get(self.url + "/-/ready", timeout=1)[0] == 200:
-                    return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("prometheus did not get ready:\n" + self.err.text())
-            time.sleep(0.2)
-
-    def api(self, path, **params):
-        url = f"{self.url}/api/v1/{path}"
-        if params:
-            url += "?" + urllib.parse.urlencode(params)
-        status, body = http_get(url)
-        doc = json.loads(body)
-        if status != 200 or doc.get("status") != "success":
-            raise AssertionError(f"prometheus {path} {params}: {status} {body[:500]!r}")
-        return doc["data"]
-
-    def query(self, expr):
-        """Instant vector of PromQL expr: [(labels dict, float value)]."""
-        data = self.api("query", query=expr)
-        if data["resultType"] == "scalar":
-            return [({}, float(data["result"][1]))]
-        return [(r["metric"], float(r["value"][1])) for r in data["result"]]
-
-    def wait_for(self, what, fn, timeout):
-        """Poll fn() every 0.5 s until it returns something true; return it.
-        Raises with what and the last value on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            got = fn()
-            if got:
-                return got
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{what}: not after {timeout} s (last: {got!r})")
-            time.sleep(0.5)

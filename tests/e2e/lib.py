@@ -15,10 +15,13 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 
 WAIT_S = 20		# default timeout of one wait
 OUT = "build"
@@ -377,6 +380,44 @@ def once(key, fn):
     if isinstance(got, Exception):
         raise AssertionError(f"session {key!r} failed: {got}") from got
     return got
+
+
+# ---- waiting, ports, HTTP --------------------------------------------------
+
+def wait_for(what, fn, timeout=WAIT_S, every=0.05, show=None):
+    """Poll fn() until it returns something true; return it. Raises
+    AssertionError with what (and show(), if given) after timeout: a wait
+    on output with a timeout, not a sleep used as synchronization."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: nothing after {timeout} s"
+                                 + (f"; last seen:\n{show()}" if show else ""))
+        time.sleep(every)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http(url, method="GET", data=None, timeout=10):
+    """(status, headers, body bytes) of one request to url, never through a
+    proxy. Raises OSError when nothing answers."""
+    req = urllib.request.Request(url, data=data, method=method)
+    try:
+        with _NO_PROXY.open(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
 
 
 # ---- reports ----------------------------------------------------------------

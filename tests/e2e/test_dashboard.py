@@ -7,7 +7,6 @@ the final report (the same numbers memtrace printed) with a note saying so.
 The screenshot is kept in the build folder (dashboard.png)."""
 import os
 import shutil
-import socket
 import struct
 import zlib
 
@@ -15,12 +14,6 @@ import cdp
 import lib
 
 LEAK = "dashboard_leak_request"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _png_pixels(path):
@@ -109,7 +102,7 @@ def _wait(b, m, expr, what):
 
 def test_dashboard_in_chromium():
     """/ in chromium on a live leak, then after the tracer ended."""
-    port = _free_port()
+    port = lib.free_port()
     with cdp.Browser() as b:       # first: chromium may take seconds to start
         b.call("Network.enable")
         leak = lib.spawn([lib.target_path("dashboard_leak"), "60"])
@@ -193,7 +186,7 @@ def test_dashboard_in_chromium():
 def test_dashboard_system_mode():
     """--system --http: the table lists processes (the leaking one on top,
     its series in the chart), the flame graph panel is hidden."""
-    port = _free_port()
+    port = lib.free_port()
     with cdp.Browser() as b:       # first: chromium may take seconds to start
         b.call("Network.enable")
         # a name of its own: no other process matches the sweep's filter

@@ -25,6 +25,7 @@ import time
 
 import fleet
 import lib
+import promlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = os.path.join(ROOT, "tools")
@@ -149,13 +150,13 @@ def _filter_set(tool, names):
 
 def _agent_syscalls(workdir):
     """System calls of a short agent run (serving each endpoint once), by strace."""
-    port, trace = fleet.free_port(), os.path.join(workdir, "strace.out")
+    port, trace = lib.free_port(), os.path.join(workdir, "strace.out")
     m = lib.Memtrace("--system", "--http", f"127.0.0.1:{port}", "-i", "1", "-d", "4",
                      prefix=["strace", "-f", "-qq", "-o", trace])
     m.err.expect(r"^memtrace: sweeping the host", what="agent under strace")
     time.sleep(1.5)		# a report or two: the report path runs too
     for path in ("/metrics", "/report.json", "/debug/pprof/heap"):
-        assert fleet.http_get(f"http://127.0.0.1:{port}{path}")[0] == 200, path
+        assert lib.http(f"http://127.0.0.1:{port}{path}")[0] == 200, path
     assert m.wait(30) == 0, m.err.text()
     with open(trace) as f:
         return {m.group(1) for m in re.finditer(
@@ -474,19 +475,26 @@ def _check_fleet(hosts, wd, tag, result):
     agents = _agents(hosts, tag)
     result["watch"] = (watch, [m.pid for m in agents])
     result["pids"] = [t.pid for t in procs.values()] + [m.pid for m in agents]
-    prom = fleet.Prometheus(_prometheus_config(hosts, wd), wd)
+    prom = promlib.Prometheus(_prometheus_config(hosts, wd), wd)
     result["pids"].append(prom.proc.pid)
 
     q = prom.query
-    up = prom.wait_for("three agents scraped", lambda: [
-        v for _, v in q('up{job="memtrace-agent"}') if v == 1][2:], 20)
-    assert up
+
+    def show():
+        """What the agents and Prometheus said, for a failed wait."""
+        return "\n".join(f"h{h.idx} agent {m.proc.poll() or 'running'}: {m.err.text()[-800:]}"
+                         for h, m in zip(hosts, agents)) + \
+            f"\ntargets: {prom.api('targets')['activeTargets']}\n{prom.err.text()[-800:]}"
+
+    lib.wait_for("three agents scraped", lambda: [v for _, v in q(
+        'up{job="memtrace-agent"}')] == [1, 1, 1], timeout=20, every=0.5, show=show)
     # each agent reports its own host's processes, and the self-metrics
     want = {f"h{h.idx}": len(rs) for h, rs in zip(hosts, roles)}
-    prom.wait_for("every host's processes", lambda: _by(
-        q("count by (host) (memtrace_process_rss_anon_bytes)"), "host") == want, 20)
+    lib.wait_for("every host's processes", lambda: _by(
+        q("count by (host) (memtrace_process_rss_anon_bytes)"), "host") == want,
+        timeout=20, every=0.5, show=show)
     for h in hosts:
-        status, body = fleet.http_get(f"http://{h.addr}:{AGENT_PORT}/metrics")
+        status, _, body = lib.http(f"http://{h.addr}:{AGENT_PORT}/metrics")
         assert status == 200, (h.name, status, body[:300])
         names = set(re.findall(r"^# TYPE (\S+) ", body.decode(), re.M))
         missing = set(AGENT_METRICS) - names
@@ -497,8 +505,9 @@ def _check_fleet(hosts, wd, tag, result):
                     and 'cgroup="' in m.group(1), m.group(0)
 
     # the leak alert: pending, then firing, for the leaker only
-    firing = prom.wait_for("MemtraceProcessLeaking firing", lambda: q(
-        'ALERTS{alertname="MemtraceProcessLeaking",alertstate="firing"}'), 60)
+    firing = lib.wait_for("MemtraceProcessLeaking firing", lambda: q(
+        'ALERTS{alertname="MemtraceProcessLeaking",alertstate="firing"}'), timeout=60, every=0.5,
+        show=show)
     elapsed = time.monotonic() - t0
     true_bps = (_rss_anon(leak.pid) - rss0) / elapsed
     assert [(a["host"], a["comm"], a["pid"]) for a, _ in firing] == \
@@ -543,7 +552,7 @@ def _check_fleet(hosts, wd, tag, result):
 
     # what Parca and Pyroscope fetch from an agent is a heap profile
     for scraper, path in profile_paths().items():
-        status, body = fleet.http_get(f"http://{hosts[0].addr}:{AGENT_PORT}{path}")
+        status, _, body = lib.http(f"http://{hosts[0].addr}:{AGENT_PORT}{path}")
         assert status == 200, (scraper, path, status, body[:200])
         check_pprof(body, f"{scraper} scrape of {path}")
 

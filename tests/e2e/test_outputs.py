@@ -26,12 +26,11 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ET
 
 import lib
+import promlib
 
 TARGET = "outputs_leaks"
 BIG, BIG_N = 3 << 20, 3
@@ -71,21 +70,6 @@ def _check_leaks(report):
                     outstanding_allocs=SMALL_N, alloc_calls=SMALL_N, alloc_bytes=SMALL)
     lib.check_stack(report, "churn", "malloc", outstanding_bytes=0, alloc_calls=CHURN_N,
                     alloc_bytes=CHURN, free_calls=CHURN_N, free_bytes=CHURN)
-
-
-def _wait_for(what, fn, timeout=lib.WAIT_S, every=0.05, show=None):
-    """Poll fn() until it returns something true; return it. Raises
-    AssertionError with what (and show(), if given) after timeout: a wait
-    on output with a timeout, not a sleep used as synchronization."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: nothing after {timeout} s"
-                                 + (f"; last seen:\n{show()}" if show else ""))
-        time.sleep(every)
 
 
 def _go_pprof(workdir, profile, *opts):
@@ -181,21 +165,12 @@ def _stat(path):
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def _free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_free_port = lib.free_port	# test_system.py imports these two
 
 
 def _http(port, path, method="GET", data=None):
     """(status, headers, body bytes) of one request to 127.0.0.1:port."""
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
+    return lib.http(f"http://127.0.0.1:{port}{path}", method, data)
 
 
 def _serve(port, *mt_args):
@@ -254,7 +229,7 @@ def test_pprof_launch_exact_bytes():
     os.kill(pid, signal.SIGUSR1)
     _check_done(lib.parse_done(m.out.expect(r"^done\b.*").group(0)))
     # the duration ends: final report, then the profile (the command lives on)
-    _wait_for("final report after -d 2",
+    lib.wait_for("final report after -d 2",
               lambda: any(r["final"] for r in m.reports()) and os.path.exists(prof), timeout=15)
     assert lib.alive(pid), f"{TARGET} exited before it was released"
     os.kill(pid, signal.SIGUSR1)
@@ -303,10 +278,10 @@ def test_pprof_every_rewrites_during_run():
     # Two versions written after "done": the second one was built from a
     # snapshot taken after the first one was renamed, so after the leaks.
     s0 = _stat(prof)
-    s1 = _wait_for("a profile written after the leaks", lambda: _stat(prof) != s0 and _stat(prof),
+    s1 = lib.wait_for("a profile written after the leaks", lambda: _stat(prof) != s0 and _stat(prof),
                    timeout=10)
     assert m.proc.poll() is None, "memtrace exited"
-    s2 = _wait_for("the profile rewritten", lambda: _stat(prof) not in (None, s1) and _stat(prof),
+    s2 = lib.wait_for("the profile rewritten", lambda: _stat(prof) not in (None, s1) and _stat(prof),
                    timeout=10)
     snap = os.path.join(d, "during.pb.gz")
     shutil.copyfile(prof, snap)
@@ -517,7 +492,7 @@ def test_http_endpoints():
             return text
         return None
 
-    text = _wait_for("/metrics after the leaks", after_leaks, timeout=10, every=0.2,
+    text = lib.wait_for("/metrics after the leaks", after_leaks, timeout=10, every=0.2,
                      show=lambda: last[0])
     status, headers, _ = _http(port, "/metrics")
     assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4"), \
@@ -577,19 +552,9 @@ def test_http_endpoints():
         assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open after exit"
 
 
-def _prom_query(port, query):
-    """The result list of an instant query to Prometheus's API ([] if none yet)."""
-    status, _, body = _http(port, "/api/v1/query?query=" + urllib.parse.quote(query))
-    if status != 200:
-        return []
-    doc = json.loads(body)
-    return doc["data"]["result"] if doc.get("status") == "success" else []
-
-
 def test_http_prometheus_scrape():
     """A real Prometheus on loopback scrapes memtrace's /metrics: its query
     API returns leak_big's series with the exact bytes and up == 1."""
-    prometheus = _tool("prometheus")
     port = _free_port()
     t, m, w = _serve(port)
     d = lib.tmpdir()
@@ -598,30 +563,20 @@ def test_http_prometheus_scrape():
         f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
                 "scrape_configs:\n  - job_name: memtrace\n    static_configs:\n"
                 f"      - targets: ['127.0.0.1:{port}']\n")
-    prom_port = _free_port()
-    prom = lib.spawn([prometheus, f"--config.file={cfg}",
-                      f"--storage.tsdb.path={os.path.join(d, 'data')}",
-                      f"--web.listen-address=127.0.0.1:{prom_port}", "--log.level=warn"])
-    prom_err = lib.Stream(prom.stderr, "prometheus stderr")
+    prom = promlib.Prometheus(cfg, d)
     query = f'memtrace_stack_outstanding_bytes{{job="memtrace",stack="{LEAF_SIG}"}}'
     last = [None]
 
     def scraped():
-        if prom.poll() is not None:
-            raise AssertionError(f"prometheus exited {prom.returncode}:\n{prom_err.text()}")
-        try:
-            last[0] = _prom_query(prom_port, query)
-        except OSError:		# not listening yet
-            return None
-        return last[0] if [r["value"][1] for r in last[0]] == [str(BIG)] else None
+        last[0] = prom.query(query)
+        return last[0] if [v for _, v in last[0]] == [BIG] else None
 
-    res = _wait_for(f"prometheus: {query} == {BIG}", scraped, timeout=40, every=0.25,
-                    show=lambda: f"{last[0]}\n{prom_err.text()}")
-    assert res[0]["metric"]["kind"] == "malloc", res[0]["metric"]
-    up = _prom_query(prom_port, 'up{job="memtrace"}')
-    assert [r["value"][1] for r in up] == ["1"], up
-    info = _prom_query(prom_port, f'memtrace_info{{pid="{t.pid}",comm="{TARGET}"}}')
+    res = lib.wait_for(f"prometheus: {query} == {BIG}", scraped, timeout=40, every=0.25,
+                       show=lambda: f"{last[0]}\n{prom.err.text()}")
+    assert res[0][0]["kind"] == "malloc", res[0][0]
+    up = prom.query('up{job="memtrace"}')
+    assert [v for _, v in up] == [1], up
+    info = prom.query(f'memtrace_info{{pid="{t.pid}",comm="{TARGET}"}}')
     assert len(info) == 1, info
-    prom.send_signal(signal.SIGTERM)
-    prom.wait(timeout=20)
+    prom.stop()
     _finish(t, m, w)
