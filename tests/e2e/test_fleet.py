@@ -6,7 +6,8 @@ for: promtool (rules, their unit tests, scrape configs), systemd-analyze
 capabilities of the unit and the DaemonSet, the dashboard's queries).
 
 test_fleet: three test hosts in network namespaces (tests/e2e/fleet.py),
-each with a memtrace agent (memtrace --system --http) and sys_grow targets;
+each with a memtrace agent (memtrace --system --http, as the unit, the
+DaemonSet and by hand) and sys_grow targets;
 h0 runs a process leaking 2 MiB/s, the others steady and churning ones. A
 real Prometheus on loopback scrapes the agents with the shipped scrape job
 and evaluates the shipped fleet rules (their for: shortened). Assertions go
@@ -20,6 +21,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import time
 
@@ -150,14 +152,23 @@ def _filter_set(tool, names):
 
 
 def _agent_syscalls(workdir):
-    """System calls of a short agent run (serving each endpoint once), by strace."""
+    """System calls of an agent run with the unit's arguments (a deep trace
+    of a leaking process, each endpoint served once), by strace."""
     port, trace = lib.free_port(), os.path.join(workdir, "strace.out")
-    m = lib.Memtrace("--system", "--http", f"127.0.0.1:{port}", "-i", "1", "-d", "4",
-                     prefix=["strace", "-f", "-qq", "-o", trace])
-    m.err.expect(r"^memtrace: sweeping the host", what="agent under strace")
-    time.sleep(1.5)		# a report or two: the report path runs too
-    for path in ("/metrics", "/report.json", "/debug/pprof/heap"):
+    comm = f"mtfl{os.getpid()}"[:15]
+    leak = lib.Target("sys_grow", comm, "leak", str(LEAK_BPS))
+    args = for_test(unit_args(), "127.0.0.1", f"^{comm}$")
+    args[args.index("--http") + 1] = f"127.0.0.1:{port}"
+    m = lib.Memtrace(*args, "--deep-duration", "2", prefix=["strace", "-f", "-qq", "-o", trace])
+    m.err.expect(rf"^memtrace: deep trace of pid {leak.pid} ", timeout=60, what="deep trace")
+    lib.wait_for("a deep report", lambda: json.loads(lib.http(
+        f"http://127.0.0.1:{port}/report.json")[2]).get("deep"), timeout=30, every=0.5)
+    for path in ("/metrics", "/report.json", "/debug/pprof/heap",
+                 f"/debug/pprof/heap?pid={leak.pid}"):
         assert lib.http(f"http://127.0.0.1:{port}{path}")[0] == 200, path
+    with open(f"/proc/{m.pid}/task/{m.pid}/children") as f:
+        agent = int(f.read().split()[0])	# strace's child: the agent
+    os.kill(agent, signal.SIGINT)
     assert m.wait(30) == 0, m.err.text()
     with open(trace) as f:
         return {m.group(1) for m in re.finditer(
@@ -401,21 +412,23 @@ def _caps_prefix(caps, user):
 
 
 def _agents(hosts, tag):
-    """h0: memtrace --system --http --deep 1 as root. h1: the unit's arguments, as
-    nobody with the unit's capabilities only. h2: the DaemonSet's arguments,
-    as root bounded to the DaemonSet's capabilities."""
+    """h0 (the leak): the unit's arguments, as nobody with the unit's
+    capabilities only, its deep trace unsampled and long. h1: the
+    DaemonSet's arguments, as root bounded to the DaemonSet's capabilities.
+    h2: memtrace --system --http as root."""
     agents = []
     for h in hosts:
         rx = f"^f{tag}h{h.idx}_"
         if h.idx == 0:
-            args, prefix = ["--system", "--http", f"{h.addr}:{AGENT_PORT}", "-i", "1",
-                            "--deep", "1", "--deep-duration", "60", "--deep-sample-bytes", "0",
-                            "--comm", rx], h.argv()
+            args = for_test(unit_args(), h.addr, rx) + ["--deep-duration", "60",
+                                                        "--deep-sample-bytes", "0"]
+            prefix = h.argv(*_caps_prefix(unit_caps(), 1))
         elif h.idx == 1:
-            args, prefix = for_test(unit_args(), h.addr, rx), h.argv(*_caps_prefix(unit_caps(), 1))
-        else:
             args, prefix = (for_test(ds_container()[1]["args"], h.addr, rx),
                             h.argv(*_caps_prefix(ds_caps(), 0)))
+        else:
+            args, prefix = ["--system", "--http", f"{h.addr}:{AGENT_PORT}", "-i", "1",
+                            "--comm", rx], h.argv()
         agents.append(lib.Memtrace(*args, prefix=prefix))
     for h, m in zip(hosts, agents):
         m.err.expect(rf"^memtrace: serving .* on http://{re.escape(h.addr)}:{AGENT_PORT}",
@@ -506,7 +519,8 @@ def _check_fleet(hosts, wd, tag, result):
                 assert re.search(r'\bpid="\d+"', m.group(1)) and 'comm="' in m.group(1) \
                     and 'cgroup="' in m.group(1), m.group(0)
 
-    # h0's agent deep-traces its suspect (probes live when it says so)
+    # h0's agent (the unit's capabilities) deep-traces its suspect (probes
+    # live when it says so)
     agents[0].err.expect(rf"^memtrace: deep trace of pid {leak.pid} \({leak_comm}\) for 60 s, "
                          r"every allocation$", timeout=60, what="deep trace of the leak")
     t_deep = time.monotonic()
