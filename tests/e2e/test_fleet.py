@@ -580,6 +580,13 @@ def _check_fleet(hosts, wd, tag, result):
     assert len(deep) == 1, (sorted(doc), doc.get("deep"), agents[0].err.text())
     st = lib.stack_at(deep[0], "leak_step", "malloc")
     assert st["outstanding_bytes"] == st["outstanding_allocs"] * (LEAK_BPS // 20) > 0, st
+    # ... and serves its stacks as a pprof (404 for a process it does not trace)
+    url = f"http://{hosts[0].addr}:{AGENT_PORT}/debug/pprof/heap?pid="
+    status, _, body = lib.http(url + str(leak.pid))
+    assert status == 200, (status, body[:300])
+    check_pprof(body, f"/debug/pprof/heap?pid={leak.pid}")
+    assert b"leak_step" in gzip.decompress(body), "the leak's pprof has no leak_step"
+    assert lib.http(url + str(procs[f"f{tag}h0_steady"].pid))[0] == 404
 
     # every query of the dashboard evaluates and has data; those of the
     # deep-traced stacks only if the agents export stack series
