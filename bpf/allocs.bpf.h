@@ -10,14 +10,14 @@
 #include "alloc_table.bpf.h"
 
 static __always_inline void record_alloc(struct pt_regs *regs, struct task_state *ts,
-					 __u64 addr, __u64 size, __u32 kind)
+					 __u64 addr, __u64 size, __u32 kind, __u32 mode)
 {
 	struct alloc_info info = { .size = size, .kind = kind };
 
 	if (!sample(ts, size, &info.est_bytes, &info.est_count))
 		return;
 	info.ts = bpf_ktime_get_ns();
-	info.stack_id = get_stack_id(regs, ts);
+	info.stack_id = get_stack_id(regs, ts, mode);
 	alloc_store(addr, &info);
 }
 

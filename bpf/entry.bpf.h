@@ -79,7 +79,7 @@ missed:
 	return false;
 }
 
-static __always_inline int alloc_exit(struct pt_regs *ctx)
+static __always_inline int alloc_exit(struct pt_regs *ctx, __u32 mode)
 {
 	struct task_state *ts;
 	struct entry e;
@@ -116,7 +116,7 @@ static __always_inline int alloc_exit(struct pt_regs *ctx)
 	}
 	if (!ret)
 		return 0;
-	record_alloc(ctx, ts, ret, e.size, e.kind);
+	record_alloc(ctx, ts, ret, e.size, e.kind, mode);
 	if (old_size) {
 		struct alloc_info *rec = alloc_find(ret);
 

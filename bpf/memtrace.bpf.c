@@ -23,7 +23,6 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Configuration, set by userspace before load. */
 const volatile __u32 target_tgid = 0;
-const volatile __u32 unwind_mode = UNWIND_FP;
 const volatile __u64 sample_bytes = 0;	/* 0: every allocation */
 const volatile __u64 sample_seed = 0;
 const volatile __u64 temp_ns = 1000000;	/* "temporary": freed within 1 ms */
@@ -143,11 +142,22 @@ int BPF_UPROBE(pvalloc_enter, __u64 size)
 	return 0;
 }
 
+/* The programs that walk stacks come in two: dwarf (the default) and fp
+ * (--unwind fp, or where the dwarf walker does not load); userspace loads
+ * one of each pair. */
 SEC("uretprobe")
 int BPF_URETPROBE(alloc_return)
 {
 	if (is_target())
-		alloc_exit(ctx);
+		alloc_exit(ctx, UNWIND_DWARF);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_URETPROBE(alloc_return_fp)
+{
+	if (is_target())
+		alloc_exit(ctx, UNWIND_FP);
 	return 0;
 }
 
@@ -177,8 +187,7 @@ int mmap_enter(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_mmap")
-int mmap_exit(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int mmap_exit_mode(struct trace_event_raw_sys_exit *ctx, __u32 mode)
 {
 	struct task_state *ts = sys_exit(1);
 	__u64 addr = ctx->ret, len;
@@ -211,8 +220,20 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	}
 	if (ts->sys.skip || !trace_mmap)
 		return 0;
-	record_mapping(addr, len, KIND_MMAP);
+	record_mapping(addr, len, KIND_MMAP, mode);
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int mmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return mmap_exit_mode(ctx, UNWIND_DWARF);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int mmap_exit_fp(struct trace_event_raw_sys_exit *ctx)
+{
+	return mmap_exit_mode(ctx, UNWIND_FP);
 }
 
 /* The target exec'd. Exec ends every other thread first, so no probe of
@@ -288,8 +309,7 @@ int mremap_enter(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_mremap")
-int mremap_exit(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int mremap_exit_mode(struct trace_event_raw_sys_exit *ctx, __u32 mode)
 {
 	struct task_state *ts = sys_exit(3);
 	__u64 naddr = ctx->ret;
@@ -299,7 +319,18 @@ int mremap_exit(struct trace_event_raw_sys_exit *ctx)
 	/* Like realloc: the old range is released, the new one is an
 	 * allocation at this caller's stack. */
 	release_range(ts->sys.addr, ts->sys.addr + page_round(ts->sys.len));
-	record_mapping(naddr, page_round(ts->sys.new_len), KIND_MREMAP);
+	record_mapping(naddr, page_round(ts->sys.new_len), KIND_MREMAP, mode);
 	return 0;
 }
 
+SEC("tracepoint/syscalls/sys_exit_mremap")
+int mremap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return mremap_exit_mode(ctx, UNWIND_DWARF);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mremap")
+int mremap_exit_fp(struct trace_event_raw_sys_exit *ctx)
+{
+	return mremap_exit_mode(ctx, UNWIND_FP);
+}

@@ -89,7 +89,7 @@ enum counter {
 #define STACK_F_UNWIND_ERROR	(1u << 1) /* walk stopped early on an error */
 #define STACK_F_FP_FALLBACK	(1u << 2) /* some frames came from the fp chain */
 
-/* Unwinding modes (rodata unwind_mode). */
+/* Unwinding modes: which walker (each its own programs). */
 enum unwind_mode {
 	UNWIND_FP = 0,
 	UNWIND_DWARF = 1,

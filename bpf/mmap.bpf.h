@@ -122,13 +122,13 @@ static __always_inline __u64 page_round(__u64 len)
 	return (len + ps - 1) / ps * ps;
 }
 
-static __always_inline void record_mapping(__u64 addr, __u64 len, __u32 kind)
+static __always_inline void record_mapping(__u64 addr, __u64 len, __u32 kind, __u32 mode)
 {
 	struct mmap_info m = { .len = len, .kind = kind };
 	struct pt_regs *regs = user_regs();
 
 	m.ts = bpf_ktime_get_ns();
-	m.stack_id = regs ? get_stack_id(regs, NULL) : 0;
+	m.stack_id = regs ? get_stack_id(regs, NULL, mode) : 0;
 	if (bpf_map_update_elem(&mmaps, &addr, &m, BPF_ANY)) {
 		drop(DROP_MMAPS_FULL);
 		return;

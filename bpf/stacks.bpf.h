@@ -48,8 +48,10 @@ static __always_inline __u64 hash_stack(const struct stack_trace *st)
 /*
  * Walk the user stack from regs, store it, return its id (0 if unknown).
  * ts (nullable): the thread's state, whose memos skip repeated walks.
+ * mode: enum unwind_mode, a constant (each walker is its own program).
  */
-static __always_inline __u64 get_stack_id(struct pt_regs *regs, struct task_state *ts)
+static __always_inline __u64 get_stack_id(struct pt_regs *regs, struct task_state *ts,
+					  __u32 mode)
 {
 	__u32 zero = 0;
 	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
@@ -66,7 +68,7 @@ static __always_inline __u64 get_stack_id(struct pt_regs *regs, struct task_stat
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		/* "&& memo": a hit implies it, the verifier needs to see it */
-		if (unwind_user_stack(regs, target_tgid, st, unwind_mode, memo) == UNWIND_MEMO_HIT &&
+		if (unwind_user_stack(regs, target_tgid, st, mode, memo) == UNWIND_MEMO_HIT &&
 		    memo) {
 			counter(CNT_STACK_WALKS_SKIPPED);
 			return memo->result;

@@ -166,7 +166,6 @@ struct unwind_walk {
 	struct unwind_memo *memo;	/* records what the walk reads; NULL: none */
 	struct unwind_regs regs;
 	__u32 fp_frames;	/* frames recovered by fp in dwarf mode */
-	__u8 dwarf;		/* dwarf mode requested */
 	__u8 from_fp;		/* regs.pc came from a frame-pointer step */
 	__u8 done;		/* walk ended (cleanly or not) */
 };
@@ -463,10 +462,13 @@ __noinline int unwind_row_step(struct unwind_window_buf *win, struct unwind_regs
 	return r->pc ? UNWIND_NEXT : UNWIND_END;
 }
 
-/* bpf_loop callback: record regs.pc, step to the caller. */
-static long unwind_step(__u32 i, void *ctx)
+/*
+ * One frame: record regs.pc, step to the caller. dwarf: a constant, so
+ * that the frame-pointer walker has no code of the dwarf one (it loads
+ * wherever the dwarf walker's verification fails).
+ */
+static __always_inline long unwind_step_mode(struct unwind_walk *w, bool dwarf)
 {
-	struct unwind_walk *w = ctx;
 	struct stack_trace *st = w->st;
 	struct unwind_row row;
 	__u32 n = st->nr;
@@ -474,7 +476,7 @@ static long unwind_step(__u32 i, void *ctx)
 
 	if (n >= MAX_STACK_DEPTH)
 		return 1;
-	if (w->mods) {
+	if (dwarf && w->mods) {
 		/* a return address is after the call: look up the call itself */
 		found = unwind_lookup_cached(w->mods, n ? w->regs.pc - 1 : w->regs.pc, &row);
 		if (found < 0 && w->from_fp) {	/* fp chain into the unknown */
@@ -488,7 +490,7 @@ static long unwind_step(__u32 i, void *ctx)
 	rc = found > 0 ? unwind_row_step(w->win, &w->regs, &row, w->memo) : UNWIND_FALLBACK;
 	w->from_fp = rc == UNWIND_FALLBACK;
 	if (rc == UNWIND_FALLBACK) {
-		if (w->dwarf) {
+		if (dwarf) {
 			w->fp_frames++;
 			st->flags |= STACK_F_FP_FALLBACK;
 		}
@@ -500,6 +502,17 @@ static long unwind_step(__u32 i, void *ctx)
 		st->flags |= STACK_F_UNWIND_ERROR;
 	w->done = 1;
 	return 1;
+}
+
+/* bpf_loop callbacks: a frame by rows (or fp where none), a frame by fp. */
+static long unwind_step(__u32 i, void *ctx)
+{
+	return unwind_step_mode(ctx, true);
+}
+
+static long unwind_step_fp(__u32 i, void *ctx)
+{
+	return unwind_step_mode(ctx, false);
 }
 
 /*
@@ -584,7 +597,6 @@ static __always_inline bool unwind_walk_once(struct stack_trace *st, struct unwi
 	}
 	w.st = st;
 	w.mods = mods;
-	w.dwarf = mode == UNWIND_DWARF;
 	w.win = win;
 	w.memo = memo;
 	w.regs.base = sp & ~(__u64)(UNWIND_CHUNK - 1);
@@ -595,7 +607,8 @@ static __always_inline bool unwind_walk_once(struct stack_trace *st, struct unwi
 	w.regs.fp_initial = 1;
 	w.regs.ri = ri;
 	seq = win ? ++win->seq : 0;
-	bpf_loop(MAX_STACK_DEPTH, unwind_step, &w, 0);
+	/* mode is a constant where the caller's is: one walker per program */
+	bpf_loop(MAX_STACK_DEPTH, mode == UNWIND_DWARF ? unwind_step : unwind_step_fp, &w, 0);
 	if (!w.done && w.regs.pc && st->nr >= MAX_STACK_DEPTH)
 		st->flags |= STACK_F_TRUNCATED;
 	if (win && win->seq != seq && !last)

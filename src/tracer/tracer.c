@@ -29,6 +29,8 @@ struct tracer {
 	void *notify_ctx;
 	struct tracer_config cfg;
 	int tgid;
+	struct tracer_paths paths;	/* what this kernel made of cfg */
+	struct bpf_program *alloc_return, *mmap_exit, *mremap_exit;	/* the walker's */
 };
 
 /* The probed functions. x86_64 argument registers the entry reads. */
@@ -72,10 +74,11 @@ static struct bpf_program *entry_prog(struct memtrace_bpf *skel, int kind)
 }
 
 static bool verbose_libbpf;
+static bool quiet_libbpf;	/* a load that may fail: its fallback speaks */
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level != LIBBPF_WARN && !verbose_libbpf)	/* debug and info: -v */
+	if ((level != LIBBPF_WARN || quiet_libbpf) && !verbose_libbpf)	/* debug and info: -v */
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }
@@ -84,6 +87,15 @@ void tracer__libbpf_print(bool verbose)
 {
 	verbose_libbpf = verbose;
 	libbpf_set_print(print_libbpf);
+}
+
+/* Note a kernel feature missing, whose fallback is in use. */
+static void paths__missing(struct tracer_paths *p, const char *feature)
+{
+	size_t len = strlen(p->missing);
+
+	snprintf(p->missing + len, sizeof(p->missing) - len, "%s%s", len ? "," : "", feature);
+	p->fallbacks++;
 }
 
 /* Is the environment variable name set to "0" (a switch turned off)? */
@@ -100,7 +112,7 @@ static bool env_off(const char *name)
  * probe, what kernels before 6.6 offer). Decided before load: a program
  * loaded for uprobe_multi cannot attach through a perf event.
  */
-static bool choose_uprobe_multi(bool verbose)
+static bool choose_uprobe_multi(bool verbose, struct tracer_paths *paths)
 {
 	int r;
 
@@ -111,6 +123,8 @@ static bool choose_uprobe_multi(bool verbose)
 		return false;
 	}
 	r = uprobe_multi__supported();
+	if (r != 1)
+		paths__missing(paths, "uprobe_multi");
 	if (verbose) {
 		if (r == 1)
 			fprintf(stderr, "memtrace: uprobes through uprobe_multi links\n");
@@ -121,13 +135,33 @@ static bool choose_uprobe_multi(bool verbose)
 	return r == 1;
 }
 
+/*
+ * The programs that walk stacks, of the walker mode (enum unwind_mode):
+ * the other walker's are not loaded, so --unwind fp never depends on the
+ * dwarf walker verifying.
+ */
+static void choose_walker(struct tracer *tr, int mode)
+{
+	struct memtrace_bpf *skel = tr->skel;
+	bool dwarf = mode == UNWIND_DWARF;
+
+	tr->alloc_return = dwarf ? skel->progs.alloc_return : skel->progs.alloc_return_fp;
+	tr->mmap_exit = dwarf ? skel->progs.mmap_exit : skel->progs.mmap_exit_fp;
+	tr->mremap_exit = dwarf ? skel->progs.mremap_exit : skel->progs.mremap_exit_fp;
+	bpf_program__set_autoload(dwarf ? skel->progs.alloc_return_fp : skel->progs.alloc_return,
+				  false);
+	bpf_program__set_autoload(dwarf ? skel->progs.mmap_exit_fp : skel->progs.mmap_exit, false);
+	bpf_program__set_autoload(dwarf ? skel->progs.mremap_exit_fp : skel->progs.mremap_exit,
+				  false);
+}
+
 /* Every uprobe program: loaded for uprobe_multi, or left as they are. */
-static void set_uprobe_attach_type(struct memtrace_bpf *skel)
+static void set_uprobe_attach_type(struct tracer *tr)
 {
 	for (size_t i = 0; i < NR_PROBE_FNS; i++)
-		bpf_program__set_expected_attach_type(entry_prog(skel, probe_fns[i].kind),
+		bpf_program__set_expected_attach_type(entry_prog(tr->skel, probe_fns[i].kind),
 			(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
-	bpf_program__set_expected_attach_type(skel->progs.alloc_return,
+	bpf_program__set_expected_attach_type(tr->alloc_return,
 		(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
 }
 
@@ -153,31 +187,29 @@ static void fill_exp_draws(volatile __u32 *draws, uint64_t seed)
 	}
 }
 
-struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
+/*
+ * Open the skeleton into tr->skel, configured for tr->cfg with the walker
+ * mode (enum unwind_mode), and load it. Returns 0, or -errno with
+ * tr->skel destroyed (NULL); messages only for what is not a load failure.
+ */
+static int open_load(struct tracer *tr, int mode)
 {
-	struct tracer *tr = calloc(1, sizeof(*tr));
+	const struct tracer_config *cfg = &tr->cfg;
 	struct memtrace_bpf *skel;
 	int err;
-
-	if (!tr)
-		return NULL;
-	tr->cfg = *cfg;
-	tr->tgid = tgid;
-	tracer__libbpf_print(cfg->verbose);
 
 	skel = memtrace_bpf__open();
 	if (!skel) {
 		err = -errno;
 		fprintf(stderr, "memtrace: cannot open BPF object: %s\n", strerror(-err));
-		goto free_tr;
+		return err ? err : -EINVAL;
 	}
 	tr->skel = skel;
-	skel->rodata->target_tgid = tgid;
-	skel->rodata->unwind_mode = cfg->unwind;
+	skel->rodata->target_tgid = tr->tgid;
 	skel->rodata->sample_bytes = cfg->sample_bytes;
 	skel->rodata->sample_seed = cfg->sample_seed;
 	skel->rodata->temp_ns = cfg->temp_ns;
-	skel->rodata->stop_on_code_map = cfg->stop_on_code_map && cfg->unwind == UNWIND_DWARF;
+	skel->rodata->stop_on_code_map = cfg->stop_on_code_map && mode == UNWIND_DWARF;
 	skel->rodata->page_size = (__u32)sysconf(_SC_PAGESIZE);
 	/* MEMTRACE_WALK_MEMO=0: walk every stack, for benchmarks of the
 	 * worst case (a new stack at every allocation) */
@@ -191,7 +223,7 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	/* open addressing: room for max_stacks pairs at <= 80% load */
 	skel->rodata->aggs_slots = (__u32)(cfg->max_stacks + cfg->max_stacks / 4);
 	bpf_map__set_max_entries(skel->maps.aggs, skel->rodata->aggs_slots);
-	if (cfg->unwind == UNWIND_DWARF) {
+	if (mode == UNWIND_DWARF) {
 		bpf_map__set_max_entries(skel->maps.unwind_rows, (__u32)cfg->unwind_rows);
 		bpf_map__set_max_entries(skel->maps.unwind_modules, 1);
 	} else {		/* the walker never looks: keep them tiny */
@@ -203,25 +235,78 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	 * say where new code is mapped (libc in a launched command, dlopen) */
 	skel->rodata->trace_mmap = cfg->trace_mmap;
 	skel->rodata->execs_expected = cfg->execs_expected;
+	choose_walker(tr, mode);
 	if (!cfg->trace_mmap) {
 		bpf_program__set_autoload(skel->progs.munmap_enter, false);
 		bpf_program__set_autoload(skel->progs.munmap_exit, false);
 		bpf_program__set_autoload(skel->progs.mremap_enter, false);
-		bpf_program__set_autoload(skel->progs.mremap_exit, false);
+		bpf_program__set_autoload(tr->mremap_exit, false);
 	}
-	tr->multi = choose_uprobe_multi(cfg->verbose);
 	if (tr->multi)
-		set_uprobe_attach_type(skel);
+		set_uprobe_attach_type(tr);
 	err = memtrace_bpf__load(skel);
 	if (err) {
+		memtrace_bpf__destroy(skel);
+		tr->skel = NULL;
+	}
+	return err;
+}
+
+/*
+ * Load with the walker cfg asks for. When the dwarf walker does not load
+ * (a kernel whose verifier rejects it), load the frame-pointer walker
+ * instead, say so on stderr and note the fallback in tr->paths.
+ * MEMTRACE_DWARF_WALKER=0 takes that fallback without trying.
+ */
+static int load_walker(struct tracer *tr)
+{
+	int mode = tr->cfg.unwind, err;
+
+	if (mode == UNWIND_DWARF && env_off("MEMTRACE_DWARF_WALKER")) {
+		err = -EOPNOTSUPP;
+	} else {
+		quiet_libbpf = mode == UNWIND_DWARF;	/* the fallback may load */
+		err = open_load(tr, mode);
+		quiet_libbpf = false;
+		if (!err || mode != UNWIND_DWARF || err == -EPERM)
+			goto done;
+	}
+	fprintf(stderr, "memtrace: the dwarf stack walker does not load on this kernel (%s); "
+		"walking frame pointers instead (as --unwind fp)\n",
+		err == -EOPNOTSUPP ? "MEMTRACE_DWARF_WALKER=0" : strerror(-err));
+	paths__missing(&tr->paths, "dwarf_walker");
+	mode = UNWIND_FP;
+	err = open_load(tr, mode);
+done:
+	tr->paths.unwind = mode;
+	if (err)
 		fprintf(stderr, "memtrace: cannot load BPF programs: %s%s\n", strerror(-err),
 			err == -EPERM ? " (run as root, or with CAP_BPF and CAP_PERFMON)" :
 			" (rerun with -v for the verifier log)");
-		goto destroy_skel;
-	}
-	if (cfg->unwind == UNWIND_DWARF) {
-		tr->unwind = unwind_maps__new(skel->maps.unwind_rows, skel->maps.unwind_tables,
-					      skel->maps.unwind_modules);
+	else if (tr->cfg.verbose)
+		fprintf(stderr, "memtrace: stacks by the %s walker\n",
+			mode == UNWIND_DWARF ? "dwarf" : "frame-pointer");
+	return err;
+}
+
+struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
+{
+	struct tracer *tr = calloc(1, sizeof(*tr));
+	int err;
+
+	if (!tr)
+		return NULL;
+	tr->cfg = *cfg;
+	tr->tgid = tgid;
+	tracer__libbpf_print(cfg->verbose);
+	tr->multi = choose_uprobe_multi(cfg->verbose, &tr->paths);
+	tr->paths.uprobe_multi = tr->multi;
+	err = load_walker(tr);
+	if (err)
+		goto free_tr;
+	if (tr->paths.unwind == UNWIND_DWARF) {
+		tr->unwind = unwind_maps__new(tr->skel->maps.unwind_rows, tr->skel->maps.unwind_tables,
+					      tr->skel->maps.unwind_modules);
 		if (!tr->unwind) {
 			err = -errno;
 			fprintf(stderr, "memtrace: cannot set up unwind tables: %s\n", strerror(-err));
@@ -231,7 +316,7 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	return tr;
 
 destroy_skel:
-	memtrace_bpf__destroy(skel);
+	memtrace_bpf__destroy(tr->skel);
 free_tr:
 	free(tr);
 	errno = -err;
@@ -331,8 +416,7 @@ static int plan_uprobes(const struct tracer *tr, const struct target *t,
 		plan[n++] = (struct uprobe_plan){ p->name, entry_prog(tr->skel, p->kind),
 						  place.offset, false };
 		if (p->ret)
-			plan[n++] = (struct uprobe_plan){ p->name, tr->skel->progs.alloc_return,
-							  f.offset, true };
+			plan[n++] = (struct uprobe_plan){ p->name, tr->alloc_return, f.offset, true };
 	}
 close_elf:
 	elf_funcs__close(ef);
@@ -444,9 +528,9 @@ static int attach_syscalls(struct tracer *tr)
 		"sys_enter_mremap", "sys_exit_mremap",
 	};
 	struct bpf_program *progs[] = {
-		tr->skel->progs.mmap_enter, tr->skel->progs.mmap_exit,
+		tr->skel->progs.mmap_enter, tr->mmap_exit,
 		tr->skel->progs.munmap_enter, tr->skel->progs.munmap_exit,
-		tr->skel->progs.mremap_enter, tr->skel->progs.mremap_exit,
+		tr->skel->progs.mremap_enter, tr->mremap_exit,
 	};
 	size_t n = tr->cfg.trace_mmap ? sizeof(tps) / sizeof(tps[0]) : 2;	/* mmap's pair */
 	int err = ensure_tracefs();
@@ -565,6 +649,11 @@ void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *row
 size_t tracer__unwind_failures(const struct tracer *tr, struct unwind_failure *out, size_t max)
 {
 	return tr->unwind ? unwind_maps__failures(tr->unwind, out, max) : 0;
+}
+
+void tracer__paths(const struct tracer *tr, struct tracer_paths *out)
+{
+	*out = tr->paths;
 }
 
 unsigned int tracer__nr_links(const struct tracer *tr)

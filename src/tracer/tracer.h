@@ -32,11 +32,23 @@ struct tracer_config {
 
 struct tracer;
 
+/* What tracer__new() made of this kernel: the paths in use, and the
+ * features it lacks whose fallback is in use (probed, never by version). */
+struct tracer_paths {
+	bool uprobe_multi;	/* uprobes through uprobe_multi links, else perf-event links */
+	int unwind;		/* the stack walker loaded (enum unwind_mode) */
+	unsigned int fallbacks;	/* missing features with a fallback in use */
+	char missing[64];	/* their names, comma-separated: uprobe_multi, dwarf_walker */
+};
+
 /*
  * Open and load the BPF programs for tgid with cfg. The uprobe programs
  * are loaded for uprobe_multi links when the kernel has them (Linux 6.6+),
  * else for perf-event links, or for perf-event links anyway when the
  * environment has MEMTRACE_UPROBE_MULTI=0; cfg->verbose prints which.
+ * Only the programs of cfg->unwind's stack walker load; when the dwarf
+ * walker does not (or with MEMTRACE_DWARF_WALKER=0), the frame-pointer
+ * walker does instead, with one line on stderr (see tracer__paths()).
  * Returns NULL and sets errno on failure (after printing one line on
  * stderr saying why).
  */
@@ -86,6 +98,9 @@ void tracer__unwind_usage(const struct tracer *tr, uint64_t *rows, uint64_t *row
 /* The binaries that got no unwind table, named (see unwind_maps__failures()):
  * the first max into out; returns how many there are (0 in fp mode). */
 size_t tracer__unwind_failures(const struct tracer *tr, struct unwind_failure *out, size_t max);
+
+/* The kernel paths in use and the fallbacks taken (see struct tracer_paths). */
+void tracer__paths(const struct tracer *tr, struct tracer_paths *out);
 
 /* Number of probes attached (uprobes and tracepoints, however linked),
  * and the records a map holds at most, by name: its max entries (for

@@ -18,7 +18,7 @@
  * left out (the walker's fp fallback then stops at them).
  *
  * Loader sequence (dwarf mode):
- *   open skeleton; rodata unwind_mode = UNWIND_DWARF; optionally
+ *   open skeleton; load the dwarf walker's programs (alloc_return, ...); optionally
  *   bpf_map__set_max_entries(unwind_rows / unwind_tables / unwind_modules);
  *   load; u = unwind_maps__new(rows, tables, modules);
  *   unwind_maps__add_pid(u, pid) before attaching, again on each
