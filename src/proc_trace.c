@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include "common/util.h"
 #include "proc_trace.h"
@@ -70,6 +71,21 @@ static void self_metrics(const struct proc_trace *pt, const struct report *r,
 	self->map_fill[TRACER_MAP_AGGS] = (double)r->nr_stacks / tracer__map_max(pt->tracer, "aggs");
 }
 
+/* The kernel and the paths the tracer took on it, for the report header. */
+static void report_paths(const struct proc_trace *pt, struct report *r)
+{
+	struct tracer_paths p;
+	struct utsname u;
+
+	tracer__paths(pt->tracer, &p);
+	r->unwind = p.unwind;
+	r->paths.uprobe_multi = p.uprobe_multi;
+	r->paths.fallbacks = p.fallbacks;
+	snprintf(r->paths.missing, sizeof(r->paths.missing), "%s", p.missing);
+	snprintf(r->paths.release, sizeof(r->paths.release), "%s",
+		 uname(&u) == 0 ? u.release : "unknown");
+}
+
 int proc_trace__read(struct proc_trace *pt, const struct target *t, double start_mono,
 		     bool final, struct report **out, struct tracer_self *self)
 {
@@ -87,7 +103,7 @@ int proc_trace__read(struct proc_trace *pt, const struct target *t, double start
 	r->elapsed_s = clock__s(CLOCK_MONOTONIC) - start_mono;
 	r->final = final;
 	r->sample_bytes = pt->sample_bytes;
-	r->unwind = pt->unwind;
+	report_paths(pt, r);
 	snprintf(r->allocator, sizeof(r->allocator), "%s", frame__module_base(t->alloc_name));
 	tracer__unwind_usage(pt->tracer, &r->totals.unwind_rows, &r->totals.unwind_rows_max,
 			     &r->totals.unwind_tables, &r->totals.unwind_no_table);

@@ -234,7 +234,15 @@ struct report {
 	double elapsed_s;	/* since tracing went live */
 	bool final;
 	uint64_t sample_bytes;	/* 0 = full tracing */
-	enum unwind_mode unwind;
+	enum unwind_mode unwind;	/* the walker in use */
+	/* The kernel, and the paths memtrace takes on it (struct tracer_paths);
+	 * release "" when no user tracer ran */
+	struct report_paths {
+		char release[65];	/* uname -r */
+		bool uprobe_multi;	/* uprobes by uprobe_multi links, else perf events */
+		unsigned int fallbacks;	/* features it lacks whose fallback is in use */
+		char missing[64];	/* their names, comma-separated */
+	} paths;
 	unsigned int exec_count;	/* execs of the target since tracing went live (it ends at one) */
 	struct totals totals;
 	struct proc_view proc;

@@ -143,6 +143,21 @@ static json_object *unwind_failures_array(const struct report *r)
 	return a;
 }
 
+/* "kernel_paths": the kernel's release and the paths memtrace takes on it. */
+static json_object *paths_to_json(const struct report_paths *k)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "release", json_object_new_string(k->release));
+	json_object_object_add(o, "uprobes",
+			       json_object_new_string(k->uprobe_multi ? "uprobe_multi" : "perf_event"));
+	json_object_object_add(o, "fallbacks", json_object_new_int((int)k->fallbacks));
+	json_object_object_add(o, "missing", json_object_new_string(k->missing));
+	return o;
+}
+
 json_object *json_report__build(const struct report *r, int top, json_stack_hook hook)
 {
 	json_object *o = json_object_new_object();
@@ -174,6 +189,8 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 			       json_object_new_int64((int64_t)r->totals.counters[CNT_FORKS]));
 	if (r->scope != SCOPE_USER)
 		add_kernel(o, r);
+	if (r->paths.release[0])
+		json_object_object_add(o, "kernel_paths", paths_to_json(&r->paths));
 
 	json_object_object_add(t, "outstanding_bytes", json_object_new_int64(r->totals.outstanding_bytes));
 	json_object_object_add(t, "outstanding_allocs", json_object_new_int64(r->totals.outstanding_allocs));

@@ -146,6 +146,15 @@ int text_report__write(const struct report *r, int top, FILE *out)
 	fprintf(out, "Dropped events: %" PRIu64 "; unmatched frees: %" PRIu64
 		"; unwind failures: %" PRIu64 "; truncated stacks: %" PRIu64 "\n",
 		t->dropped_events, t->unmatched_frees, t->unwind_failed, t->truncated_stacks);
+	if (r->paths.release[0]) {
+		fprintf(out, "Kernel %s: uprobes through %s links, %s stack walker",
+			r->paths.release, r->paths.uprobe_multi ? "uprobe_multi" : "perf-event",
+			r->unwind == UNWIND_DWARF ? "dwarf" : "frame-pointer");
+		if (r->paths.fallbacks)
+			fprintf(out, " (%u fallback%s: no %s)", r->paths.fallbacks,
+				r->paths.fallbacks > 1 ? "s" : "", r->paths.missing);
+		fputs("\n", out);
+	}
 	if (r->unwind == UNWIND_DWARF)
 		fprintf(out, "Unwinding: dwarf, %" PRIu64 " binaries with tables (%" PRIu64
 			" rows of %" PRIu64 "), %" PRIu64 " without; %" PRIu64
