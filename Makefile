@@ -1,14 +1,16 @@
 # memtrace - build, test, demo, bench, install, package.
 #   make            install missing build packages, build ./memtrace and its man page
 #   make build      the same without the package check
-#   make test       install missing build and test packages, build, run every test (unit + e2e)
+#   make test       install missing build and test packages, build, run every test (unit,
+#                   e2e, the core checks on Debian's 6.1 kernel under qemu)
+#   make test-kernels  the core checks on Debian's 6.1 and 6.12 kernels (qemu)
 #   make demo       install missing build packages, build, trace the bundled leaking demo
 #   make bench      install missing build packages and peers; overhead and cost benchmarks
 #   make install    PREFIX=/usr/local DESTDIR=: binary, man page, completion, docs, dashboards
 #   make uninstall  remove what make install put there
 #   make deb        the Debian package, ./memtrace_VERSION_ARCH.deb
 #   make V=1        show commands
-# Package sets: tools/deps/{build,test,bench,deb} (tools/install-deps.sh).
+# Package sets: tools/deps/{build,test,bench,deb,kernels} (tools/install-deps.sh).
 # Overrides: EXTRA_CFLAGS, EXTRA_LDFLAGS, SANITIZE=1 (ASan/UBSan build in build-san/),
 # VERSION (default: tools/version.sh).
 
@@ -106,11 +108,11 @@ deps-test:
 deps-bench:
 	$(Q)tools/install-deps.sh build bench
 
-test: deps-test
+test: deps-test deps-kernels
 	$(Q)tools/check-layout.sh
 	$(Q)$(MAKE) --no-print-directory build unit e2e
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 unit
-	$(Q)SAN_OUT=build-san tools/run-tests.sh $(OUT)
+	$(Q)SAN_OUT=build-san KT_SERIES="$(TEST_KERNELS)" tools/run-tests.sh $(OUT)
 
 sanitize: deps-test
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 build unit

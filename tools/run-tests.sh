@@ -2,6 +2,9 @@
 # Run every unit test binary and every e2e test; print "N passed, N failed".
 # Usage: tools/run-tests.sh OUTDIR [FILTER]   (FILTER: substring of test file names)
 # SAN_OUT=DIR also runs the unit tests built there (make SANITIZE=1 unit).
+# KT_SERIES="6.1 ...": also boot these kernels with the core checks
+# (tools/kernels/run.sh; unset: 6.1, empty: none; a FILTER skips them
+# unless it is "kernels").
 set -u
 out=${1:-build}
 filter=${2:-${T:-}}
@@ -37,6 +40,23 @@ if [ -n "$line" ]; then
 else
 	echo "e2e runner did not report" >&2
 	fail=$((fail + 1))
+fi
+series=${KT_SERIES-6.1}
+case "kernels" in *"$filter"*) ;; *) series= ;; esac
+if [ -n "$series" ]; then
+	kt_out=$(mktemp)
+	tools/kernels/run.sh "$out" $series | tee "$kt_out"
+	line=$(grep -E '^kernels: [0-9]+ passed, [0-9]+ failed' "$kt_out" | tail -n1)
+	rm -f "$kt_out"
+	if [ -n "$line" ]; then
+		kp=$(echo "$line" | sed 's/^kernels: \([0-9]*\) passed.*/\1/')
+		kf=$(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')
+		ks=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+		pass=$((pass + kp)) fail=$((fail + kf)) skip=$((skip + ${ks:-0}))
+	else
+		echo "kernel matrix did not report" >&2
+		fail=$((fail + 1))
+	fi
 fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
