@@ -576,62 +576,6 @@ __noinline int unwind_memo_check(struct unwind_window_buf *win, const struct unw
 }
 
 /*
- * One walk of unwind_user_stack() from pc, sp, fp. Returns false, with st
- * and memo to be redone, when another walk ran on this CPU meanwhile (the
- * window is per-CPU) and this is not the last try; the last try flags it
- * STACK_F_UNWIND_ERROR instead.
- */
-static __always_inline bool unwind_walk_once(struct stack_trace *st, struct unwind_modules *mods,
-					     struct unwind_window_buf *win,
-					     struct unwind_memo *memo, __u32 mode, __u64 pc,
-					     __u64 sp, __u64 fp, __u64 ri, __u32 gen, bool last)
-{
-	struct unwind_walk w = {};
-	__u64 seq;
-
-	st->nr = 0;
-	st->flags = 0;
-	if (memo) {
-		memo->result = 0;
-		memo->nr = 0;
-	}
-	w.st = st;
-	w.mods = mods;
-	w.win = win;
-	w.memo = memo;
-	w.regs.base = sp & ~(__u64)(UNWIND_CHUNK - 1);
-	w.regs.pc = pc;
-	w.regs.sp = sp;
-	w.regs.fp = fp;
-	w.regs.fp_valid = 1;
-	w.regs.fp_initial = 1;
-	w.regs.ri = ri;
-	seq = win ? ++win->seq : 0;
-	/* mode is a constant where the caller's is: one walker per program */
-	bpf_loop(MAX_STACK_DEPTH, mode == UNWIND_DWARF ? unwind_step : unwind_step_fp, &w, 0);
-	if (!w.done && w.regs.pc && st->nr >= MAX_STACK_DEPTH)
-		st->flags |= STACK_F_TRUNCATED;
-	if (win && win->seq != seq && !last)
-		return false;	/* another walk ran on this CPU meanwhile */
-	if (win && win->seq != seq) {
-		st->flags |= STACK_F_UNWIND_ERROR;
-		if (memo)
-			memo->nr = UNWIND_MEMO_WORDS + 1;
-	}
-	if (memo) {
-		memo->pc = pc;
-		memo->sp = sp;
-		memo->fp = fp;
-		memo->gen = gen;
-		memo->mode = mode;
-		memo->uses_fp = w.regs.used_fp0;
-		unwind_memo_seal(memo);
-	}
-	unwind_count_fp_fallback(w.fp_frames);
-	return true;
-}
-
-/*
  * Walk the user stack from regs into st (st->nr, st->flags, st->ip[]),
  * ip[0] = regs->ip. regs: a uretprobe's ctx, or for a syscall tracepoint
  * bpf_task_pt_regs(bpf_get_current_task_btf()). mode: UNWIND_DWARF uses
@@ -655,8 +599,9 @@ static __always_inline int unwind_user_stack(struct pt_regs *regs, __u32 tgid,
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct unwind_modules *mods = NULL;
 	struct unwind_window_buf *win;
+	struct unwind_walk w;
 	__u64 pc, sp, fp, ri = 0, seq;
-	__u32 zero = 0, gen = 0;
+	__u32 zero = 0, gen = 0, attempt = 0;
 
 	st->nr = 0;
 	st->flags = 0;
@@ -689,10 +634,51 @@ static __always_inline int unwind_user_stack(struct pt_regs *regs, __u32 tgid,
 		if (unwind_memo_check(win, memo) && win->seq == seq)
 			return UNWIND_MEMO_HIT;
 	}
-	/* Straight-line, no retry loop: kernels before 6.4 reject a loop
-	 * that clang closes with a fall-through (check_cfg's back-edge). */
-	if (!unwind_walk_once(st, mods, win, memo, mode, pc, sp, fp, ri, gen, false))
-		unwind_walk_once(st, mods, win, memo, mode, pc, sp, fp, ri, gen, true);
+	/* A walk that another walk on this CPU disturbed (the window is
+	 * per-CPU) is redone once. do/while: the back-edge is the loop's
+	 * conditional jump, never a fall-through, which Linux 6.1's verifier
+	 * rejects (check_cfg) and clang made of a for loop with continue. */
+	do {
+		__builtin_memset(&w, 0, sizeof(w));
+		st->nr = 0;
+		st->flags = 0;
+		if (memo) {
+			memo->result = 0;
+			memo->nr = 0;
+		}
+		w.st = st;
+		w.mods = mods;
+		w.win = win;
+		w.memo = memo;
+		w.regs.base = sp & ~(__u64)(UNWIND_CHUNK - 1);
+		w.regs.pc = pc;
+		w.regs.sp = sp;
+		w.regs.fp = fp;
+		w.regs.fp_valid = 1;
+		w.regs.fp_initial = 1;
+		w.regs.ri = ri;
+		seq = win ? ++win->seq : 0;
+		/* mode is a constant where the caller's is: one walker per program */
+		bpf_loop(MAX_STACK_DEPTH, mode == UNWIND_DWARF ? unwind_step : unwind_step_fp,
+			 &w, 0);
+		if (!w.done && w.regs.pc && st->nr >= MAX_STACK_DEPTH)
+			st->flags |= STACK_F_TRUNCATED;
+	} while (win && win->seq != seq && !attempt++);
+	if (win && win->seq != seq) {
+		st->flags |= STACK_F_UNWIND_ERROR;
+		if (memo)
+			memo->nr = UNWIND_MEMO_WORDS + 1;
+	}
+	if (memo) {
+		memo->pc = pc;
+		memo->sp = sp;
+		memo->fp = fp;
+		memo->gen = gen;
+		memo->mode = mode;
+		memo->uses_fp = w.regs.used_fp0;
+		unwind_memo_seal(memo);
+	}
+	unwind_count_fp_fallback(w.fp_frames);
 	return st->nr;
 }
 
