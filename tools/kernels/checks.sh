@@ -97,7 +97,7 @@ check_frames() {
 		for (i = 1; i <= n; i++) col[c[i]] = i
 	}
 	$1 == "stack" && $2 == kind && $11 ~ re { cnt++; line = $0 }
-	$1 == "stack" && $2 == kind && n++ < 6 { seen = seen " [" $3 " B " $11 "]" }
+	$1 == "stack" && $2 == kind && n++ < 8 { seen = seen " [" $3 " B ue=" $9 " tr=" $10 " " $11 "]" }
 	END {
 		if (cnt != 1) {
 			print "want one " kind " stack matching " re ", found " cnt + 0 "; " kind " stacks:" seen
@@ -110,7 +110,7 @@ check_frames() {
 			if (v[col[kv[1]]] != kv[2])
 				err = err " " kv[1] "=" v[col[kv[1]]] " (want " kv[2] ")"
 		}
-		if (err != "") print kind " stack " v[11] ":" err
+		if (err != "") print kind " stack " v[11] ":" err "; " kind " stacks:" seen
 	}' "$flat")
 	if [ -z "$why" ]; then ok "$name"; else bad "$name" "$why"; fi
 }
