@@ -69,6 +69,8 @@ boot() {
 			[ $rc -eq 124 ] || [ $rc -eq 137 ] && why="timed out after ${boot_s}s"
 			echo "kernel ${rel:-$series}: did not finish ($why, qemu exit $rc); console tail:"
 			tail -n 30 "$log" | sed "s/^/  [$series] | /"
+			cp "$log" "$kdir/$series.failed.log"	# kept: the next run rewrites $log
+			echo "  [$series] whole console: $kdir/$series.failed.log"
 			line="0 passed, 1 failed"
 		fi
 		echo "$line" | sed 's/^\([0-9]*\) passed, \([0-9]*\) failed$/pass \1\nfail \2/'
