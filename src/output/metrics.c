@@ -367,9 +367,9 @@ static void render_self(FILE *f, const struct report *r, const struct tracer_sel
 		s->probe_hits ? s->probe_hits : r->totals.counters[CNT_PROBE_HITS]);
 	family(f, "memtrace_map_fill_ratio", "gauge", "BPF map entries in use / capacity.");
 	for (int i = 0; i < TRACER_MAP_MAX; i++)
-		if (s->map_fill[i] >= 0)
-			fprintf(f, "memtrace_map_fill_ratio{map=\"%s\"} %.6g\n", map_names[i],
-				s->map_fill[i]);
+		if (s->map_fill[i] >= 0)	/* --system: one table, of processes */
+			fprintf(f, "memtrace_map_fill_ratio{map=\"%s\"} %.6g\n",
+				r->system ? "procs" : map_names[i], s->map_fill[i]);
 	if (s->report_latency_s >= 0)
 		gauge(f, "memtrace_report_latency_seconds",
 		      "Time to build the last report: collect, symbolize, analyse.",
@@ -421,6 +421,54 @@ static double proc_value(const struct report *r, const struct process_report *p,
 	}
 }
 
+#define DEEP_STACKS_TOP	10	/* series per deep-traced process */
+
+/* --system --deep: the top stacks of each deep trace, labelled with its pid. */
+static int render_deep(FILE *f, const struct report *r)
+{
+	static const struct {
+		const char *name, *help;
+	} fams[] = {
+		{ "memtrace_stack_outstanding_bytes", "Bytes allocated at this stack and not freed." },
+		{ "memtrace_stack_growth_bytes_per_second", "Fitted growth of this stack." },
+		{ "memtrace_stack_severity", "Leak severity of this stack: 0 none .. 4 critical." },
+	};
+	struct stack_labels *l = calloc(r->nr_deep * DEEP_STACKS_TOP + 1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	for (size_t d = 0; d < r->nr_deep; d++)
+		for (size_t i = 0; i < r->deep[d]->nr_stacks && i < DEEP_STACKS_TOP; i++) {
+			struct stack_labels *sl = &l[d * DEEP_STACKS_TOP + i];
+			int n = snprintf(sl->text, sizeof(sl->text), "pid=\"%d\",", r->deep[d]->pid);
+			struct stack_labels tmp;
+
+			make_labels(r->deep[d], &r->deep[d]->stacks[i], &tmp);
+			/* the labels fit: a signature takes at most a quarter of the text */
+			memcpy(sl->text + n, tmp.text,
+			       strnlen(tmp.text, sizeof(sl->text) - (size_t)n - 1) + 1);
+			sl->text[sizeof(sl->text) - 1] = '\0';
+		}
+	for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
+		family(f, fams[k].name, "gauge", fams[k].help);
+		for (size_t d = 0; d < r->nr_deep; d++) {
+			const struct report *dr = r->deep[d];
+
+			for (size_t i = 0; i < dr->nr_stacks && i < DEEP_STACKS_TOP; i++) {
+				const struct stack_report *st = &dr->stacks[i];
+
+				if (k && !st->analysed)
+					continue;
+				stack_sample(f, fams[k].name, &l[d * DEEP_STACKS_TOP + i],
+					     k == 0 ? (double)st->outstanding_bytes :
+					     k == 1 ? st->growth_bytes_per_s : (double)st->severity);
+			}
+		}
+	}
+	free(l);
+	return 0;
+}
+
 /* --system: the top processes by growth, the rest summed as "other". */
 static int render_system(FILE *f, const struct report *r, size_t top)
 {
@@ -464,6 +512,10 @@ static int render_system(FILE *f, const struct report *r, size_t top)
 	family(f, "memtrace_bpf_run_time_seconds_total", "counter",
 	       "Time the sweep's BPF programs ran in the kernel.");
 	fprintf(f, "memtrace_bpf_run_time_seconds_total %.9f\n", r->sweep.bpf_run_time_ns / 1e9);
+	if (r->nr_deep && render_deep(f, r)) {
+		free(order);
+		return -ENOMEM;
+	}
 	gauge(f, "memtrace_report_timestamp_seconds", "When the last report was taken (unix time).",
 	      r->time);
 	gauge(f, "memtrace_elapsed_seconds", "Seconds since tracing went live.", r->elapsed_s);
