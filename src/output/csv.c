@@ -92,13 +92,15 @@ static void put_stack(FILE *f, const struct stack_report *s)
 	free(text);
 }
 
-static void put_row(FILE *f, const struct report *r, const struct stack_report *s)
+/* One row: stack s of r, on behalf of process pid (comm). */
+static void put_row(FILE *f, const struct report *r, const struct stack_report *s, int pid,
+		    const char *comm)
 {
 	const struct frame *leaf = s->nr_frames ? &s->frames[0] : NULL;
 	char buf[256];
 
-	fprintf(f, "%.3f,%.3f,%d,", r->time, r->elapsed_s, r->pid);
-	put_field(f, r->comm);
+	fprintf(f, "%.3f,%.3f,%d,", r->time, r->elapsed_s, pid);
+	put_field(f, comm);
 	fprintf(f, ",%d,0x%" PRIx64 ",%s,%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64
 		",%" PRIu64 ",%" PRIu64 ",", r->final, s->stack_id, alloc_kind_name(s->kind),
 		s->outstanding_bytes, s->outstanding_allocs, s->alloc_calls, s->alloc_bytes,
@@ -137,8 +139,14 @@ int csv__write(struct csv_writer *w, const struct report *r)
 {
 	if (!w)
 		return -EINVAL;
-	for (size_t i = 0; i < r->nr_stacks; i++)
-		put_row(w->f, r, &r->stacks[i]);
+	if (r->system) {	/* a sweep: one row per process, its own pid and comm */
+		for (size_t i = 0; i < r->nr_processes; i++)
+			put_row(w->f, r, &r->stacks[r->processes[i].stack], r->processes[i].pid,
+				r->processes[i].comm);
+	} else {
+		for (size_t i = 0; i < r->nr_stacks; i++)
+			put_row(w->f, r, &r->stacks[i], r->pid, r->comm);
+	}
 	if (fflush(w->f) != 0 || ferror(w->f))
 		return -EIO;
 	return 0;

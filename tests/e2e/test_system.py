@@ -78,8 +78,9 @@ def test_leak_steady_churn_separated():
 
 def test_text_table_and_gate():
     leak = grow(PFX + "gate", "leak", LEAK_BPS)
+    csv_path = os.path.join(lib.tmpdir(), "sweep.csv")
     m = lib.Memtrace("--system", "--comm", "^" + PFX + "gate$", "-d", "8", "-i", "1",
-                     "--fail-on", "high")
+                     "--fail-on", "high", "--csv", csv_path)
     rc = m.wait(30)
     out = m.out.text()
     assert rc == 3, f"exit {rc}, want 3 (gate)\n{out}\n{m.err.text()}"
@@ -87,6 +88,13 @@ def test_text_table_and_gate():
                      out, re.M), out
     assert re.search(rf"^ *{leak.pid} +{PFX}gate ", out, re.M), out
     assert re.search(rf"^Verdict: POSSIBLE LEAK: pid {leak.pid} \({PFX}gate\)", out, re.M), out
+    # CSV: a row per process per report, with the process's own pid and comm
+    import csv
+    with open(csv_path) as f:
+        rows = list(csv.DictReader(f))
+    assert rows and all(r["pid"] == str(leak.pid) and r["comm"] == PFX + "gate" and
+                        r["kind"] == "process" for r in rows), rows[:3]
+    assert rows[-1]["final"] == "1" and rows[-1]["severity"] in ("high", "critical"), rows[-1]
 
 
 def cgroup2_root():
