@@ -296,9 +296,14 @@ def test_deep_profile_per_pid():
     assert status == 200 and body[:2] == b"\x1f\x8b", (status, body[:40])	# gzip'd pprof
     status, _, _ = _http(port, "/debug/pprof/heap?pid=1")
     assert status == 404
+    want = (rf'^memtrace_stack_outstanding_bytes\{{pid="{leak.pid}",stack_id="0x[0-9a-f]+",'
+            r'kind="malloc",.*stack="[^"]*leak_step[^"]*"\} [1-9]\d*$')
+    deadline = time.monotonic() + 20	# the trace's first allocations, in a later report
     text = _http(port, "/metrics")[2].decode()
-    assert re.search(rf'^memtrace_stack_outstanding_bytes\{{pid="{leak.pid}",stack_id="0x[0-9a-f]+",'
-                     r'kind="malloc",.*stack="[^"]*leak_step[^"]*"\} [1-9]\d*$', text, re.M), text
+    while not re.search(want, text, re.M) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        text = _http(port, "/metrics")[2].decode()
+    assert re.search(want, text, re.M), text
     assert re.search(r'^memtrace_map_fill_ratio\{map="procs"\} ', text, re.M), text
     rep = json.loads(_http(port, "/report.json")[2])
     assert [d["pid"] for d in rep["deep"]] == [leak.pid]
