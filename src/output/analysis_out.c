@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include "analysis/analysis.h"
+#include "output/json_out.h"
 #include "output/analysis_out.h"
 #include "output/answers_out.h"
 #include "output/text.h"
@@ -170,13 +171,6 @@ int analysis__print_text(const struct report *r, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-/* json-c helpers: add, ignoring allocation failure (documented). */
-static void add(json_object *o, const char *k, json_object *v)
-{
-	if (json_object_object_add(o, k, v))
-		json_object_put(v);
-}
-
 static json_object *seconds_or_null(double s)
 {
 	return s < 0 ? NULL : json_object_new_double(s);
@@ -189,24 +183,24 @@ void analysis__to_json(const struct report *r, const struct stack_report *s,
 
 	if (!s->analysed || !stack_obj)
 		return;
-	add(stack_obj, "growth_bytes_per_s", json_object_new_double(s->growth_bytes_per_s));
-	add(stack_obj, "growth_mb_per_h", json_object_new_double(s->growth_bytes_per_s / MB_PER_H));
-	add(stack_obj, "growth_r2", json_object_new_double(s->growth_r2));
-	add(stack_obj, "severity", json_object_new_string(severity_name(s->severity)));
-	add(stack_obj, "growth_reason", s->growth_reason ?
+	json__add(stack_obj, "growth_bytes_per_s", json_object_new_double(s->growth_bytes_per_s));
+	json__add(stack_obj, "growth_mb_per_h", json_object_new_double(s->growth_bytes_per_s / MB_PER_H));
+	json__add(stack_obj, "growth_r2", json_object_new_double(s->growth_r2));
+	json__add(stack_obj, "severity", json_object_new_string(severity_name(s->severity)));
+	json__add(stack_obj, "growth_reason", s->growth_reason ?
 	    json_object_new_string(s->growth_reason) : NULL);
 	answers__stack_to_json(r, s, stack_obj);
 	life = json_object_new_object();
 	if (!life)
 		return;
-	add(life, "alloc_calls", json_object_new_uint64(s->alloc_calls));
-	add(life, "freed", json_object_new_uint64(s->life.freed));
-	add(life, "p50_s", seconds_or_null(s->life.p50_s));
-	add(life, "p90_s", seconds_or_null(s->life.p90_s));
-	add(life, "p99_s", seconds_or_null(s->life.p99_s));
-	add(life, "temporary", json_object_new_uint64(s->life.temporary));
-	add(life, "peak_bytes", json_object_new_int64(s->life.peak_bytes));
-	add(stack_obj, "lifetime", life);
+	json__add(life, "alloc_calls", json_object_new_uint64(s->alloc_calls));
+	json__add(life, "freed", json_object_new_uint64(s->life.freed));
+	json__add(life, "p50_s", seconds_or_null(s->life.p50_s));
+	json__add(life, "p90_s", seconds_or_null(s->life.p90_s));
+	json__add(life, "p99_s", seconds_or_null(s->life.p99_s));
+	json__add(life, "temporary", json_object_new_uint64(s->life.temporary));
+	json__add(life, "peak_bytes", json_object_new_int64(s->life.peak_bytes));
+	json__add(stack_obj, "lifetime", life);
 }
 
 static json_object *bytes_or_null(int64_t v)
@@ -223,38 +217,38 @@ void analysis__report_to_json(const struct report *r, json_object *root)
 		return;
 	verdict = json_object_new_object();
 	if (verdict) {
-		add(verdict, "result", json_object_new_string(leak ? "possible_leak" : "ok"));
-		add(verdict, "worst", json_object_new_string(severity_name(r->worst)));
+		json__add(verdict, "result", json_object_new_string(leak ? "possible_leak" : "ok"));
+		json__add(verdict, "worst", json_object_new_string(severity_name(r->worst)));
 		if (leak)
 			suspect = json_object_new_object();
 		if (suspect) {
 			const struct stack_report *s = &r->stacks[r->suspect];
 			char label[512], id[24];
 
-			add(suspect, "index", json_object_new_int64(r->suspect));
+			json__add(suspect, "index", json_object_new_int64(r->suspect));
 			/* the same hex string as stacks[].stack_id */
 			snprintf(id, sizeof(id), "%016" PRIx64, s->stack_id);
-			add(suspect, "stack_id", json_object_new_string(id));
-			add(suspect, "kind", json_object_new_string(alloc_kind_name(s->kind)));
-			add(suspect, "label", json_object_new_string(
+			json__add(suspect, "stack_id", json_object_new_string(id));
+			json__add(suspect, "kind", json_object_new_string(alloc_kind_name(s->kind)));
+			json__add(suspect, "label", json_object_new_string(
 				analysis__stack_label(s, ANALYSIS_LABEL_DEPTH, label, sizeof(label))));
-			add(suspect, "severity", json_object_new_string(severity_name(s->severity)));
-			add(suspect, "growth_bytes_per_s", json_object_new_double(s->growth_bytes_per_s));
+			json__add(suspect, "severity", json_object_new_string(severity_name(s->severity)));
+			json__add(suspect, "growth_bytes_per_s", json_object_new_double(s->growth_bytes_per_s));
 		}
-		add(verdict, "suspect", suspect);
-		add(root, "verdict", verdict);
+		json__add(verdict, "suspect", suspect);
+		json__add(root, "verdict", verdict);
 	}
 	proc = json_object_new_object();
 	if (proc) {
-		add(proc, "rss_bytes", bytes_or_null(r->proc.rss_bytes));
-		add(proc, "heap_bytes", bytes_or_null(r->proc.heap_bytes));
-		add(proc, "rss_growth_bytes_per_s", r->proc.growth_reason ? NULL :
+		json__add(proc, "rss_bytes", bytes_or_null(r->proc.rss_bytes));
+		json__add(proc, "heap_bytes", bytes_or_null(r->proc.heap_bytes));
+		json__add(proc, "rss_growth_bytes_per_s", r->proc.growth_reason ? NULL :
 		    json_object_new_double(r->proc.rss_growth_bytes_per_s));
-		add(proc, "heap_growth_bytes_per_s", r->proc.growth_reason ? NULL :
+		json__add(proc, "heap_growth_bytes_per_s", r->proc.growth_reason ? NULL :
 		    json_object_new_double(r->proc.heap_growth_bytes_per_s));
-		add(proc, "growth_reason", r->proc.growth_reason ?
+		json__add(proc, "growth_reason", r->proc.growth_reason ?
 		    json_object_new_string(r->proc.growth_reason) : NULL);
-		add(root, "process", proc);
+		json__add(root, "process", proc);
 	}
 	answers__report_to_json(r, root);
 }

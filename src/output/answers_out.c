@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include "analysis/analysis.h"
+#include "output/json_out.h"
 #include "output/answers_out.h"
 #include "output/text.h"
 
@@ -68,19 +69,12 @@ int answers__print_text(const struct report *r, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-/* json-c: add, ignoring allocation failure (documented). */
-static void add(json_object *o, const char *k, json_object *v)
-{
-	if (json_object_object_add(o, k, v))
-		json_object_put(v);
-}
-
 void answers__stack_to_json(const struct report *r, const struct stack_report *s,
 			    json_object *stack_obj)
 {
 	const char *name = answers__category_name(r, s);
 
-	add(stack_obj, "category", name ? json_object_new_string(name) : NULL);
+	json__add(stack_obj, "category", name ? json_object_new_string(name) : NULL);
 }
 
 static json_object *category_obj(const struct category_report *c)
@@ -89,18 +83,18 @@ static json_object *category_obj(const struct category_report *c)
 
 	if (!o)
 		return NULL;
-	add(o, "name", json_object_new_string(c->name));
-	add(o, "outstanding_bytes", json_object_new_int64(c->outstanding_bytes));
-	add(o, "outstanding_allocs", json_object_new_int64(c->outstanding_allocs));
-	add(o, "alloc_calls", json_object_new_uint64(c->alloc_calls));
-	add(o, "free_calls", json_object_new_uint64(c->free_calls));
-	add(o, "alloc_rate", json_object_new_double(c->alloc_rate));
-	add(o, "free_rate", json_object_new_double(c->free_rate));
-	add(o, "growth_bytes_per_s", json_object_new_double(c->growth_bytes_per_s));
-	add(o, "growth_reason", c->growth_reason ? json_object_new_string(c->growth_reason) : NULL);
-	add(o, "severity", json_object_new_string(severity_name(c->severity)));
-	add(o, "peak_bytes", json_object_new_int64(c->peak_bytes));
-	add(o, "stacks", json_object_new_uint64(c->stacks));
+	json__add(o, "name", json_object_new_string(c->name));
+	json__add(o, "outstanding_bytes", json_object_new_int64(c->outstanding_bytes));
+	json__add(o, "outstanding_allocs", json_object_new_int64(c->outstanding_allocs));
+	json__add(o, "alloc_calls", json_object_new_uint64(c->alloc_calls));
+	json__add(o, "free_calls", json_object_new_uint64(c->free_calls));
+	json__add(o, "alloc_rate", json_object_new_double(c->alloc_rate));
+	json__add(o, "free_rate", json_object_new_double(c->free_rate));
+	json__add(o, "growth_bytes_per_s", json_object_new_double(c->growth_bytes_per_s));
+	json__add(o, "growth_reason", c->growth_reason ? json_object_new_string(c->growth_reason) : NULL);
+	json__add(o, "severity", json_object_new_string(severity_name(c->severity)));
+	json__add(o, "peak_bytes", json_object_new_int64(c->peak_bytes));
+	json__add(o, "stacks", json_object_new_uint64(c->stacks));
 	return o;
 }
 
@@ -111,31 +105,31 @@ static json_object *rec_obj(const struct report *r, const struct recommendation 
 
 	if (!o)
 		return NULL;
-	add(o, "kind", json_object_new_string(rec_kind_name(rec->kind)));
+	json__add(o, "kind", json_object_new_string(rec_kind_name(rec->kind)));
 	if (rec->stack >= 0 && (size_t)rec->stack < r->nr_stacks) {
 		const struct stack_report *s = &r->stacks[rec->stack];
 
 		/* the same hex string as stacks[].stack_id */
 		snprintf(id, sizeof(id), "%016" PRIx64, s->stack_id);
-		add(o, "stack_id", json_object_new_string(id));
-		add(o, "label", json_object_new_string(
+		json__add(o, "stack_id", json_object_new_string(id));
+		json__add(o, "label", json_object_new_string(
 			analysis__stack_label(s, ANALYSIS_LABEL_DEPTH, label, sizeof(label))));
 	} else if (rec->category >= 0 && (size_t)rec->category < r->nr_categories) {
-		add(o, "category", json_object_new_string(r->categories[rec->category].name));
+		json__add(o, "category", json_object_new_string(r->categories[rec->category].name));
 	}
-	add(o, "description", json_object_new_string(rec->description ? rec->description : ""));
+	json__add(o, "description", json_object_new_string(rec->description ? rec->description : ""));
 	if (rec->savings_bytes >= 0)
-		add(o, "estimated_savings_bytes", json_object_new_int64((int64_t)rec->savings_bytes));
+		json__add(o, "estimated_savings_bytes", json_object_new_int64((int64_t)rec->savings_bytes));
 	if (rec->savings_calls_per_s >= 0)
-		add(o, "estimated_savings_calls_per_s",
+		json__add(o, "estimated_savings_calls_per_s",
 		    json_object_new_double(rec->savings_calls_per_s));
 	if (rec->savings_copy_bytes_per_s >= 0)
-		add(o, "estimated_savings_bytes_copied_per_s",
+		json__add(o, "estimated_savings_bytes_copied_per_s",
 		    json_object_new_double(rec->savings_copy_bytes_per_s));
 	if (rec->held_after_24h_bytes >= 0)
-		add(o, "held_after_24h_bytes", json_object_new_int64((int64_t)rec->held_after_24h_bytes));
-	add(o, "difficulty", json_object_new_string(difficulty_name(rec->difficulty)));
-	add(o, "priority", json_object_new_int(rec->priority));
+		json__add(o, "held_after_24h_bytes", json_object_new_int64((int64_t)rec->held_after_24h_bytes));
+	json__add(o, "difficulty", json_object_new_string(difficulty_name(rec->difficulty)));
+	json__add(o, "priority", json_object_new_int(rec->priority));
 	return o;
 }
 
@@ -153,7 +147,7 @@ void answers__report_to_json(const struct report *r, json_object *root)
 			if (c && json_object_array_add(cats, c))
 				json_object_put(c);
 		}
-		add(root, "categories", cats);
+		json__add(root, "categories", cats);
 	}
 	recs = json_object_new_array();
 	if (recs) {
@@ -163,6 +157,6 @@ void answers__report_to_json(const struct report *r, json_object *root)
 			if (o && json_object_array_add(recs, o))
 				json_object_put(o);
 		}
-		add(root, "recommendations", recs);
+		json__add(root, "recommendations", recs);
 	}
 }

@@ -3,15 +3,9 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include "output/json_out.h"
 #include "output/baseline_out.h"
 #include "output/text.h"
-
-/* json-c helper: a failed add leaves the object without the field. */
-static void add(json_object *o, const char *k, json_object *v)
-{
-	if (json_object_object_add(o, k, v))
-		json_object_put(v);
-}
 
 static const char *fmt_signed_bytes(int64_t v, char *buf, size_t len)
 {
@@ -94,13 +88,13 @@ json_object *baseline_diff__to_json(const struct baseline_diff *d)
 	arr = json_object_new_array();
 	if (!root || !base || !total || !arr)
 		goto put;
-	add(base, "pid", json_object_new_int(d->base->pid));
-	add(base, "comm", json_object_new_string(d->base->comm));
-	add(base, "time", json_object_new_double(d->base->time));
-	add(total, "baseline_bytes", json_object_new_int64(d->base_total));
-	add(total, "current_bytes", json_object_new_int64(d->cur_total));
-	add(total, "drift_bytes", json_object_new_int64(d->drift_total));
-	add(total, "drift_pct", pct_json(d->drift_pct));
+	json__add(base, "pid", json_object_new_int(d->base->pid));
+	json__add(base, "comm", json_object_new_string(d->base->comm));
+	json__add(base, "time", json_object_new_double(d->base->time));
+	json__add(total, "baseline_bytes", json_object_new_int64(d->base_total));
+	json__add(total, "current_bytes", json_object_new_int64(d->cur_total));
+	json__add(total, "drift_bytes", json_object_new_int64(d->drift_total));
+	json__add(total, "drift_pct", pct_json(d->drift_pct));
 	for (size_t i = 0; i < d->nr; i++) {
 		const struct baseline_entry *e = &d->entries[i];
 		json_object *o = json_object_new_object();
@@ -109,22 +103,22 @@ json_object *baseline_diff__to_json(const struct baseline_diff *d)
 			json_object_put(o);
 			goto put;
 		}
-		add(o, "status", json_object_new_string(status_names[e->status]));
-		add(o, "signature", json_object_new_string(e->signature));
-		add(o, "label", json_object_new_string(e->label));
-		add(o, "baseline_bytes", e->status == BASELINE_NEW ? NULL : json_object_new_int64(e->base_bytes));
-		add(o, "current_bytes", e->status == BASELINE_VANISHED ? NULL : json_object_new_int64(e->cur_bytes));
-		add(o, "drift_bytes", json_object_new_int64(e->drift_bytes));
-		add(o, "drift_pct", pct_json(e->drift_pct));
-		add(o, "growth_bytes_per_s", json_object_new_double(e->growth_bps));
-		add(o, "severity", json_object_new_string(severity_name(e->severity)));
+		json__add(o, "status", json_object_new_string(status_names[e->status]));
+		json__add(o, "signature", json_object_new_string(e->signature));
+		json__add(o, "label", json_object_new_string(e->label));
+		json__add(o, "baseline_bytes", e->status == BASELINE_NEW ? NULL : json_object_new_int64(e->base_bytes));
+		json__add(o, "current_bytes", e->status == BASELINE_VANISHED ? NULL : json_object_new_int64(e->cur_bytes));
+		json__add(o, "drift_bytes", json_object_new_int64(e->drift_bytes));
+		json__add(o, "drift_pct", pct_json(e->drift_pct));
+		json__add(o, "growth_bytes_per_s", json_object_new_double(e->growth_bps));
+		json__add(o, "severity", json_object_new_string(severity_name(e->severity)));
 	}
-	add(root, "baseline", base);
-	add(root, "total", total);
-	add(root, "matched", json_object_new_uint64(d->nr_matched));
-	add(root, "new", json_object_new_uint64(d->nr_new));
-	add(root, "vanished", json_object_new_uint64(d->nr_vanished));
-	add(root, "stacks", arr);
+	json__add(root, "baseline", base);
+	json__add(root, "total", total);
+	json__add(root, "matched", json_object_new_uint64(d->nr_matched));
+	json__add(root, "new", json_object_new_uint64(d->nr_new));
+	json__add(root, "vanished", json_object_new_uint64(d->nr_vanished));
+	json__add(root, "stacks", arr);
 	return root;
 
 put:

@@ -15,13 +15,6 @@
 #include "output/flametree.h"
 #include "output/json_out.h"
 
-/* json-c helpers: add, ignoring allocation failure (then the field is missing). */
-static void add(json_object *o, const char *k, json_object *v)
-{
-	if (json_object_object_add(o, k, v))
-		json_object_put(v);
-}
-
 static void push(json_object *a, json_object *v)
 {
 	if (json_object_array_add(a, v))
@@ -60,18 +53,18 @@ static void pass_through(const struct report *r, json_object *root, json_object 
 
 			for (size_t j = 0; cut && j < DASHBOARD_TOP_STACKS; j++)
 				push(cut, json_object_get(json_object_array_get_idx(v, j)));
-			add(root, passed_keys[i], cut);
+			json__add(root, passed_keys[i], cut);
 			continue;
 		}
-		add(root, passed_keys[i], json_object_get(v));
+		json__add(root, passed_keys[i], json_object_get(v));
 	}
-	add(root, "mode", json_object_new_string(r->system ? "system" : "process"));
+	json__add(root, "mode", json_object_new_string(r->system ? "system" : "process"));
 	if (!r->system)
 		return;
 	/* the sweep's own totals, and which process each chart series is */
 	if (report && json_object_object_get_ex(report, "totals", &v))
-		add(root, "sweep", json_object_get(v));
-	add(root, "processes_total", json_object_new_int64((int64_t)r->nr_processes));
+		json__add(root, "sweep", json_object_get(v));
+	json__add(root, "processes_total", json_object_new_int64((int64_t)r->nr_processes));
 	v = json_object_new_object();
 	for (size_t i = 0; v && i < r->nr_processes; i++) {
 		const struct process_report *p = &r->processes[i];
@@ -81,9 +74,9 @@ static void pass_through(const struct report *r, json_object *root, json_object 
 			continue;
 		snprintf(key, sizeof(key), "%016" PRIx64 ":%s", r->stacks[p->stack].stack_id,
 			 alloc_kind_name(r->stacks[p->stack].kind));
-		add(v, key, json_object_new_int(p->pid));
+		json__add(v, key, json_object_new_int(p->pid));
 	}
-	add(root, "series_pid", v);
+	json__add(root, "series_pid", v);
 }
 
 /* Per second between the last two points; 0 with fewer. */
@@ -110,11 +103,11 @@ static json_object *rates_obj(const struct history *h)
 
 	if (!o)
 		return NULL;
-	add(o, "alloc_calls_per_s", json_object_new_double(rate(h, offsetof(struct history_point, alloc_calls))));
-	add(o, "free_calls_per_s", json_object_new_double(rate(h, offsetof(struct history_point, free_calls))));
-	add(o, "alloc_bytes_per_s", json_object_new_double(rate(h, offsetof(struct history_point, alloc_bytes))));
-	add(o, "free_bytes_per_s", json_object_new_double(rate(h, offsetof(struct history_point, free_bytes))));
-	add(o, "dropped_events_per_s", json_object_new_double(rate(h, offsetof(struct history_point, dropped_events))));
+	json__add(o, "alloc_calls_per_s", json_object_new_double(rate(h, offsetof(struct history_point, alloc_calls))));
+	json__add(o, "free_calls_per_s", json_object_new_double(rate(h, offsetof(struct history_point, free_calls))));
+	json__add(o, "alloc_bytes_per_s", json_object_new_double(rate(h, offsetof(struct history_point, alloc_bytes))));
+	json__add(o, "free_bytes_per_s", json_object_new_double(rate(h, offsetof(struct history_point, free_bytes))));
+	json__add(o, "dropped_events_per_s", json_object_new_double(rate(h, offsetof(struct history_point, dropped_events))));
 	return o;
 }
 
@@ -131,13 +124,13 @@ static json_object *self_obj(const struct tracer_self *self)
 		json_object_put(fill);
 		return NULL;
 	}
-	add(o, "probe_hits", json_object_new_uint64(self->probe_hits));
-	add(o, "report_latency_s", ratio_or_null(self->report_latency_s));
-	add(o, "reports", json_object_new_uint64(self->reports));
-	add(o, "symbolize_failures", json_object_new_uint64(self->symbolize_failures));
+	json__add(o, "probe_hits", json_object_new_uint64(self->probe_hits));
+	json__add(o, "report_latency_s", ratio_or_null(self->report_latency_s));
+	json__add(o, "reports", json_object_new_uint64(self->reports));
+	json__add(o, "symbolize_failures", json_object_new_uint64(self->symbolize_failures));
 	for (unsigned int i = 0; i < TRACER_MAP_MAX; i++)
-		add(fill, tracer_map_name(i), ratio_or_null(self->map_fill[i]));
-	add(o, "map_fill", fill);
+		json__add(fill, tracer_map_name(i), ratio_or_null(self->map_fill[i]));
+	json__add(o, "map_fill", fill);
 	return o;
 }
 
@@ -190,21 +183,21 @@ static json_object *history_obj(const struct report *r, const struct history *h)
 		}
 		for (size_t j = 0; j < n; j++)
 			push(bytes, bytes_at(history__at(h, j), s->stack_id, s->kind));
-		add(one, "stack_id", hex_id(s->stack_id));
-		add(one, "kind", json_object_new_string(alloc_kind_name(s->kind)));
-		add(one, "bytes", bytes);
+		json__add(one, "stack_id", hex_id(s->stack_id));
+		json__add(one, "kind", json_object_new_string(alloc_kind_name(s->kind)));
+		json__add(one, "bytes", bytes);
 		push(series, one);
 	}
-	add(o, "window_s", json_object_new_double(history__window(h)));
-	add(o, "elapsed_s", el);
-	add(o, "time", tm);
-	add(o, "outstanding_bytes", tot);
-	add(o, "alloc_calls", ac);
-	add(o, "free_calls", fc);
-	add(o, "leak", lk);
-	add(o, "suspect", sus);
-	add(o, "worst", worst);
-	add(o, "series", series);
+	json__add(o, "window_s", json_object_new_double(history__window(h)));
+	json__add(o, "elapsed_s", el);
+	json__add(o, "time", tm);
+	json__add(o, "outstanding_bytes", tot);
+	json__add(o, "alloc_calls", ac);
+	json__add(o, "free_calls", fc);
+	json__add(o, "leak", lk);
+	json__add(o, "suspect", sus);
+	json__add(o, "worst", worst);
+	json__add(o, "series", series);
 	return o;
 }
 
@@ -273,13 +266,13 @@ static json_object *flame_obj(const struct report *r)
 		json_object_new_array() };
 	if (obj && o.name && o.value && o.depth && o.type && o.src && o.module && t.n[0].bytes > 0)
 		flame_emit(&t, 0, 0, min, &o);
-	add(obj, "name", o.name);
-	add(obj, "value", o.value);
-	add(obj, "depth", o.depth);
-	add(obj, "type", o.type);
-	add(obj, "src", o.src);
-	add(obj, "module", o.module);
-	add(obj, "min_bytes", json_object_new_int64(min));
+	json__add(obj, "name", o.name);
+	json__add(obj, "value", o.value);
+	json__add(obj, "depth", o.depth);
+	json__add(obj, "type", o.type);
+	json__add(obj, "src", o.src);
+	json__add(obj, "module", o.module);
+	json__add(obj, "min_bytes", json_object_new_int64(min));
 	flametree__free(&t);
 	return obj;
 }
@@ -297,14 +290,14 @@ int dashboard__render(const struct report *r, json_object *report, const struct 
 		return -ENOMEM;
 	analysis__report_to_json(r, root);
 	pass_through(r, root, report);
-	add(root, "seq", json_object_new_uint64(seq));
-	add(root, "interval_s", json_object_new_double(interval_s));
-	add(root, "stacks_shown", json_object_new_int64(
+	json__add(root, "seq", json_object_new_uint64(seq));
+	json__add(root, "interval_s", json_object_new_double(interval_s));
+	json__add(root, "stacks_shown", json_object_new_int64(
 		(int64_t)(r->nr_stacks < DASHBOARD_TOP_STACKS ? r->nr_stacks : DASHBOARD_TOP_STACKS)));
-	add(root, "rates", rates_obj(h));
-	add(root, "self", self_obj(self));
-	add(root, "history", history_obj(r, h));
-	add(root, "flame", flame_obj(r));
+	json__add(root, "rates", rates_obj(h));
+	json__add(root, "self", self_obj(self));
+	json__add(root, "history", history_obj(r, h));
+	json__add(root, "flame", flame_obj(r));
 	text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN |
 						 JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	copy = text ? malloc(n + 1) : NULL;

@@ -20,6 +20,12 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_KMEM_MISSED] = "kernel_events_missed",
 };
 
+void json__add(json_object *o, const char *k, json_object *v)
+{
+	if (json_object_object_add(o, k, v))
+		json_object_put(v);
+}
+
 static json_object *str_or_null(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;

@@ -9,6 +9,11 @@
 #include <json-c/json.h>
 #include "common/report.h"
 
+/* o[k] = v; when json-c cannot add it, v is released and o stays without
+ * the field (writers document that fields may be missing on allocation
+ * failure). Cannot fail otherwise. */
+void json__add(json_object *o, const char *k, json_object *v);
+
 /* Hook that adds fields to each stack object (analysis); may be NULL. */
 typedef void (*json_stack_hook)(const struct report *r, const struct stack_report *s,
 				json_object *obj);

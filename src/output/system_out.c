@@ -146,13 +146,6 @@ int system_text__write(const struct report *r, int top, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-/* json-c helper: a failed add leaves the object without the field. */
-static void add(json_object *o, const char *k, json_object *v)
-{
-	if (json_object_object_add(o, k, v))
-		json_object_put(v);
-}
-
 static json_object *bytes_json(int64_t v)
 {
 	return v >= 0 ? json_object_new_int64(v) : NULL;
@@ -169,9 +162,9 @@ static json_object *fault_stacks_json(const struct report *r, const struct proce
 
 		if (!o)
 			continue;
-		add(o, "samples", json_object_new_uint64(st->alloc_calls));
-		add(o, "estimated_faults", json_object_new_int64(st->outstanding_allocs));
-		add(o, "estimated_bytes", json_object_new_int64(st->outstanding_bytes));
+		json__add(o, "samples", json_object_new_uint64(st->alloc_calls));
+		json__add(o, "estimated_faults", json_object_new_int64(st->outstanding_allocs));
+		json__add(o, "estimated_bytes", json_object_new_int64(st->outstanding_bytes));
 		if (json_object_array_add(arr, o))
 			json_object_put(o);
 	}
@@ -185,24 +178,24 @@ static json_object *process_json(const struct report *r, const struct process_re
 
 	if (!o)
 		return NULL;
-	add(o, "pid", json_object_new_int(p->pid));
-	add(o, "comm", json_object_new_string(p->comm));
-	add(o, "cgroup", json_object_new_string(p->cgroup));
-	add(o, "rss_anon_bytes", bytes_json(p->rss_anon_bytes));
-	add(o, "swap_bytes", bytes_json(p->swap_bytes));
-	add(o, "heap_bytes", bytes_json(p->heap_bytes));
-	add(o, "anon_map_bytes", bytes_json(p->anon_map_bytes));
-	add(o, "rss_file_bytes", bytes_json(p->rss_file_bytes));
-	add(o, "rss_shmem_bytes", bytes_json(p->rss_shmem_bytes));
-	add(o, "growth_bytes_per_s", s->analysed ? json_object_new_double(s->growth_bytes_per_s) : NULL);
-	add(o, "growth_mb_per_h", s->analysed ?
+	json__add(o, "pid", json_object_new_int(p->pid));
+	json__add(o, "comm", json_object_new_string(p->comm));
+	json__add(o, "cgroup", json_object_new_string(p->cgroup));
+	json__add(o, "rss_anon_bytes", bytes_json(p->rss_anon_bytes));
+	json__add(o, "swap_bytes", bytes_json(p->swap_bytes));
+	json__add(o, "heap_bytes", bytes_json(p->heap_bytes));
+	json__add(o, "anon_map_bytes", bytes_json(p->anon_map_bytes));
+	json__add(o, "rss_file_bytes", bytes_json(p->rss_file_bytes));
+	json__add(o, "rss_shmem_bytes", bytes_json(p->rss_shmem_bytes));
+	json__add(o, "growth_bytes_per_s", s->analysed ? json_object_new_double(s->growth_bytes_per_s) : NULL);
+	json__add(o, "growth_mb_per_h", s->analysed ?
 	    json_object_new_double(s->growth_bytes_per_s / MB_PER_H) : NULL);
-	add(o, "growth_r2", s->analysed ? json_object_new_double(s->growth_r2) : NULL);
-	add(o, "severity", json_object_new_string(s->analysed ? severity_name(s->severity) : "none"));
-	add(o, "started", json_object_new_double(p->started));
-	add(o, "events", json_object_new_uint64(p->events));
+	json__add(o, "growth_r2", s->analysed ? json_object_new_double(s->growth_r2) : NULL);
+	json__add(o, "severity", json_object_new_string(s->analysed ? severity_name(s->severity) : "none"));
+	json__add(o, "started", json_object_new_double(p->started));
+	json__add(o, "events", json_object_new_uint64(p->events));
 	if (r->sweep.fault_sample)
-		add(o, "fault_stacks", fault_stacks_json(r, p));
+		json__add(o, "fault_stacks", fault_stacks_json(r, p));
 	return o;
 }
 
@@ -212,20 +205,20 @@ static json_object *totals_json(const struct report *r)
 
 	if (!t)
 		return NULL;
-	add(t, "processes_seen", json_object_new_uint64(r->sweep.processes_seen));
-	add(t, "processes_exited", json_object_new_uint64(r->sweep.processes_exited));
-	add(t, "processes_tracked", json_object_new_uint64(r->sweep.processes_tracked));
-	add(t, "processes_shown", json_object_new_uint64(r->sweep.processes_shown));
-	add(t, "events", json_object_new_uint64(r->sweep.events));
-	add(t, "dropped_events", json_object_new_uint64(r->totals.dropped_events));
-	add(t, "foreign_mm_events", json_object_new_uint64(r->sweep.foreign_mm_events));
-	add(t, "bpf_run_time_ns", json_object_new_uint64(r->sweep.bpf_run_time_ns));
+	json__add(t, "processes_seen", json_object_new_uint64(r->sweep.processes_seen));
+	json__add(t, "processes_exited", json_object_new_uint64(r->sweep.processes_exited));
+	json__add(t, "processes_tracked", json_object_new_uint64(r->sweep.processes_tracked));
+	json__add(t, "processes_shown", json_object_new_uint64(r->sweep.processes_shown));
+	json__add(t, "events", json_object_new_uint64(r->sweep.events));
+	json__add(t, "dropped_events", json_object_new_uint64(r->totals.dropped_events));
+	json__add(t, "foreign_mm_events", json_object_new_uint64(r->sweep.foreign_mm_events));
+	json__add(t, "bpf_run_time_ns", json_object_new_uint64(r->sweep.bpf_run_time_ns));
 	if (r->sweep.fault_sample) {
-		add(t, "fault_sample", json_object_new_uint64(r->sweep.fault_sample));
-		add(t, "faults", json_object_new_uint64(r->sweep.faults));
-		add(t, "fault_samples", json_object_new_uint64(r->sweep.fault_samples));
+		json__add(t, "fault_sample", json_object_new_uint64(r->sweep.fault_sample));
+		json__add(t, "faults", json_object_new_uint64(r->sweep.faults));
+		json__add(t, "fault_samples", json_object_new_uint64(r->sweep.fault_samples));
 	}
-	add(t, "anon_swap_bytes", json_object_new_int64(r->totals.outstanding_bytes));
+	json__add(t, "anon_swap_bytes", json_object_new_int64(r->totals.outstanding_bytes));
 	return t;
 }
 
@@ -236,18 +229,18 @@ static json_object *verdict_json(const struct report *r)
 
 	if (!v)
 		return NULL;
-	add(v, "result", json_object_new_string(p ? "possible_leak" : "ok"));
-	add(v, "worst", json_object_new_string(severity_name(r->worst)));
+	json__add(v, "result", json_object_new_string(p ? "possible_leak" : "ok"));
+	json__add(v, "worst", json_object_new_string(severity_name(r->worst)));
 	if (p && (s = json_object_new_object())) {
 		const struct stack_report *st = &r->stacks[p->stack];
 
-		add(s, "pid", json_object_new_int(p->pid));
-		add(s, "comm", json_object_new_string(p->comm));
-		add(s, "cgroup", json_object_new_string(p->cgroup));
-		add(s, "severity", json_object_new_string(severity_name(st->severity)));
-		add(s, "growth_bytes_per_s", json_object_new_double(st->growth_bytes_per_s));
+		json__add(s, "pid", json_object_new_int(p->pid));
+		json__add(s, "comm", json_object_new_string(p->comm));
+		json__add(s, "cgroup", json_object_new_string(p->cgroup));
+		json__add(s, "severity", json_object_new_string(severity_name(st->severity)));
+		json__add(s, "growth_bytes_per_s", json_object_new_double(st->growth_bytes_per_s));
 	}
-	add(v, "suspect", s);
+	json__add(v, "suspect", s);
 	return v;
 }
 
@@ -281,21 +274,21 @@ json_object *system_json__build(const struct report *r, int top)
 		return NULL;
 	}
 	n = system_out__order(r, order, top > 0 ? (size_t)top : r->nr_processes);
-	add(o, "version", json_object_new_string(version__string()));
-	add(o, "mode", json_object_new_string("system"));
-	add(o, "time", json_object_new_double(r->time));
-	add(o, "elapsed_s", json_object_new_double(r->elapsed_s));
-	add(o, "final", json_object_new_boolean(r->final));
+	json__add(o, "version", json_object_new_string(version__string()));
+	json__add(o, "mode", json_object_new_string("system"));
+	json__add(o, "time", json_object_new_double(r->time));
+	json__add(o, "elapsed_s", json_object_new_double(r->elapsed_s));
+	json__add(o, "final", json_object_new_boolean(r->final));
 	for (size_t i = 0; i < n; i++) {
 		json_object *p = process_json(r, &r->processes[order[i]]);
 
 		if (p && json_object_array_add(procs, p))
 			json_object_put(p);
 	}
-	add(o, "processes", procs);
-	add(o, "totals", totals_json(r));
-	add(o, "verdict", verdict_json(r));
-	add(o, "deep", deep_json(r, top));
+	json__add(o, "processes", procs);
+	json__add(o, "totals", totals_json(r));
+	json__add(o, "verdict", verdict_json(r));
+	json__add(o, "deep", deep_json(r, top));
 	free(order);
 	return o;
 }
