@@ -3,14 +3,12 @@
  * alloc_table.bpf.h - the table of live allocations, `allocs`: a two-choice
  * bucket table over an mmapable array (find, store, release by address).
  * Shared by memtrace.bpf.c (user allocations) and kmem.bpf.c (kernel
- * allocations); each defines the `allocs` map, alloc_nb, drop() and the
- * aggs (aggs.bpf.h) before including it.
+ * allocations); each declares the `allocs` map (tables.bpf.h), alloc_nb,
+ * drop() and the aggs (aggs.bpf.h) before including it.
  */
 #ifndef MEMTRACE_ALLOC_TABLE_BPF_H
 #define MEMTRACE_ALLOC_TABLE_BPF_H
 
-/* Live allocations: a two-choice table of buckets (see struct alloc_bucket),
- * alloc_nb of them; no helper call and no lock on the hot path. */
 /* ---- the allocs table ------------------------------------------------ */
 
 #define ALLOC_SLOT_NEW	(1LL << 40)	/* alloc_slot(): claimed just now */

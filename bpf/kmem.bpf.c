@@ -42,20 +42,7 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);		/* userspace: alloc_bucket_count() */
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct alloc_bucket);
-} allocs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, STACKS_MAX_ENTRIES);
-	__type(key, __u64);
-	__type(value, struct stack_trace);
-} stacks SEC(".maps");
+#include "tables.bpf.h"		/* allocs, stacks */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -7,20 +7,7 @@
 #ifndef MEMTRACE_STACKS_BPF_H
 #define MEMTRACE_STACKS_BPF_H
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);		/* userspace: alloc_bucket_count() */
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct alloc_bucket);
-} allocs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, STACKS_MAX_ENTRIES);
-	__type(key, __u64);
-	__type(value, struct stack_trace);
-} stacks SEC(".maps");
+#include "tables.bpf.h"		/* allocs, stacks */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
