@@ -37,10 +37,10 @@ static __always_inline void push_entry(struct pt_regs *ctx, __u32 kind,
 	e->nested = d > 0;
 	e->old_ts = 0;
 	if (kind == KIND_REALLOC || kind == KIND_REALLOCARRAY) {
-		struct alloc_info *old = ptr ? alloc_find(ptr) : NULL;
+		struct alloc_info old;
 
-		if (old)
-			e->old_ts = old->ts;
+		if (ptr && alloc_lookup(ptr, &old))
+			e->old_ts = old.ts;
 	}
 	ts->depth = d + 1;
 }
@@ -102,10 +102,10 @@ static __always_inline int alloc_exit(struct pt_regs *ctx, __u32 mode)
 		if (!ret && e.size)
 			return 0;		/* failed: the old block stays */
 		if (e.old_ts) {		/* release the old block, unless reused */
-			struct alloc_info *old = alloc_find(e.ptr);
+			struct alloc_info old;
 
-			if (old && old->ts == e.old_ts)
-				old_size = old->size;	/* the step, for agg_realloc_step() */
+			if (alloc_lookup(e.ptr, &old) && old.ts == e.old_ts)
+				old_size = old.size;	/* the step, for agg_realloc_step() */
 			record_free(e.ptr, e.old_ts);
 		} else if (!sample_bytes) {
 			counter(CNT_UNMATCHED_FREES);
@@ -118,10 +118,10 @@ static __always_inline int alloc_exit(struct pt_regs *ctx, __u32 mode)
 		return 0;
 	record_alloc(ctx, ts, ret, e.size, e.kind, mode);
 	if (old_size) {
-		struct alloc_info *rec = alloc_find(ret);
+		struct alloc_info rec;
 
-		if (rec)
-			agg_realloc_step(rec->stack_id, rec->kind, old_size, e.size);
+		if (alloc_lookup(ret, &rec))
+			agg_realloc_step(rec.stack_id, rec.kind, old_size, e.size);
 	}
 	return 0;
 }

@@ -31,7 +31,6 @@ const volatile __u32 page_sample = 1;	/* record 1 in N page allocations */
 const volatile __u64 temp_ns = 1000000;	/* "temporary": freed within 1 ms */
 const volatile __u32 page_size = 4096;
 const volatile __u32 aggs_slots = AGGS_MAX_ENTRIES;	/* aggs' max_entries */
-const volatile __u32 alloc_nb = 2;	/* allocs' max_entries (buckets) */
 
 #define NR_COUNTERS	(DROP_MAX + CNT_MAX)
 
@@ -81,20 +80,6 @@ static __always_inline void count(__u32 idx, __u64 n)
 
 /* ---- stacks -------------------------------------------------------------- */
 
-static __always_inline __u64 hash_ips(const __u64 *ip, __u32 nr, __u64 seed)
-{
-	__u64 h = 0xcbf29ce484222325ULL ^ nr ^ seed;
-
-	for (int i = 0; i < MAX_STACK_DEPTH; i++) {
-		if (i >= nr)
-			break;
-		h ^= ip[i];
-		h *= 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return h ? h : 1;	/* 0 means "no stack" */
-}
-
 /*
  * The stack of this event, stored once; its id (0 when unknown, counted).
  * cache (kmem_cache kind: the address of the cache's name, 0 otherwise; a
@@ -133,11 +118,10 @@ static __always_inline __u64 kstack_id(void *ctx, __u64 cache)
 	}
 	if (st->flags & STACK_F_TRUNCATED)
 		counter(CNT_UNWIND_TRUNCATED);
-	id = hash_ips(st->ip, st->nr, cache * 0x9e3779b97f4a7c15ULL);
-	if (bpf_map_lookup_elem(&stacks, &id))
+	n = stack_put(st, cache * 0x9e3779b97f4a7c15ULL, &id);
+	if (n == -17 /* EEXIST */)
 		return id;
-	n = bpf_map_update_elem(&stacks, &id, st, BPF_NOEXIST);
-	if (n && n != -17 /* EEXIST */) {
+	if (n) {
 		drop(DROP_STACKS_FULL);
 		return 0;
 	}

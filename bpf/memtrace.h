@@ -84,6 +84,42 @@ enum counter {
 	CNT_MAX,
 };
 
+/*
+ * Stacks are stored by depth class, one map each (no preallocation): a
+ * stack of nr frames goes to the first class that holds nr. The class is
+ * in the top 3 bits of the stack id, so a reader knows the map.
+ */
+#define STACK_CLASSES		5
+#define STACK_CLASS_SHIFT	61
+
+/* Frames a class holds: 8, 16, 32, 64, MAX_STACK_DEPTH. */
+static inline __u32 stack_class_depth(__u32 cls)
+{
+	return cls >= STACK_CLASSES - 1 ? MAX_STACK_DEPTH : 8u << cls;
+}
+
+/* The class of a stack of nr frames. */
+static inline __u32 stack_class(__u32 nr)
+{
+	return nr <= 8 ? 0 : nr <= 16 ? 1 : nr <= 32 ? 2 : nr <= 64 ? 3 : 4;
+}
+
+/* The id of a stack of hash h in class cls (never 0). */
+static inline __u64 stack_class_id(__u64 h, __u32 cls)
+{
+	__u64 id = (h & ((1ULL << STACK_CLASS_SHIFT) - 1)) | ((__u64)cls << STACK_CLASS_SHIFT);
+
+	return id ? id : 1;
+}
+
+/* The class of stack id (an id stack_class_id() made). */
+static inline __u32 stack_id_class(__u64 id)
+{
+	__u32 c = (__u32)(id >> STACK_CLASS_SHIFT);
+
+	return c < STACK_CLASSES ? c : STACK_CLASSES - 1;
+}
+
 /* Flags of a stack. */
 #define STACK_F_TRUNCATED	(1u << 0) /* deeper than MAX_STACK_DEPTH */
 #define STACK_F_UNWIND_ERROR	(1u << 1) /* walk stopped early on an error */
@@ -184,12 +220,26 @@ struct alloc_info {
  * allocator itself orders the operations on one key.
  */
 #define ALLOC_WAYS		8	/* slots per bucket: one cache line of addrs */
-#define ALLOC_BUSY		1	/* addr of a slot being released */
+#define ALLOC_BUSY		1	/* addr of a slot being released (or moved) */
 
 struct alloc_bucket {
 	__u64 addr[ALLOC_WAYS];
 	struct alloc_info info[ALLOC_WAYS];
 };
+
+/*
+ * The allocs map is an array of two tables (tables.bpf.h): records are
+ * made in ALLOC_TBL_NEW; ALLOC_TBL_OLD is set only while userspace moves
+ * the records of a table that filled into a larger NEW one. A record being
+ * moved is first copied into NEW as a shadow, addr | ALLOC_SHADOW (the
+ * tracked addresses are all even), then the OLD slot is released and the
+ * shadow becomes addr; the BPF programs look in OLD first, then NEW, so
+ * they always meet a record exactly once (tracer/alloc_tables.c).
+ */
+#define ALLOC_TBL_NEW		0
+#define ALLOC_TBL_OLD		1
+#define ALLOC_TBL_MAX		2
+#define ALLOC_SHADOW		1ULL	/* low bit of a moving record's addr */
 
 /* Buckets for max_allocs live allocations at <= 80% load (at least 2). */
 static inline __u32 alloc_bucket_count(__u64 max_allocs)

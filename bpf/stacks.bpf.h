@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * stacks.bpf.h - user stacks: walk (fp or DWARF), hash, store once in
- * `stacks`; an allocation carries the stack id.
+ * its depth class's map (tables.bpf.h); an allocation carries the stack id.
  * Included once, by memtrace.bpf.c (after the headers listed there).
  */
 #ifndef MEMTRACE_STACKS_BPF_H
 #define MEMTRACE_STACKS_BPF_H
 
-#include "tables.bpf.h"		/* allocs, stacks */
+#include "tables.bpf.h"		/* allocs, stacks_* */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -17,20 +17,6 @@ struct {
 } scratch SEC(".maps");
 
 /* ---- stacks ---------------------------------------------------------- */
-
-static __always_inline __u64 hash_stack(const struct stack_trace *st)
-{
-	__u64 h = 0xcbf29ce484222325ULL ^ st->nr;
-
-	for (int i = 0; i < MAX_STACK_DEPTH; i++) {
-		if (i >= st->nr)
-			break;
-		h ^= st->ip[i];
-		h *= 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return h ? h : 1;	/* 0 means "no stack" */
-}
 
 /*
  * Walk the user stack from regs, store it, return its id (0 if unknown).
@@ -66,13 +52,10 @@ static __always_inline __u64 get_stack_id(struct pt_regs *regs, struct task_stat
 			counter(CNT_UNWIND_TRUNCATED);
 		if (st->flags & STACK_F_UNWIND_ERROR)
 			counter(CNT_UNWIND_FAILED);
-		id = hash_stack(st);
-		if (!bpf_map_lookup_elem(&stacks, &id)) {
-			err = bpf_map_update_elem(&stacks, &id, st, BPF_NOEXIST);
-			if (err && err != -17 /* EEXIST */) {
-				drop(DROP_STACKS_FULL);
-				return 0;
-			}
+		err = stack_put(st, 0, &id);
+		if (err && err != -17 /* EEXIST */) {
+			drop(DROP_STACKS_FULL);
+			return 0;
 		}
 		if (unwind_seq() == seq)
 			break;

@@ -39,10 +39,11 @@ int proc_trace__open(struct proc_trace *pt, const struct options *o, const struc
 	if (err)
 		goto free_tracer;
 	cmaps = (struct collect_maps){
-		.allocs = tracer__allocs_fd(pt->tracer), .mmaps = tracer__mmaps_fd(pt->tracer),
-		.stacks = tracer__stacks_fd(pt->tracer), .aggs = tracer__aggs_fd(pt->tracer),
+		.tables = tracer__alloc_tables(pt->tracer), .allocs = -1,
+		.mmaps = tracer__mmaps_fd(pt->tracer), .aggs = tracer__aggs_fd(pt->tracer),
 		.counters = tracer__counters_fd(pt->tracer),
 	};
+	tracer__stack_fds(pt->tracer, cmaps.stacks);
 	pt->collector = collector__new(&cmaps, &copts);
 	if (!pt->collector) {
 		err = -errno;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "collect/agg_table.h"
-#include "collect/map_mmap.h"
+#include "tracer/map_mmap.h"
 #include "common/util.h"
 
 struct agg_table {
@@ -21,7 +21,7 @@ struct agg_table *agg_table__open(int fd)
 
 	if (!t)
 		return NULL;
-	err = map_mmap__open(fd, sizeof(struct agg_val), 1, &t->m);
+	err = map_mmap__open(fd, sizeof(struct agg_val), 1, false, &t->m);
 	if (err) {
 		free(t);
 		errno = -err;

@@ -8,7 +8,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect/agg_table.h"
-#include "collect/alloc_table.h"
 #include "collect/collect.h"
 #include "common/util.h"
 
@@ -31,7 +30,7 @@ struct collector {
 	uint64_t last_walked;
 	uint64_t last_allocs, last_mmaps;
 	struct agg_table *aggs;		/* the aggs map, mapped */
-	struct alloc_table *allocs;	/* the allocs map, mapped (ages only) */
+	struct alloc_table *allocs;	/* maps.allocs, mapped (ages, no tables) */
 	struct addr_range *wrappers;
 	size_t nr_wrappers;
 };
@@ -87,9 +86,9 @@ struct collector *collector__new(const struct collect_maps *maps, const struct c
 		err = errno;
 		goto free_c;
 	}
-	if (!o->ages && o->older_s <= 0)	/* no walk of the live allocations */
+	if ((!o->ages && o->older_s <= 0) || maps->tables)	/* no table of our own */
 		return c;
-	c->allocs = alloc_table__open(maps->allocs);
+	c->allocs = alloc_table__open(maps->allocs, false);
 	if (!c->allocs) {
 		err = errno;
 		goto close_aggs;
@@ -168,7 +167,7 @@ static const struct cached_stack *stack_lookup(struct collector *c, uint64_t id)
 			if (c->cache[s].id == id)
 				return &c->cache[s];
 	}
-	if (bpf_map_lookup_elem(c->m.stacks, &id, &st))
+	if (bpf_map_lookup_elem(c->m.stacks[stack_id_class(id)], &id, &st))
 		return NULL;
 	if ((c->cache_used + 1) * 2 > c->cache_cap && cache_grow(c))
 		return NULL;
@@ -372,7 +371,11 @@ static int fold_ages(struct collector *c, const struct stack_index *ix, struct a
 	size_t n = 0;
 	int err;
 
-	alloc_table__walk(c->allocs, fold_alloc, &f);	/* fold_alloc cannot fail */
+	/* fold_alloc cannot fail */
+	if (c->m.tables)
+		alloc_tables__walk(c->m.tables, fold_alloc, &f);
+	else
+		alloc_table__walk(c->allocs, fold_alloc, &f);
 	c->last_walked = f.n;
 	c->last_allocs = f.n;
 	if (c->m.mmaps < 0)	/* no mappings traced (the kernel tracer) */

@@ -9,14 +9,15 @@
  * copy of the mmaps map (small: at most MMAPS_MAX_ENTRIES).
  *
  * Stage collect: the periodic read of the BPF maps (aggs and allocs
- * mapped in place: agg_table.h, alloc_table.h, map_mmap.h) into a report.
- * Never loads or attaches anything. May call: common, target.
+ * mapped in place: agg_table.h, tracer/alloc_tables.h) into a report.
+ * Never loads or attaches anything. May call: common, target, tracer.
  */
 #ifndef MEMTRACE_COLLECT_H
 #define MEMTRACE_COLLECT_H
 
 #include "common/report.h"
 #include "target/wrappers.h"
+#include "tracer/alloc_tables.h"
 
 struct collect_opts {
 	double older_s;		/* only allocations at least this old count */
@@ -25,9 +26,12 @@ struct collect_opts {
 
 /* The BPF maps read (descriptors stay owned by the caller). */
 struct collect_maps {
-	int allocs;		/* mmapable ARRAY of struct alloc_bucket (src/collect/alloc_table.h) */
+	struct alloc_tables *tables;	/* the live allocations (tracer/alloc_tables.h), or
+					   NULL: then allocs, one table */
+	int allocs;		/* mmapable ARRAY of struct alloc_bucket (tracer/alloc_table.h) */
 	int mmaps;		/* u64 start -> struct mmap_info; -1: none */
-	int stacks;		/* u64 id -> struct stack_trace */
+	int stacks[STACK_CLASSES];	/* by class (stack_id_class()): u64 id -> a
+					   struct stack_trace of the class's depth */
 	int aggs;		/* mmapable ARRAY of struct agg_val (src/collect/agg_table.h) */
 	int counters;		/* per-CPU u64[DROP_MAX + CNT_MAX] */
 };

@@ -17,13 +17,14 @@ struct kmem_collector *kmem_collector__new(const struct kmem_collect_maps *maps,
 {
 	struct kmem_collector *kc = calloc(1, sizeof(*kc));
 	struct collect_maps cm = {
-		.allocs = maps->allocs, .mmaps = -1, .stacks = maps->stacks,
+		.tables = maps->tables, .allocs = maps->allocs, .mmaps = -1,
 		.aggs = maps->aggs, .counters = maps->counters,
 	};
 	int err;
 
 	if (!kc)
 		return NULL;
+	memcpy(cm.stacks, maps->stacks, sizeof(cm.stacks));
 	kc->kcaches = maps->kcaches;
 	kc->c = collector__new(&cm, o);
 	if (!kc->c) {

@@ -15,7 +15,9 @@
 
 /* The kernel tracer's maps (descriptors stay owned by the caller). */
 struct kmem_collect_maps {
-	int allocs, stacks, aggs, counters;	/* as in struct collect_maps */
+	struct alloc_tables *tables;		/* as in struct collect_maps */
+	int allocs, aggs, counters;
+	int stacks[STACK_CLASSES];
 	int kcaches;		/* u64 stack id -> struct kcache_name */
 };
 

@@ -37,10 +37,11 @@ struct kernel_source *kernel_source__open(const struct options *o, int tgid, uin
 		goto free_ks;
 	}
 	maps = (struct kmem_collect_maps){
-		.allocs = kmem_tracer__allocs_fd(ks->kt), .stacks = kmem_tracer__stacks_fd(ks->kt),
+		.tables = kmem_tracer__alloc_tables(ks->kt), .allocs = -1,
 		.aggs = kmem_tracer__aggs_fd(ks->kt), .counters = kmem_tracer__counters_fd(ks->kt),
 		.kcaches = kmem_tracer__kcaches_fd(ks->kt),
 	};
+	kmem_tracer__stack_fds(ks->kt, maps.stacks);
 	ks->kc = kmem_collector__new(&maps, &copts);
 	if (!ks->kc) {
 		err = errno;

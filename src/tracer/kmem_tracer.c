@@ -11,12 +11,14 @@
 #include "bpf/kmem.h"
 #include "kmem.skel.h"
 #include "tracer/kmem_tracer.h"
+#include "tracer/tables.h"
 #include "tracer/link_set.h"
 #include "tracer/tracer.h"
 
 struct kmem_tracer {
 	struct kmem_bpf *skel;
 	struct link_set links;
+	struct alloc_tables *tables;	/* the live allocations' tables */
 };
 
 /* The tracepoints, by the name of their BTF typedef btf_trace_NAME. */
@@ -147,9 +149,7 @@ static int configure(struct kmem_bpf *skel, const struct kmem_config *cfg, int t
 	skel->rodata->page_sample = cfg->page_sample > 1 ? cfg->page_sample : 1;
 	skel->rodata->temp_ns = cfg->temp_ns;
 	skel->rodata->page_size = (__u32)sysconf(_SC_PAGESIZE);
-	skel->rodata->alloc_nb = alloc_bucket_count(cfg->max_allocs);
-	bpf_map__set_max_entries(skel->maps.allocs, skel->rodata->alloc_nb);
-	bpf_map__set_max_entries(skel->maps.stacks, (__u32)cfg->max_stacks);
+	tables__size_stacks(skel->obj, cfg->max_stacks);	/* allocs: after load */
 	bpf_map__set_max_entries(skel->maps.kcaches, (__u32)cfg->max_stacks);
 	/* open addressing: room for max_stacks pairs at <= 80% load */
 	skel->rodata->aggs_slots = (__u32)(cfg->max_stacks + cfg->max_stacks / 4);
@@ -199,6 +199,14 @@ struct kmem_tracer *kmem_tracer__new(const struct kmem_config *cfg, int tgid)
 			"CAP_PERFMON)" : " (rerun with -v for the verifier log)");
 		goto destroy_skel;
 	}
+	kt->tables = alloc_tables__new(bpf_map__fd(kt->skel->maps.allocs),
+				       bpf_map__fd(kt->skel->maps.alloc_records), cfg->max_allocs, true);
+	if (!kt->tables) {
+		err = -errno;
+		fprintf(stderr, "memtrace: cannot create the live allocations table: %s\n",
+			strerror(-err));
+		goto destroy_skel;
+	}
 	err = attach(kt);
 	if (err)
 		goto release_links;
@@ -206,6 +214,7 @@ struct kmem_tracer *kmem_tracer__new(const struct kmem_config *cfg, int tgid)
 
 release_links:
 	link_set__release(&kt->links);
+	alloc_tables__free(kt->tables);
 destroy_skel:
 	kmem_bpf__destroy(kt->skel);
 free_kt:
@@ -214,8 +223,16 @@ free_kt:
 	return NULL;
 }
 
-int kmem_tracer__allocs_fd(const struct kmem_tracer *kt) { return bpf_map__fd(kt->skel->maps.allocs); }
-int kmem_tracer__stacks_fd(const struct kmem_tracer *kt) { return bpf_map__fd(kt->skel->maps.stacks); }
+struct alloc_tables *kmem_tracer__alloc_tables(const struct kmem_tracer *kt) { return kt->tables; }
+void kmem_tracer__stack_fds(const struct kmem_tracer *kt, int fds[STACK_CLASSES])
+{
+	tables__stack_fds(kt->skel->obj, fds);
+}
+
+uint64_t kmem_tracer__map_memory(const struct kmem_tracer *kt)
+{
+	return tables__memory(kt->skel->obj, kt->tables);
+}
 int kmem_tracer__aggs_fd(const struct kmem_tracer *kt) { return bpf_map__fd(kt->skel->maps.aggs); }
 int kmem_tracer__counters_fd(const struct kmem_tracer *kt) { return bpf_map__fd(kt->skel->maps.counters); }
 int kmem_tracer__kcaches_fd(const struct kmem_tracer *kt) { return bpf_map__fd(kt->skel->maps.kcaches); }
@@ -251,8 +268,12 @@ uint64_t kmem_tracer__map_max(const struct kmem_tracer *kt, const char *name)
 
 	if (!m)
 		return 0;
-	if (m == kt->skel->maps.allocs)		/* an entry is a bucket of slots */
-		return (uint64_t)bpf_map__max_entries(m) * ALLOC_WAYS;
+	if (m == kt->skel->maps.allocs) {	/* the current table's slots */
+		struct alloc_tables_usage u;
+
+		alloc_tables__usage(kt->tables, &u);
+		return u.capacity;
+	}
 	return bpf_map__max_entries(m);
 }
 
@@ -261,6 +282,7 @@ void kmem_tracer__free(struct kmem_tracer *kt)
 	if (!kt)
 		return;
 	link_set__release(&kt->links);
+	alloc_tables__free(kt->tables);
 	kmem_bpf__destroy(kt->skel);
 	free(kt);
 }

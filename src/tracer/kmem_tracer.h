@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "bpf/memtrace.h"
+#include "tracer/alloc_tables.h"
 
 struct kmem_config {
 	uint64_t max_allocs;	/* live kernel allocations tracked */
@@ -61,8 +63,11 @@ int kmem_tracer__check(const struct kmem_config *cfg, bool *node_variants, char 
 struct kmem_tracer *kmem_tracer__new(const struct kmem_config *cfg, int tgid);
 
 /* Map descriptors (owned by the tracer), for collect. */
-int kmem_tracer__allocs_fd(const struct kmem_tracer *kt);
-int kmem_tracer__stacks_fd(const struct kmem_tracer *kt);
+struct alloc_tables *kmem_tracer__alloc_tables(const struct kmem_tracer *kt);
+void kmem_tracer__stack_fds(const struct kmem_tracer *kt, int fds[STACK_CLASSES]);
+
+/* Memory the kernel charges for all its maps, bytes (fdinfo memlock). */
+uint64_t kmem_tracer__map_memory(const struct kmem_tracer *kt);
 int kmem_tracer__aggs_fd(const struct kmem_tracer *kt);
 int kmem_tracer__counters_fd(const struct kmem_tracer *kt);
 int kmem_tracer__kcaches_fd(const struct kmem_tracer *kt);

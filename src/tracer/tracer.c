@@ -15,6 +15,7 @@
 #include "target/elf_funcs.h"
 #include "tracer/link_set.h"
 #include "target/probe_place.h"
+#include "tracer/tables.h"
 #include "tracer/tracer.h"
 #include "tracer/uprobe_multi.h"
 #include "unwind/unwind_maps.h"
@@ -25,6 +26,7 @@ struct tracer {
 	bool multi;		/* uprobes through uprobe_multi links */
 	struct ring_buffer *rb;
 	struct unwind_maps *unwind;	/* dwarf mode */
+	struct alloc_tables *tables;	/* the live allocations' tables */
 	void (*notify_cb)(const void *ev, void *ctx);
 	void *notify_ctx;
 	struct tracer_config cfg;
@@ -216,10 +218,9 @@ static int open_load(struct tracer *tr, int mode)
 	skel->rodata->walk_memo = !env_off("MEMTRACE_WALK_MEMO");
 	if (cfg->sample_bytes)
 		fill_exp_draws(skel->rodata->exp_draws, cfg->sample_seed);
-	/* two-choice buckets: room for max_allocs at <= 80% load */
-	skel->rodata->alloc_nb = alloc_bucket_count(cfg->max_allocs);
-	bpf_map__set_max_entries(skel->maps.allocs, skel->rodata->alloc_nb);
-	bpf_map__set_max_entries(skel->maps.stacks, (__u32)cfg->max_stacks);
+	/* the allocs tables are made after load (alloc_tables.h); stacks
+	 * maps are not preallocated */
+	tables__size_stacks(skel->obj, cfg->max_stacks);
 	/* open addressing: room for max_stacks pairs at <= 80% load */
 	skel->rodata->aggs_slots = (__u32)(cfg->max_stacks + cfg->max_stacks / 4);
 	bpf_map__set_max_entries(skel->maps.aggs, skel->rodata->aggs_slots);
@@ -304,17 +305,27 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	err = load_walker(tr);
 	if (err)
 		goto free_tr;
+	tr->tables = alloc_tables__new(bpf_map__fd(tr->skel->maps.allocs),
+				       bpf_map__fd(tr->skel->maps.alloc_records), cfg->max_allocs, true);
+	if (!tr->tables) {
+		err = -errno;
+		fprintf(stderr, "memtrace: cannot create the live allocations table: %s\n",
+			strerror(-err));
+		goto destroy_skel;
+	}
 	if (tr->paths.unwind == UNWIND_DWARF) {
 		tr->unwind = unwind_maps__new(tr->skel->maps.unwind_rows, tr->skel->maps.unwind_tables,
 					      tr->skel->maps.unwind_modules);
 		if (!tr->unwind) {
 			err = -errno;
 			fprintf(stderr, "memtrace: cannot set up unwind tables: %s\n", strerror(-err));
-			goto destroy_skel;
+			goto free_tables;
 		}
 	}
 	return tr;
 
+free_tables:
+	alloc_tables__free(tr->tables);
 destroy_skel:
 	memtrace_bpf__destroy(tr->skel);
 free_tr:
@@ -601,9 +612,12 @@ bool tracer__image_gone(const struct tracer *tr)
 	return *(volatile __u32 *)&tr->skel->bss->image_gone != 0;
 }
 
-int tracer__allocs_fd(const struct tracer *tr) { return bpf_map__fd(tr->skel->maps.allocs); }
+struct alloc_tables *tracer__alloc_tables(const struct tracer *tr) { return tr->tables; }
 int tracer__mmaps_fd(const struct tracer *tr) { return bpf_map__fd(tr->skel->maps.mmaps); }
-int tracer__stacks_fd(const struct tracer *tr) { return bpf_map__fd(tr->skel->maps.stacks); }
+void tracer__stack_fds(const struct tracer *tr, int fds[STACK_CLASSES])
+{
+	tables__stack_fds(tr->skel->obj, fds);
+}
 int tracer__aggs_fd(const struct tracer *tr) { return bpf_map__fd(tr->skel->maps.aggs); }
 int tracer__counters_fd(const struct tracer *tr) { return bpf_map__fd(tr->skel->maps.counters); }
 
@@ -667,9 +681,23 @@ uint64_t tracer__map_max(const struct tracer *tr, const char *name)
 
 	if (!m)
 		return 0;
-	if (m == tr->skel->maps.allocs)		/* an entry is a bucket of slots */
-		return (uint64_t)bpf_map__max_entries(m) * ALLOC_WAYS;
+	if (m == tr->skel->maps.allocs) {	/* the current table's slots */
+		struct alloc_tables_usage u;
+
+		alloc_tables__usage(tr->tables, &u);
+		return u.capacity;
+	}
 	return bpf_map__max_entries(m);
+}
+
+uint64_t tracer__map_memory(const struct tracer *tr)
+{
+	return tables__memory(tr->skel->obj, tr->tables);
+}
+
+uint64_t tracer__stacks_memory(const struct tracer *tr)
+{
+	return tables__stacks_memory(tr->skel->obj);
 }
 
 void tracer__free(struct tracer *tr)
@@ -679,6 +707,7 @@ void tracer__free(struct tracer *tr)
 	ring_buffer__free(tr->rb);
 	link_set__release(&tr->links);
 	unwind_maps__free(tr->unwind);
+	alloc_tables__free(tr->tables);
 	memtrace_bpf__destroy(tr->skel);
 	free(tr);
 }

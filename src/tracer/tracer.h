@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include "common/report.h"
 #include "target/target.h"
+#include "bpf/memtrace.h"
+#include "tracer/alloc_tables.h"
 
 struct tracer_config {
 	uint64_t max_allocs;
@@ -73,9 +75,9 @@ int tracer__attach(struct tracer *tr, const struct target *t);
 bool tracer__image_gone(const struct tracer *tr);
 
 /* Map file descriptors, for collect.c. */
-int tracer__allocs_fd(const struct tracer *tr);
+struct alloc_tables *tracer__alloc_tables(const struct tracer *tr);
 int tracer__mmaps_fd(const struct tracer *tr);
-int tracer__stacks_fd(const struct tracer *tr);
+void tracer__stack_fds(const struct tracer *tr, int fds[STACK_CLASSES]);
 int tracer__aggs_fd(const struct tracer *tr);
 int tracer__counters_fd(const struct tracer *tr);
 
@@ -104,10 +106,14 @@ void tracer__paths(const struct tracer *tr, struct tracer_paths *out);
 
 /* Number of probes attached (uprobes and tracepoints, however linked),
  * and the records a map holds at most, by name: its max entries (for
- * "allocs", whose entries are buckets, its slots: 1.25 x --max-allocs
- * rounded up to whole buckets of ALLOC_WAYS). */
+ * "allocs", the slots of its current table, which grows: alloc_tables.h). */
 unsigned int tracer__nr_links(const struct tracer *tr);
 uint64_t tracer__map_max(const struct tracer *tr, const char *name);
+
+/* Memory the kernel charges for all the tracer's maps, and for its stacks
+ * maps alone, in bytes (fdinfo memlock). Cannot fail. */
+uint64_t tracer__map_memory(const struct tracer *tr);
+uint64_t tracer__stacks_memory(const struct tracer *tr);
 
 /* libbpf messages on stderr: warnings, and with verbose debug and info
  * too (every BPF object of a run). Cannot fail. */

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "collect/alloc_table.h"
+#include "tracer/alloc_table.h"
 
 #define RACER_ADDR	0x10000ULL	/* slot w holds RACER_ADDR + 16 w */
 

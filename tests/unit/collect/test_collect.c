@@ -20,7 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect/agg_table.h"
-#include "collect/alloc_table.h"
+#include "tracer/alloc_table.h"
 #include "collect/collect.h"
 
 #define SEC_NS 1000000000ULL
@@ -55,12 +55,15 @@ static int create_maps(struct collect_maps *m, uint64_t max_allocs, uint32_t max
 	m->allocs = create_allocs("t_allocs", max_allocs);
 	m->mmaps = bpf_map_create(BPF_MAP_TYPE_HASH, "t_mmaps", 8, sizeof(struct mmap_info),
 				  max_mmaps, NULL);
-	m->stacks = bpf_map_create(BPF_MAP_TYPE_HASH, "t_stacks", 8, sizeof(struct stack_trace),
-				   64, NULL);
+	/* one full-depth map serves every class (a lookup copies value_size) */
+	m->stacks[0] = bpf_map_create(BPF_MAP_TYPE_HASH, "t_stacks", 8, sizeof(struct stack_trace),
+				      64, NULL);
+	for (int c = 1; c < STACK_CLASSES; c++)
+		m->stacks[c] = m->stacks[0];
 	m->aggs = create_aggs("t_aggs", aggs);
 	m->counters = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "t_cnt", 4, 8,
 				     DROP_MAX + CNT_MAX, NULL);
-	if (m->allocs < 0 || m->mmaps < 0 || m->stacks < 0 || m->aggs < 0 || m->counters < 0)
+	if (m->allocs < 0 || m->mmaps < 0 || m->stacks[0] < 0 || m->aggs < 0 || m->counters < 0)
 		return -1;
 	return 0;
 }
@@ -69,7 +72,7 @@ static void close_maps(struct collect_maps *m)
 {
 	close(m->counters);
 	close(m->aggs);
-	close(m->stacks);
+	close(m->stacks[0]);
 	close(m->mmaps);
 	close(m->allocs);
 }
@@ -103,7 +106,7 @@ static void put_stack(struct ctx *c, uint64_t id, unsigned int nr, uint64_t base
 
 	for (unsigned int i = 0; i < nr; i++)
 		st.ip[i] = base + i;
-	assert_int_equal(bpf_map_update_elem(c->m.stacks, &id, &st, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(c->m.stacks[0], &id, &st, BPF_ANY), 0);
 }
 
 static void put_agg(struct ctx *c, uint64_t id, uint32_t kind, int64_t bytes, int64_t allocs,
@@ -347,7 +350,7 @@ static void fill_known(const struct collect_maps *m)
 /* Oldest ages and --older sums of known records, at several cutoffs. */
 static void test_known_ages(void **state)
 {
-	struct collect_maps m;
+	struct collect_maps m = { 0 };
 	struct report *r;
 
 	(void)state;
@@ -418,7 +421,7 @@ static void test_ages_after_now(void **state)
 				.alloc_bytes = 64, .free_bytes = 64 };
 	struct agg_val ahead = { .outstanding_bytes = 10, .outstanding_allocs = WEIGHT_ONE,
 				 .sum_alloc_ts = NOW + 3 * SEC_NS };
-	struct collect_maps m;
+	struct collect_maps m = { 0 };
 	struct report *r;
 
 	(void)state;
@@ -489,7 +492,7 @@ static void test_random_ages(void **state)
 	static const double older[] = { 0, 0.5, 7, 120, 1e6 };
 	struct rand_rec *rec;
 	struct ref_age *ref;
-	struct collect_maps m;
+	struct collect_maps m = { 0 };
 	unsigned int seed = 12345;
 	size_t nrec = 0;
 

@@ -9,6 +9,7 @@
 #ifndef MEMTRACE_ALLOC_TABLE_H
 #define MEMTRACE_ALLOC_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "bpf/memtrace.h"
 
@@ -19,11 +20,11 @@ struct alloc_table;
 typedef int (*alloc_table_fn)(void *arg, __u64 addr, const struct alloc_info *a);
 
 /*
- * Map the allocs map fd (an mmapable ARRAY of struct alloc_bucket)
- * read-only. Returns the table, or NULL with errno set (EINVAL: not such
- * a map). The fd stays the caller's.
+ * Map the allocs table fd (an mmapable ARRAY of struct alloc_bucket),
+ * read-only unless writable (alloc_table__move). Returns the table, or
+ * NULL with errno set (EINVAL: not such a map). The fd stays the caller's.
  */
-struct alloc_table *alloc_table__open(int fd);
+struct alloc_table *alloc_table__open(int fd, bool writable);
 
 /* Buckets of the table (the map's max_entries). Cannot fail. */
 size_t alloc_table__buckets(const struct alloc_table *t);
@@ -36,6 +37,19 @@ size_t alloc_table__buckets(const struct alloc_table *t);
  * Returns 0, or the first non-zero value fn returned (the walk stops).
  */
 int alloc_table__walk(const struct alloc_table *t, alloc_table_fn fn, void *arg);
+
+/*
+ * Move every record of from into to (both opened writable) while the BPF
+ * programs release records in from and make and release records in to
+ * (alloc_table.bpf.h: they look in from first, then to): each record is
+ * copied as a shadow, released from from, then published, so it is never
+ * absent from both nor counted twice; a record freed meanwhile is not
+ * moved. No record may be made in from any more. Sets *moved to the
+ * records moved. Returns 0, -ENOSPC when to has no room for one (the
+ * rest stay in from), -EBUSY when slots stayed busy, -EINVAL when a table
+ * is not writable.
+ */
+int alloc_table__move(struct alloc_table *from, struct alloc_table *to, size_t *moved);
 
 /* Unmap and free t (NULL is fine). */
 void alloc_table__close(struct alloc_table *t);

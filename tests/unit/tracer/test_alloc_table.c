@@ -20,7 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "alloc_racer.h"
-#include "collect/alloc_table.h"
+#include "tracer/alloc_table.h"
 
 /* An allocs map as memtrace.bpf.c has it, of nb buckets; skips without root. */
 static int create_table(uint32_t nb)
@@ -77,7 +77,7 @@ static const struct alloc_info *seen_of(const struct seen *s, uint64_t addr)
 
 static void walk(int fd, struct seen *s)
 {
-	struct alloc_table *t = alloc_table__open(fd);
+	struct alloc_table *t = alloc_table__open(fd, false);
 
 	assert_non_null(t);
 	memset(s, 0, sizeof(*s));
@@ -180,7 +180,7 @@ static void test_put_find(void **state)
 	}
 	/* a walk stops at the first non-zero return and returns it */
 	{
-		struct alloc_table *t = alloc_table__open(fd);
+		struct alloc_table *t = alloc_table__open(fd, false);
 
 		assert_non_null(t);
 		assert_int_equal(alloc_table__buckets(t), nb);
@@ -271,7 +271,7 @@ static void test_reader_skips(void **state)
 	int fd = create_table(4);
 	struct alloc_bucket b = { 0 };
 	struct alloc_info live = rec(42, 9);
-	struct alloc_table *t = alloc_table__open(fd);
+	struct alloc_table *t = alloc_table__open(fd, false);
 	struct seen s;
 	__u32 k = 1;
 
@@ -314,16 +314,16 @@ static void test_errors(void **state)
 	(void)state;
 	assert_true(hash >= 0 && plain >= 0 && small >= 0);
 	errno = 0;
-	assert_null(alloc_table__open(hash));
+	assert_null(alloc_table__open(hash, false));
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
-	assert_null(alloc_table__open(plain));		/* not mmapable */
+	assert_null(alloc_table__open(plain, false));		/* not mmapable */
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
-	assert_null(alloc_table__open(small));
+	assert_null(alloc_table__open(small, false));
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
-	assert_null(alloc_table__open(-1));
+	assert_null(alloc_table__open(-1, false));
 	assert_true(errno > 0);
 	assert_int_equal(alloc_table__put(hash, 0x1000, &a), -EINVAL);
 	assert_int_equal(alloc_table__put(table, 0, &a), -EINVAL);
@@ -351,7 +351,7 @@ static int check_whole(void *arg, __u64 addr, const struct alloc_info *a)
 static void test_race(void **state)
 {
 	int fd = create_table(2);
-	struct alloc_table *t = alloc_table__open(fd);
+	struct alloc_table *t = alloc_table__open(fd, false);
 	struct racer r = { 0 };
 	struct timespec t0, t1;
 	uint64_t seen = 0, walks = 0;

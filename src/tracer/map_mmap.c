@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "collect/map_mmap.h"
+#include "tracer/map_mmap.h"
 
 long map_mmap__check(int fd, size_t value_size, size_t min_entries)
 {
@@ -24,7 +24,8 @@ long map_mmap__check(int fd, size_t value_size, size_t min_entries)
 	return info.max_entries;
 }
 
-int map_mmap__open(int fd, size_t value_size, size_t min_entries, struct map_mmap *m)
+int map_mmap__open(int fd, size_t value_size, size_t min_entries, bool writable,
+		   struct map_mmap *m)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	long entries = map_mmap__check(fd, value_size, min_entries);
@@ -35,18 +36,19 @@ int map_mmap__open(int fd, size_t value_size, size_t min_entries, struct map_mma
 		return (int)entries;
 	/* ARRAY values are 8-byte aligned: value_size is, for our structs */
 	len = ((size_t)entries * value_size + page - 1) / page * page;
-	mem = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	mem = mmap(NULL, len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED)
 		return -errno;
 	m->mem = mem;
 	m->entries = (size_t)entries;
 	m->len = len;
+	m->writable = writable;
 	return 0;
 }
 
 void map_mmap__close(struct map_mmap *m)
 {
 	if (m->mem)
-		munmap((void *)m->mem, m->len);
+		munmap(m->mem, m->len);
 	memset(m, 0, sizeof(*m));
 }

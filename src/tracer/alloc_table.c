@@ -1,27 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
- * alloc_table.c - read the allocs table through a shared mapping; put and
- * delete records through map syscalls (tests, tools).
+ * alloc_table.c - read one allocs table through a shared mapping, move
+ * its records into another (growth); put and delete records through map
+ * syscalls (tests, tools).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "collect/alloc_table.h"
-#include "collect/map_mmap.h"
+#include "tracer/alloc_table.h"
+#include "tracer/map_mmap.h"
 
 struct alloc_table {
 	struct map_mmap m;	/* buckets of struct alloc_bucket */
 };
 
-struct alloc_table *alloc_table__open(int fd)
+struct alloc_table *alloc_table__open(int fd, bool writable)
 {
 	struct alloc_table *t = calloc(1, sizeof(*t));
 	int err;
 
 	if (!t)
 		return NULL;
-	err = map_mmap__open(fd, sizeof(struct alloc_bucket), 2, &t->m);
+	err = map_mmap__open(fd, sizeof(struct alloc_bucket), 2, writable, &t->m);
 	if (err) {
 		free(t);
 		errno = -err;
@@ -87,6 +89,118 @@ int alloc_table__walk(const struct alloc_table *t, alloc_table_fn fn, void *arg)
 		}
 	}
 	return 0;
+}
+
+/* Claim a free slot for a shadow of addr in to (the bucket of its two
+ * with more free slots): its way in *bucket, or -1 when both are full. */
+static int claim_shadow(struct alloc_table *to, __u64 addr, struct alloc_bucket **bucket)
+{
+	struct alloc_bucket *nb = to->m.mem;
+	int nfree[2] = { 0, 0 };
+	__u32 k[2];
+
+	alloc_buckets(addr, (__u32)to->m.entries, &k[0], &k[1]);
+	for (int i = 0; i < 2; i++)
+		for (int w = 0; w < ALLOC_WAYS; w++)
+			nfree[i] += __atomic_load_n(&nb[k[i]].addr[w], __ATOMIC_RELAXED) == 0;
+	for (int pass = 0; pass < 2; pass++) {
+		struct alloc_bucket *b = &nb[k[(nfree[1] > nfree[0]) ^ pass]];
+
+		for (int w = 0; w < ALLOC_WAYS; w++) {
+			__u64 zero = 0;
+
+			if (__atomic_compare_exchange_n(&b->addr[w], &zero, addr | ALLOC_SHADOW, false,
+							__ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+				*bucket = b;
+				return w;
+			}
+		}
+	}
+	return -1;
+}
+
+/* Free slot w of b, which reads expect: ts first (readers: incomplete). */
+static bool free_slot(struct alloc_bucket *b, int w, __u64 expect)
+{
+	__u64 busy = expect;
+
+	if (!__atomic_compare_exchange_n(&b->addr[w], &busy, ALLOC_BUSY, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_RELAXED))
+		return false;
+	__atomic_store_n(&b->info[w].ts, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&b->addr[w], 0, __ATOMIC_SEQ_CST);
+	return true;
+}
+
+/*
+ * Move slot w of ob (addr a, record rec) into to: copy as a shadow, then
+ * release the old slot (the commit: if a BPF program released the record
+ * first, drop the shadow), then publish the shadow as a. Each step is one
+ * compare-and-swap against the BPF programs' own (alloc_table.bpf.h).
+ */
+static int move_slot(struct alloc_bucket *ob, int w, __u64 a, const struct alloc_info *rec,
+		     struct alloc_table *to)
+{
+	struct alloc_bucket *nb;
+	struct alloc_info *dst;
+	__u64 shadow = a | ALLOC_SHADOW;
+	int nw = claim_shadow(to, a, &nb);
+
+	if (nw < 0)
+		return -ENOSPC;
+	dst = &nb->info[nw];
+	dst->size = rec->size;
+	dst->stack_id = rec->stack_id;
+	dst->kind = rec->kind;
+	dst->flags = rec->flags;
+	dst->est_bytes = rec->est_bytes;
+	dst->est_count = rec->est_count;
+	__atomic_store_n(&dst->ts, rec->ts, __ATOMIC_SEQ_CST);	/* last: complete */
+	if (!free_slot(ob, w, a)) {	/* released by a free meanwhile */
+		free_slot(nb, nw, shadow);
+		return 0;
+	}
+	/* Fails only when a BPF program released the shadow: done too. */
+	__atomic_compare_exchange_n(&nb->addr[nw], &shadow, a, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_RELAXED);
+	return 1;
+}
+
+int alloc_table__move(struct alloc_table *from, struct alloc_table *to, size_t *moved)
+{
+	struct alloc_bucket *bucket = from->m.mem;
+	struct alloc_info rec;
+	bool again = true;
+
+	*moved = 0;
+	if (!to->m.writable || !from->m.writable)
+		return -EINVAL;
+	/* Only releases run in from (records are made in to): a slot being
+	 * released is free soon, so a few passes leave nothing. */
+	for (int pass = 0; again && pass < 1000; pass++) {
+		again = false;
+		for (size_t i = 0; i < from->m.entries; i++) {
+			for (int w = 0; w < ALLOC_WAYS; w++) {
+				__u64 a = __atomic_load_n(&bucket[i].addr[w], __ATOMIC_ACQUIRE);
+				int r;
+
+				if (!a)
+					continue;
+				if (a == ALLOC_BUSY || (a & ALLOC_SHADOW) ||
+				    read_slot(&bucket[i], w, &rec) != a) {
+					again = true;	/* being released */
+					continue;
+				}
+				r = move_slot(&bucket[i], w, a, &rec, to);
+				if (r < 0)
+					return r;
+				*moved += (size_t)r;
+			}
+		}
+		if (again)
+			sched_yield();
+	}
+	return again ? -EBUSY : 0;
 }
 
 void alloc_table__close(struct alloc_table *t)
