@@ -66,7 +66,8 @@ static void self_metrics(const struct proc_trace *pt, const struct report *r,
 	tracer_self__init(self);
 	collector__last_counts(pt->collector, &allocs, &mmaps, &stacks);
 	self->probe_hits = r->totals.counters[CNT_PROBE_HITS];
-	self->map_fill[TRACER_MAP_ALLOCS] = (double)allocs / tracer__map_max(pt->tracer, "allocs");
+	self->map_fill[TRACER_MAP_ALLOCS] = r->maps.allocs_capacity ?
+		(double)r->maps.allocs_live / (double)r->maps.allocs_capacity : 0;
 	self->map_fill[TRACER_MAP_MMAPS] = (double)mmaps / tracer__map_max(pt->tracer, "mmaps");
 	self->map_fill[TRACER_MAP_STACKS] = (double)stacks / tracer__map_max(pt->tracer, "stacks");
 	self->map_fill[TRACER_MAP_AGGS] = (double)r->nr_stacks / tracer__map_max(pt->tracer, "aggs");
@@ -105,6 +106,7 @@ int proc_trace__read(struct proc_trace *pt, const struct target *t, double start
 	r->final = final;
 	r->sample_bytes = pt->sample_bytes;
 	report_paths(pt, r);
+	tracer__map_usage(pt->tracer, &r->maps);
 	snprintf(r->allocator, sizeof(r->allocator), "%s", frame__module_base(t->alloc_name));
 	tracer__unwind_usage(pt->tracer, &r->totals.unwind_rows, &r->totals.unwind_rows_max,
 			     &r->totals.unwind_tables, &r->totals.unwind_no_table);

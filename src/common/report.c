@@ -125,6 +125,19 @@ void report__free(struct report *r)
 	free(r);
 }
 
+void map_usage__add(struct map_usage *dst, const struct map_usage *src)
+{
+	dst->memory_bytes += src->memory_bytes;
+	dst->allocs_memory_bytes += src->allocs_memory_bytes;
+	dst->allocs_capacity += src->allocs_capacity;
+	dst->allocs_max += src->allocs_max;
+	dst->allocs_live += src->allocs_live;
+	dst->allocs_grows += src->allocs_grows;
+	dst->stacks_memory_bytes += src->stacks_memory_bytes;
+	dst->aggs_memory_bytes += src->aggs_memory_bytes;
+	dst->aggs_capacity += src->aggs_capacity;
+}
+
 int report__merge(struct report *dst, struct report *src)
 {
 	struct stack_report *n;
@@ -151,6 +164,7 @@ int report__merge(struct report *dst, struct report *src)
 	d->unwind_failed += t->unwind_failed;
 	d->truncated_stacks += t->truncated_stacks;
 	d->stack_walks += t->stack_walks;
+	map_usage__add(&dst->maps, &src->maps);
 	report__sort(dst);
 	report__free(src);
 	return 0;

@@ -153,6 +153,21 @@ struct totals {
 	uint64_t unwind_no_table;	/* binaries without (no CFI, maps full): fp there */
 };
 
+/* BPF map memory and fill (issue 15): what the tracers' maps hold now
+ * (bytes are the kernel's memlock, as bpftool shows). memory_bytes 0: not
+ * known (no tracer ran). User and kernel tracers add up. */
+struct map_usage {
+	uint64_t memory_bytes;		/* every map of the tracers */
+	uint64_t allocs_memory_bytes;	/* the live allocations' current tables */
+	uint64_t allocs_capacity;	/* their slots */
+	uint64_t allocs_max;		/* slots they may grow to (--max-allocs) */
+	uint64_t allocs_live;		/* records in them */
+	uint64_t allocs_grows;		/* tables replaced by larger ones */
+	uint64_t stacks_memory_bytes;	/* the stacks maps (not preallocated) */
+	uint64_t aggs_memory_bytes;	/* the per-stack aggregates */
+	uint64_t aggs_capacity;		/* their slots */
+};
+
 /* Process-level view from /proc (issue 5). Bytes; < 0 when unknown. */
 struct proc_view {
 	int64_t rss_bytes;
@@ -245,6 +260,7 @@ struct report {
 	} paths;
 	unsigned int exec_count;	/* execs of the target since tracing went live (it ends at one) */
 	struct totals totals;
+	struct map_usage maps;
 	struct proc_view proc;
 	/* the first binaries without a table (totals.unwind_no_table counts all) */
 	struct unwind_failure unwind_failures[REPORT_UNWIND_FAILURES];
@@ -277,6 +293,9 @@ struct report {
 
 /* Release everything a report owns, and the report itself. NULL is a no-op. */
 void report__free(struct report *r);
+
+/* Add src's map usage to dst's (a user and a kernel tracer). Cannot fail. */
+void map_usage__add(struct map_usage *dst, const struct map_usage *src);
 
 /*
  * Move every stack of src into dst and add src's totals (counts, drops,

@@ -149,6 +149,23 @@ static json_object *unwind_failures_array(const struct report *r)
 	return a;
 }
 
+/* "maps": the memory and fill of the BPF maps (struct map_usage). */
+static json_object *maps_to_json(const struct map_usage *m)
+{
+	json_object *o = json_object_new_object();
+
+	json__add(o, "memory_bytes", json_object_new_int64((int64_t)m->memory_bytes));
+	json__add(o, "allocs_memory_bytes", json_object_new_int64((int64_t)m->allocs_memory_bytes));
+	json__add(o, "allocs_capacity", json_object_new_int64((int64_t)m->allocs_capacity));
+	json__add(o, "allocs_max", json_object_new_int64((int64_t)m->allocs_max));
+	json__add(o, "allocs_live", json_object_new_int64((int64_t)m->allocs_live));
+	json__add(o, "allocs_grows", json_object_new_int64((int64_t)m->allocs_grows));
+	json__add(o, "stacks_memory_bytes", json_object_new_int64((int64_t)m->stacks_memory_bytes));
+	json__add(o, "aggs_memory_bytes", json_object_new_int64((int64_t)m->aggs_memory_bytes));
+	json__add(o, "aggs_capacity", json_object_new_int64((int64_t)m->aggs_capacity));
+	return o;
+}
+
 /* "kernel_paths": the kernel's release and the paths memtrace takes on it. */
 static json_object *paths_to_json(const struct report_paths *k)
 {
@@ -197,6 +214,8 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 		add_kernel(o, r);
 	if (r->paths.release[0])
 		json_object_object_add(o, "kernel_paths", paths_to_json(&r->paths));
+	if (r->maps.memory_bytes)
+		json_object_object_add(o, "maps", maps_to_json(&r->maps));
 
 	json_object_object_add(t, "outstanding_bytes", json_object_new_int64(r->totals.outstanding_bytes));
 	json_object_object_add(t, "outstanding_allocs", json_object_new_int64(r->totals.outstanding_allocs));

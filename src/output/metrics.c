@@ -370,6 +370,19 @@ static void render_self(FILE *f, const struct report *r, const struct tracer_sel
 		if (s->map_fill[i] >= 0)	/* --system: one table, of processes */
 			fprintf(f, "memtrace_map_fill_ratio{map=\"%s\"} %.6g\n",
 				r->system ? "procs" : map_names[i], s->map_fill[i]);
+	if (r->maps.memory_bytes) {
+		gauge(f, "memtrace_map_memory_bytes",
+		      "Memory the kernel charges for memtrace's BPF maps (memlock).",
+		      (double)r->maps.memory_bytes);
+		gauge(f, "memtrace_allocs_table_slots",
+		      "Slots of the live allocations table (it grows with use).",
+		      (double)r->maps.allocs_capacity);
+		gauge(f, "memtrace_allocs_table_max_slots",
+		      "Slots the live allocations table may grow to (--max-allocs).",
+		      (double)r->maps.allocs_max);
+		counter(f, "memtrace_allocs_table_grows_total",
+			"Live allocations tables replaced by larger ones.", r->maps.allocs_grows);
+	}
 	if (s->report_latency_s >= 0)
 		gauge(f, "memtrace_report_latency_seconds",
 		      "Time to build the last report: collect, symbolize, analyse.",

@@ -155,6 +155,19 @@ int text_report__write(const struct report *r, int top, FILE *out)
 				r->paths.fallbacks > 1 ? "s" : "", r->paths.missing);
 		fputs("\n", out);
 	}
+	if (r->maps.memory_bytes) {
+		const struct map_usage *m = &r->maps;
+		char mb[32], ab[32], sb[32], gb[32];
+
+		fprintf(out, "BPF maps: %s; live allocations table %" PRIu64 " of %" PRIu64
+			" slots (%s, grows to %" PRIu64 ", %" PRIu64 " grow%s); stacks %s;"
+			" aggregates %s\n", text__bytes((int64_t)m->memory_bytes, mb, sizeof(mb)),
+			m->allocs_live, m->allocs_capacity,
+			text__bytes((int64_t)m->allocs_memory_bytes, ab, sizeof(ab)), m->allocs_max,
+			m->allocs_grows, m->allocs_grows == 1 ? "" : "s",
+			text__bytes((int64_t)m->stacks_memory_bytes, sb, sizeof(sb)),
+			text__bytes((int64_t)m->aggs_memory_bytes, gb, sizeof(gb)));
+	}
 	if (r->unwind == UNWIND_DWARF)
 		fprintf(out, "Unwinding: dwarf, %" PRIu64 " binaries with tables (%" PRIu64
 			" rows of %" PRIu64 "), %" PRIu64 " without; %" PRIu64

@@ -65,6 +65,8 @@ int kernel_source__add(struct kernel_source *ks, struct report *r)
 	int err;
 
 	err = kmem_collector__read(ks->kc, clock__mono_ns(), st.missed, &k);
+	if (!err)
+		kmem_tracer__map_usage(ks->kt, &k->maps);
 	if (err)
 		return err;
 	err = report__merge(r, k);

@@ -229,9 +229,9 @@ void kmem_tracer__stack_fds(const struct kmem_tracer *kt, int fds[STACK_CLASSES]
 	tables__stack_fds(kt->skel->obj, fds);
 }
 
-uint64_t kmem_tracer__map_memory(const struct kmem_tracer *kt)
+void kmem_tracer__map_usage(const struct kmem_tracer *kt, struct map_usage *u)
 {
-	return tables__memory(kt->skel->obj, kt->tables);
+	tables__usage(kt->skel->obj, kt->tables, u);
 }
 int kmem_tracer__aggs_fd(const struct kmem_tracer *kt) { return bpf_map__fd(kt->skel->maps.aggs); }
 int kmem_tracer__counters_fd(const struct kmem_tracer *kt) { return bpf_map__fd(kt->skel->maps.counters); }
@@ -264,7 +264,9 @@ unsigned int kmem_tracer__nr_links(const struct kmem_tracer *kt)
 
 uint64_t kmem_tracer__map_max(const struct kmem_tracer *kt, const char *name)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(kt->skel->obj, name);
+	/* "stacks": each class's map holds max_stacks */
+	struct bpf_map *m = bpf_object__find_map_by_name(kt->skel->obj,
+							 strcmp(name, "stacks") ? name : "stacks_8");
 
 	if (!m)
 		return 0;

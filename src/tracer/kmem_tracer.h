@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bpf/memtrace.h"
+#include "common/report.h"
 #include "tracer/alloc_tables.h"
 
 struct kmem_config {
@@ -66,8 +67,8 @@ struct kmem_tracer *kmem_tracer__new(const struct kmem_config *cfg, int tgid);
 struct alloc_tables *kmem_tracer__alloc_tables(const struct kmem_tracer *kt);
 void kmem_tracer__stack_fds(const struct kmem_tracer *kt, int fds[STACK_CLASSES]);
 
-/* Memory the kernel charges for all its maps, bytes (fdinfo memlock). */
-uint64_t kmem_tracer__map_memory(const struct kmem_tracer *kt);
+/* The memory and fill of its maps now (fdinfo memlock). Cannot fail. */
+void kmem_tracer__map_usage(const struct kmem_tracer *kt, struct map_usage *u);
 int kmem_tracer__aggs_fd(const struct kmem_tracer *kt);
 int kmem_tracer__counters_fd(const struct kmem_tracer *kt);
 int kmem_tracer__kcaches_fd(const struct kmem_tracer *kt);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* tables.c - the maps both tracing objects share (tables.h). */
 #include <stdio.h>
+#include <string.h>
 #include "tracer/tables.h"
 
 static void stack_map_name(uint32_t cls, char *buf, size_t len)
@@ -79,4 +80,24 @@ uint64_t tables__memory(const struct bpf_object *obj, struct alloc_tables *t)
 		sum += u.bytes;
 	}
 	return sum;
+}
+
+void tables__usage(const struct bpf_object *obj, struct alloc_tables *t, struct map_usage *u)
+{
+	const struct bpf_map *aggs = bpf_object__find_map_by_name(obj, "aggs");
+	struct alloc_tables_usage a;
+
+	memset(u, 0, sizeof(*u));
+	alloc_tables__usage(t, &a);
+	u->memory_bytes = tables__memory(obj, t);
+	u->allocs_memory_bytes = a.bytes;
+	u->allocs_capacity = a.capacity;
+	u->allocs_max = a.max_capacity;
+	u->allocs_live = a.live;
+	u->allocs_grows = a.grows;
+	u->stacks_memory_bytes = tables__stacks_memory(obj);
+	if (aggs) {
+		u->aggs_memory_bytes = bpf_map_memory(bpf_map__fd(aggs));
+		u->aggs_capacity = bpf_map__max_entries(aggs);
+	}
 }

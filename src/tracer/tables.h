@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <bpf/libbpf.h>
 #include "bpf/memtrace.h"
+#include "common/report.h"
 #include "tracer/alloc_tables.h"
 
 /* Size the stacks maps of obj (before load) for max_stacks each. */
@@ -27,6 +28,9 @@ uint64_t tables__stacks_memory(const struct bpf_object *obj);
  * memlock that bpftool shows. Cannot fail (unreadable maps count 0).
  */
 uint64_t tables__memory(const struct bpf_object *obj, struct alloc_tables *t);
+
+/* The map usage of a loaded obj whose live allocations are in t. */
+void tables__usage(const struct bpf_object *obj, struct alloc_tables *t, struct map_usage *u);
 
 /* Memory the kernel charges for the BPF map fd (its fdinfo memlock), 0
  * when unknown. */

@@ -677,7 +677,9 @@ unsigned int tracer__nr_links(const struct tracer *tr)
 
 uint64_t tracer__map_max(const struct tracer *tr, const char *name)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(tr->skel->obj, name);
+	/* "stacks": each class's map holds max_stacks */
+	struct bpf_map *m = bpf_object__find_map_by_name(tr->skel->obj,
+							 strcmp(name, "stacks") ? name : "stacks_8");
 
 	if (!m)
 		return 0;
@@ -690,14 +692,9 @@ uint64_t tracer__map_max(const struct tracer *tr, const char *name)
 	return bpf_map__max_entries(m);
 }
 
-uint64_t tracer__map_memory(const struct tracer *tr)
+void tracer__map_usage(const struct tracer *tr, struct map_usage *u)
 {
-	return tables__memory(tr->skel->obj, tr->tables);
-}
-
-uint64_t tracer__stacks_memory(const struct tracer *tr)
-{
-	return tables__stacks_memory(tr->skel->obj);
+	tables__usage(tr->skel->obj, tr->tables, u);
 }
 
 void tracer__free(struct tracer *tr)

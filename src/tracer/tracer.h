@@ -110,10 +110,9 @@ void tracer__paths(const struct tracer *tr, struct tracer_paths *out);
 unsigned int tracer__nr_links(const struct tracer *tr);
 uint64_t tracer__map_max(const struct tracer *tr, const char *name);
 
-/* Memory the kernel charges for all the tracer's maps, and for its stacks
- * maps alone, in bytes (fdinfo memlock). Cannot fail. */
-uint64_t tracer__map_memory(const struct tracer *tr);
-uint64_t tracer__stacks_memory(const struct tracer *tr);
+/* The memory and fill of the tracer's maps now (fdinfo memlock). Cannot
+ * fail (unreadable maps count 0). */
+void tracer__map_usage(const struct tracer *tr, struct map_usage *u);
 
 /* libbpf messages on stderr: warnings, and with verbose debug and info
  * too (every BPF object of a run). Cannot fail. */
