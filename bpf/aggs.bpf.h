@@ -1,70 +1,54 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * aggs.bpf.h - per-stack totals in `aggs`, an open-addressing table over
- * an mmapable array that userspace reads in place.
+ * aggs.bpf.h - per-stack totals in `aggs`, a hash map by (stack, kind)
+ * that grows with the stacks seen (no preallocation).
  * Included once, by memtrace.bpf.c (after the headers listed there).
  */
 #ifndef MEMTRACE_AGGS_BPF_H
 #define MEMTRACE_AGGS_BPF_H
 
-/* Open addressing over an array (see struct agg_val): no helper call and
- * no lock on the hot path, and userspace maps it instead of copying. */
+/* By (stack, kind), not preallocated (see struct agg_key). */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, AGGS_MAX_ENTRIES);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct agg_key);
 	__type(value, struct agg_val);
 } aggs SEC(".maps");
+
+/* The zeros a new aggregate starts from (never written). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct agg_val);
+} agg_zero SEC(".maps");
 
 /* ---- aggregation ----------------------------------------------------- */
 
 /*
- * Slot of (stack_id, kind) in aggs, claimed when create; -1 when absent
- * (not create) or when its AGG_PROBES slots are all taken (counted).
- * Slots are never released, so a key's probe sequence has no holes.
- * A plain bounded loop: verified once (a global function), no callback.
+ * The aggregate of (stack_id, kind); made when create and absent (a full
+ * map is counted as DROP_AGGS_FULL). NULL when absent or full.
  */
-__noinline int agg_slot(__u64 stack_id, __u32 kind, int create)
-{
-	__u64 tag = agg_tag(stack_id, kind), cur;
-	struct agg_val *v;
-	__u32 k;
-
-	if (!aggs_slots)
-		return -1;
-	k = agg_first_slot(tag, aggs_slots);
-	for (int i = 0; i < AGG_PROBES; i++) {
-		v = bpf_map_lookup_elem(&aggs, &k);
-		if (!v)
-			return -1;
-		cur = v->tag;
-		if (cur == 0) {
-			if (!create)
-				return -1;
-			cur = __sync_val_compare_and_swap(&v->tag, 0, tag);
-			if (cur == 0) {
-				v->stack_id = stack_id;
-				v->kind = kind;
-				__sync_fetch_and_or(&v->ready, 1);	/* ordered after the key */
-				return k;
-			}
-		}
-		if (cur == tag)	/* (also: claimed for the same key meanwhile) */
-			return k;
-		k = (k + 1) % aggs_slots;	/* no branch: one path per probe */
-	}
-	if (create)
-		drop(DROP_AGGS_FULL);
-	return -1;
-}
-
 static __always_inline struct agg_val *agg_get(__u64 stack_id, __u32 kind, bool create)
 {
-	int slot = agg_slot(stack_id, kind, create);
-	__u32 k = slot;
+	struct agg_key k = { .stack_id = stack_id, .kind = kind };
+	struct agg_val *v = bpf_map_lookup_elem(&aggs, &k);
+	__u32 zero = 0;
+	void *z;
+	long err;
 
-	return slot < 0 ? NULL : bpf_map_lookup_elem(&aggs, &k);
+	if (v || !create)
+		return v;
+	z = bpf_map_lookup_elem(&agg_zero, &zero);
+	if (!z)
+		return NULL;
+	err = bpf_map_update_elem(&aggs, &k, z, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: made meanwhile */) {
+		drop(DROP_AGGS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&aggs, &k);
 }
 
 static __always_inline void agg_add(__u64 stack_id, __u32 kind, __u64 bytes,

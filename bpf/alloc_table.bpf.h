@@ -204,14 +204,12 @@ static __always_inline void release_moving(__u64 addr)
  */
 __noinline int alloc_store(__u64 addr, const struct alloc_info *in)
 {
-	struct alloc_info info;
 	struct alloc_bucket *b;
 	struct alloc_info *rec;
 	long slot;
 
-	if (!in)
+	if (!in)	/* read in place: a copy would cost the stack 48 bytes */
 		return 0;
-	info = *in;
 
 	if (alloc_moving())
 		release_moving(addr);
@@ -232,15 +230,15 @@ __noinline int alloc_store(__u64 addr, const struct alloc_info *in)
 	} else {
 		alloc_records_add(0);
 	}
-	rec->size = info.size;
-	rec->stack_id = info.stack_id;
-	rec->kind = info.kind;
+	rec->size = in->size;
+	rec->stack_id = in->stack_id;
+	rec->kind = in->kind;
 	rec->flags = 0;
-	rec->est_bytes = info.est_bytes;
-	rec->est_count = info.est_count;
+	rec->est_bytes = in->est_bytes;
+	rec->est_count = in->est_count;
 	barrier();
-	*(volatile __u64 *)&rec->ts = info.ts;	/* last: the record is complete */
-	agg_add(info.stack_id, info.kind, info.est_bytes, info.est_count, info.ts);
+	*(volatile __u64 *)&rec->ts = in->ts;	/* last: the record is complete */
+	agg_add(in->stack_id, in->kind, in->est_bytes, in->est_count, in->ts);
 	return 1;
 }
 

@@ -30,7 +30,6 @@ const volatile __u32 user_stacks = 0;	/* append the user frames */
 const volatile __u32 page_sample = 1;	/* record 1 in N page allocations */
 const volatile __u64 temp_ns = 1000000;	/* "temporary": freed within 1 ms */
 const volatile __u32 page_size = 4096;
-const volatile __u32 aggs_slots = AGGS_MAX_ENTRIES;	/* aggs' max_entries */
 
 #define NR_COUNTERS	(DROP_MAX + CNT_MAX)
 

@@ -27,7 +27,6 @@ const volatile __u64 sample_bytes = 0;	/* 0: every allocation */
 const volatile __u64 sample_seed = 0;
 const volatile __u64 temp_ns = 1000000;	/* "temporary": freed within 1 ms */
 const volatile __u32 page_size = 4096;
-const volatile __u32 aggs_slots = AGGS_MAX_ENTRIES;	/* aggs' max_entries */
 const volatile __u32 walk_memo = 1;	/* 0: walk every stack (benchmarks) */
 /* Launched command: stop it at each new code mapping until its unwind
  * tables and symbols are loaded (memtrace is its parent). */

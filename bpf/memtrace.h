@@ -17,8 +17,7 @@
 #define MAX_STACK_DEPTH		127	/* frames kept per stack */
 #define ALLOCS_MAX_ENTRIES	(1 << 20) /* live allocations tracked */
 #define STACKS_MAX_ENTRIES	(1 << 16) /* distinct stacks */
-#define AGGS_MAX_ENTRIES	(1 << 16) /* slots for distinct (stack, kind) pairs */
-#define AGG_PROBES		32	/* slots one (stack, kind) may probe */
+#define AGGS_MAX_ENTRIES	(1 << 16) /* distinct (stack, kind) pairs */
 #define MMAPS_MAX_ENTRIES	(1 << 14) /* live anonymous mappings */
 #define MUNMAP_MAX_HITS		16	/* regions one munmap may touch */
 #define LIFE_BUCKETS		32	/* log2(us) lifetime histogram */
@@ -142,17 +141,20 @@ struct stack_trace {
  * Per-stack aggregate. Byte and count fields are estimates after unbiasing
  * when sampling (issue 6); exact in full-tracing mode.
  *
- * The aggs map is an ARRAY used as an open-addressing table: a slot is
- * claimed by setting tag (atomically, never released), then stack_id and
- * kind, then ready. Readers take the slots with ready set.
+ * The aggs map is a hash map by struct agg_key, not preallocated: an
+ * aggregate costs memory once its stack is seen. A new one is made from
+ * zeros (agg_zero) and its fields are then updated with atomics in place.
  */
-struct agg_val {
-	__u64 tag;		/* hash of (stack_id, kind), never 0; 0: free slot */
+struct agg_key {
 	__u64 stack_id;
 	__u32 kind;
+	__u32 pad;		/* 0 */
+};
+
+struct agg_val {
+	__u64 stack_id;		/* its key's (set by the reader from the key) */
+	__u32 kind;
 	__u32 pad;
-	__u64 ready;		/* stack_id and kind are written (64 bits: BPF
-				   atomics on 32 bits need cpu v3) */
 	__s64 outstanding_bytes;
 	__s64 outstanding_allocs;
 	__u64 alloc_calls;	/* allocations made at this stack */
@@ -174,21 +176,6 @@ struct agg_val {
 	__u64 realloc_step_min;		/* best effort, 0: none */
 	__u64 realloc_step_max;
 };
-
-/* Tag of (stack_id, kind) in the aggs table (never 0). */
-static inline __u64 agg_tag(__u64 stack_id, __u32 kind)
-{
-	__u64 t = (stack_id ^ ((__u64)(kind + 1) * 0xc2b2ae3d27d4eb4fULL)) * 0x9e3779b97f4a7c15ULL;
-
-	return t ? t : 1;
-}
-
-/* The first slot a tag probes in a table of slots (> 0) slots; then the
- * next ones, wrapping, up to AGG_PROBES. BPF and userspace both use it. */
-static inline __u32 agg_first_slot(__u64 tag, __u32 slots)
-{
-	return (__u32)((tag >> 32) % slots);
-}
 
 /* One live allocation: its slot's record in the allocs map (below). */
 struct alloc_info {

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * agg_table.h - userspace side of the aggs map: an ARRAY of struct
- * agg_val used by the BPF programs as an open-addressing table keyed by
- * (stack_id, kind) (see struct agg_val in bpf/memtrace.h). Read through
- * a shared mapping, no copy of the empty slots.
+ * agg_table.h - userspace side of the aggs map: a hash map of struct
+ * agg_val by struct agg_key (stack_id, kind), not preallocated (see
+ * bpf/memtrace.h). Read with batch lookups: only the aggregates there are.
  */
 #ifndef MEMTRACE_AGG_TABLE_H
 #define MEMTRACE_AGG_TABLE_H
@@ -14,26 +13,25 @@
 struct agg_table;
 
 /*
- * Map the aggs map fd (an mmapable ARRAY of struct agg_val) read-only.
- * Returns the table, or NULL with errno set (EINVAL: not such a map).
- * The fd stays the caller's.
+ * A reader of the aggs map fd (a HASH of struct agg_key -> struct
+ * agg_val). Returns the table, or NULL with errno set (EINVAL: not such a
+ * map). The fd stays the caller's.
  */
 struct agg_table *agg_table__open(int fd);
 
 /*
- * Copy every ready slot: vals[i] for i < *n, malloc'ed (free it; NULL
- * when *n is 0); each carries its stack_id and kind. Returns 0 or
- * -ENOMEM. Slots being claimed while it reads show at the next read.
+ * Copy every aggregate: vals[i] for i < *n, malloc'ed (free it; NULL
+ * when *n is 0); each carries its stack_id and kind. Returns 0 or -errno.
+ * Aggregates made while it reads may show at the next read.
  */
 int agg_table__read(const struct agg_table *t, struct agg_val **vals, size_t *n);
 
-/* Unmap and free t (NULL is fine). */
+/* Free t (NULL is fine). */
 void agg_table__close(struct agg_table *t);
 
 /*
- * Put v at (stack_id, kind) in the aggs map fd the way the BPF programs
- * do (claim by probing, then fill): for tests and tools. Returns 0,
- * -ENOSPC when its probe slots are taken, or -errno of the map update.
+ * Put v at (stack_id, kind) in the aggs map fd: for tests and tools.
+ * Returns 0, or -errno of the map update (-E2BIG: the map is full).
  */
 int agg_table__put(int fd, __u64 stack_id, __u32 kind, const struct agg_val *v);
 

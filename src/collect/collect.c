@@ -9,9 +9,8 @@
 #include <bpf/libbpf.h>
 #include "collect/agg_table.h"
 #include "collect/collect.h"
+#include "collect/map_read.h"
 #include "common/util.h"
-
-#define BATCH 4096
 
 struct cached_stack {
 	uint64_t id;		/* 0: empty slot */
@@ -184,62 +183,6 @@ static const struct cached_stack *stack_lookup(struct collector *c, uint64_t id)
 	c->cache[s].flags = st.flags;
 	c->cache_used++;
 	return &c->cache[s];
-}
-
-/*
- * Read every entry of a hash map with batch operations. Sets *keys and
- * *vals (malloc'd; caller frees) and *n. Returns 0 or -errno.
- */
-static int map_read_all(int fd, size_t ksz, size_t vsz, void **keys, void **vals, size_t *n)
-{
-	size_t cap = BATCH, total = 0;
-	char *k = malloc(cap * ksz), *v = malloc(cap * vsz);
-	uint64_t in = 0, out = 0;
-	bool first = true;
-	int err = 0;
-
-	while (k && v) {
-		__u32 count;
-		char *nk, *nv;
-
-		if (cap - total < BATCH) {
-			cap *= 2;
-			nk = realloc(k, cap * ksz);
-			if (nk)
-				k = nk;
-			nv = realloc(v, cap * vsz);
-			if (nv)
-				v = nv;
-			if (!nk || !nv)
-				break;
-		}
-		count = (__u32)(cap - total);
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, k + total * ksz,
-					   v + total * vsz, &count, NULL);
-		total += count;
-		if (err) {
-			err = -errno;
-			if (err == -ENOENT) {	/* done */
-				err = 0;
-				goto done;
-			}
-			if (err == -ENOSPC)	/* a bucket larger than count: grow */
-				continue;
-			goto fail;
-		}
-		in = out;
-		first = false;
-	}
-	err = -ENOMEM;
-fail:
-	free(k);
-	free(v);
-	return err;
-done:
-	*keys = k;
-	*vals = v;
-	*n = total;
-	return 0;
 }
 
 static void read_counters(struct collector *c, struct totals *t)

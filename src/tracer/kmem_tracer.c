@@ -151,9 +151,8 @@ static int configure(struct kmem_bpf *skel, const struct kmem_config *cfg, int t
 	skel->rodata->page_size = (__u32)sysconf(_SC_PAGESIZE);
 	tables__size_stacks(skel->obj, cfg->max_stacks);	/* allocs: after load */
 	bpf_map__set_max_entries(skel->maps.kcaches, (__u32)cfg->max_stacks);
-	/* open addressing: room for max_stacks pairs at <= 80% load */
-	skel->rodata->aggs_slots = (__u32)(cfg->max_stacks + cfg->max_stacks / 4);
-	bpf_map__set_max_entries(skel->maps.aggs, skel->rodata->aggs_slots);
+	/* (stack, kind) pairs: a stack has one kind, mostly */
+	bpf_map__set_max_entries(skel->maps.aggs, (__u32)(cfg->max_stacks + cfg->max_stacks / 4));
 	return 0;
 }
 

@@ -221,9 +221,8 @@ static int open_load(struct tracer *tr, int mode)
 	/* the allocs tables are made after load (alloc_tables.h); stacks
 	 * maps are not preallocated */
 	tables__size_stacks(skel->obj, cfg->max_stacks);
-	/* open addressing: room for max_stacks pairs at <= 80% load */
-	skel->rodata->aggs_slots = (__u32)(cfg->max_stacks + cfg->max_stacks / 4);
-	bpf_map__set_max_entries(skel->maps.aggs, skel->rodata->aggs_slots);
+	/* (stack, kind) pairs: a stack has one kind, mostly */
+	bpf_map__set_max_entries(skel->maps.aggs, (__u32)(cfg->max_stacks + cfg->max_stacks / 4));
 	if (mode == UNWIND_DWARF) {
 		bpf_map__set_max_entries(skel->maps.unwind_rows, (__u32)cfg->unwind_rows);
 		bpf_map__set_max_entries(skel->maps.unwind_modules, 1);

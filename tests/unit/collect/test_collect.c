@@ -31,12 +31,13 @@ struct ctx {
 	int ncpus;
 };
 
-/* The aggs table as memtrace.bpf.c has it: an mmapable array. */
+/* The aggs map as memtrace.bpf.c has it: a hash map, not preallocated. */
 static int create_aggs(const char *name, uint32_t slots)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_NO_PREALLOC);
 
-	return bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, sizeof(struct agg_val), slots, &mo);
+	return bpf_map_create(BPF_MAP_TYPE_HASH, name, sizeof(struct agg_key),
+			      sizeof(struct agg_val), slots, &mo);
 }
 
 /* The allocs table: an mmapable array of buckets for max_allocs records. */
