@@ -49,20 +49,6 @@ struct {
 	__type(value, struct kcache_name);
 } kcaches SEC(".maps");
 
-/* Per-CPU: the stack being built. Tracepoint programs do not nest on one
- * CPU (the kernel counts the runs it skips: prog recursion_misses, read by
- * userspace). */
-struct kscratch {
-	struct stack_trace st;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct kscratch);
-} scratch SEC(".maps");
-
 static __always_inline void count(__u32 idx, __u64 n)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
@@ -88,14 +74,14 @@ static __always_inline void count(__u32 idx, __u64 n)
 static __always_inline __u64 kstack_id(void *ctx, __u64 cache)
 {
 	__u32 zero = 0;
-	struct kscratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	struct stack_trace *sc = bpf_map_lookup_elem(&scratch, &zero);
 	struct stack_trace *st;
 	long n, un = 0;
 	__u64 id;
 
 	if (!sc)
 		return 0;
-	st = &sc->st;
+	st = sc;
 	n = bpf_get_stack(ctx, st->ip, KSTACK_DEPTH * sizeof(__u64), 0);
 	if (n <= 0) {
 		drop(DROP_KSTACK_FAILED);
@@ -117,7 +103,7 @@ static __always_inline __u64 kstack_id(void *ctx, __u64 cache)
 	}
 	if (st->flags & STACK_F_TRUNCATED)
 		counter(CNT_UNWIND_TRUNCATED);
-	n = stack_put(st, cache * 0x9e3779b97f4a7c15ULL, &id);
+	n = stack_put(cache * 0x9e3779b97f4a7c15ULL, &id);
 	if (n == -17 /* EEXIST */)
 		return id;
 	if (n) {

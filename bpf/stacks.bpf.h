@@ -9,13 +9,6 @@
 
 #include "tables.bpf.h"		/* allocs, stacks_* */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct stack_trace);
-} scratch SEC(".maps");
-
 /* ---- stacks ---------------------------------------------------------- */
 
 /*
@@ -52,7 +45,7 @@ static __always_inline __u64 get_stack_id(struct pt_regs *regs, struct task_stat
 			counter(CNT_UNWIND_TRUNCATED);
 		if (st->flags & STACK_F_UNWIND_ERROR)
 			counter(CNT_UNWIND_FAILED);
-		err = stack_put(st, 0, &id);
+		err = stack_put(0, &id);	/* st: scratch's */
 		if (err && err != -17 /* EEXIST */) {
 			drop(DROP_STACKS_FULL);
 			return 0;

@@ -59,11 +59,20 @@ STACK_MAP(stacks_32, 32);
 STACK_MAP(stacks_64, 64);
 STACK_MAP(stacks_127, MAX_STACK_DEPTH);
 
-static __always_inline long stack_put_in(void *map, __u64 *id, const struct stack_trace *st)
+/* Per-CPU: the stack being built (a program runs on one CPU throughout,
+ * and tracing programs do not nest on one, so stack_put() finds it there). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_trace);
+} scratch SEC(".maps");
+
+static __always_inline long stack_put_in(void *map, __u64 id, const struct stack_trace *st)
 {
-	if (bpf_map_lookup_elem(map, id))
+	if (bpf_map_lookup_elem(map, &id))
 		return -17;	/* EEXIST */
-	return bpf_map_update_elem(map, id, st, BPF_NOEXIST);
+	return bpf_map_update_elem(map, &id, st, BPF_NOEXIST);
 }
 
 /* A stack's hash (never 0: 0 means "no stack"); seed tells apart stacks
@@ -83,26 +92,30 @@ static __always_inline __u64 hash_ips(const __u64 *ip, __u32 nr, __u64 seed)
 }
 
 /*
- * Store st, hashed with seed, under its id (stack_class_id(), set in *id)
- * unless it is there. Returns 0 (stored), -EEXIST (already there), or
- * another -errno (its class's map is full: the caller counts the drop). A
- * global function: verified once, not once per path of its caller (the
- * stack walkers leave many).
+ * Store the stack in scratch, hashed with seed, under its id
+ * (stack_class_id(), set in *id) unless it is there. Returns 0 (stored),
+ * -EEXIST (already there), or another -errno (its class's map is full: the
+ * caller counts the drop). A global function: verified once, not once per
+ * path of its caller (the stack walkers leave many). It takes no stack
+ * pointer: 6.1's verifier refuses a pointer argument as a map key or value.
  */
-__noinline long stack_put(const struct stack_trace *st, __u64 seed, __u64 *id)
+__noinline long stack_put(__u64 seed, __u64 *id)
 {
-	__u32 cls;
+	__u32 zero = 0, cls;
+	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 k;
 
 	if (!st || !id)
 		return -22;	/* EINVAL */
 	cls = stack_class(st->nr);
-	*id = stack_class_id(hash_ips(st->ip, st->nr, seed), cls);
+	k = stack_class_id(hash_ips(st->ip, st->nr, seed), cls);
+	*id = k;
 	switch (cls) {
-	case 0: return stack_put_in(&stacks_8, id, st);
-	case 1: return stack_put_in(&stacks_16, id, st);
-	case 2: return stack_put_in(&stacks_32, id, st);
-	case 3: return stack_put_in(&stacks_64, id, st);
-	default: return stack_put_in(&stacks_127, id, st);
+	case 0: return stack_put_in(&stacks_8, k, st);
+	case 1: return stack_put_in(&stacks_16, k, st);
+	case 2: return stack_put_in(&stacks_32, k, st);
+	case 3: return stack_put_in(&stacks_64, k, st);
+	default: return stack_put_in(&stacks_127, k, st);
 	}
 }
 

@@ -23,7 +23,8 @@
 #include "tracer/alloc_tables.h"
 #include "tracer/tables.h"
 
-#define WATCH_NS	5000000		/* fill checked every 5 ms */
+#define WATCH_NS	5000000		/* fill checked every 5 ms when it nears growth, */
+#define IDLE_NS		50000000	/* every 50 ms before */
 #define HEADROOM	8192		/* slots kept free for the time a growth takes */
 
 struct alloc_tables {
@@ -157,10 +158,14 @@ static void *watch(void *arg)
 	struct alloc_tables *t = arg;
 	struct timespec until;
 
+	long wait_ns = IDLE_NS;
+
 	pthread_mutex_lock(&t->stop_lock);
 	while (!t->stop) {
+		uint64_t live, at;
+
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += WATCH_NS;
+		until.tv_nsec += wait_ns;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
@@ -170,15 +175,17 @@ static void *watch(void *arg)
 			break;
 		if (t->stuck || t->nb >= t->max_nb)
 			continue;
-		if (live_records(t) >= grow_at((uint64_t)t->nb * ALLOC_WAYS))
+		live = live_records(t);
+		at = grow_at((uint64_t)t->nb * ALLOC_WAYS);
+		if (live >= at)
 			alloc_tables__grow(t, next_size(t));
+		wait_ns = live >= at / 2 ? WATCH_NS : IDLE_NS;
 	}
 	pthread_mutex_unlock(&t->stop_lock);
 	return NULL;
 }
 
-struct alloc_tables *alloc_tables__new(int outer_fd, int records_fd, uint64_t max_allocs,
-				       bool watching)
+struct alloc_tables *alloc_tables__new(int outer_fd, int records_fd, uint64_t max_allocs)
 {
 	struct alloc_tables *t = calloc(1, sizeof(*t));
 	pthread_condattr_t ca;
@@ -210,12 +217,6 @@ struct alloc_tables *alloc_tables__new(int outer_fd, int records_fd, uint64_t ma
 	err = set_table(outer_fd, ALLOC_TBL_NEW, t->fd);
 	if (err)
 		goto close_cur;
-	if (watching) {
-		err = -pthread_create(&t->thread, NULL, watch, t);
-		if (err)
-			goto close_cur;
-		t->watching = true;
-	}
 	return t;
 
 close_cur:
@@ -226,6 +227,19 @@ free_t:
 	free(t);
 	errno = -err;
 	return NULL;
+}
+
+int alloc_tables__watch(struct alloc_tables *t)
+{
+	int err;
+
+	if (t->watching)
+		return 0;
+	err = pthread_create(&t->thread, NULL, watch, t);
+	if (err)
+		return -err;
+	t->watching = true;
+	return 0;
 }
 
 int alloc_tables__walk(struct alloc_tables *t, alloc_table_fn fn, void *arg)

@@ -29,14 +29,20 @@ struct alloc_tables_usage {
 };
 
 /*
- * Create the first table, put it in the allocs map (outer_fd, an
- * ARRAY_OF_MAPS of tables) and, with watch, start the thread that grows
- * it; records_fd is the per-CPU alloc_records map. Sized for max_allocs
- * live allocations at most. Returns NULL with errno set. The fds stay the
- * caller's, open until alloc_tables__free.
+ * Create the first table and put it in the allocs map (outer_fd, an
+ * ARRAY_OF_MAPS of tables); records_fd is the per-CPU alloc_records map.
+ * Sized for max_allocs live allocations at most. Returns NULL with errno
+ * set. The fds stay the caller's, open until alloc_tables__free.
  */
-struct alloc_tables *alloc_tables__new(int outer_fd, int records_fd, uint64_t max_allocs,
-				       bool watch);
+struct alloc_tables *alloc_tables__new(int outer_fd, int records_fd, uint64_t max_allocs);
+
+/*
+ * Start the thread that grows the table (once the probes are attached:
+ * every 50 ms it reads the live count, every 5 ms once the table is half
+ * way to its growth point). Returns 0 (also when started already) or
+ * -errno of pthread_create.
+ */
+int alloc_tables__watch(struct alloc_tables *t);
 
 /*
  * Replace the current table by one of nb buckets (> the current's, at

@@ -199,7 +199,7 @@ struct kmem_tracer *kmem_tracer__new(const struct kmem_config *cfg, int tgid)
 		goto destroy_skel;
 	}
 	kt->tables = alloc_tables__new(bpf_map__fd(kt->skel->maps.allocs),
-				       bpf_map__fd(kt->skel->maps.alloc_records), cfg->max_allocs, true);
+				       bpf_map__fd(kt->skel->maps.alloc_records), cfg->max_allocs);
 	if (!kt->tables) {
 		err = -errno;
 		fprintf(stderr, "memtrace: cannot create the live allocations table: %s\n",
@@ -207,6 +207,8 @@ struct kmem_tracer *kmem_tracer__new(const struct kmem_config *cfg, int tgid)
 		goto destroy_skel;
 	}
 	err = attach(kt);
+	if (!err)
+		err = alloc_tables__watch(kt->tables);
 	if (err)
 		goto release_links;
 	return kt;

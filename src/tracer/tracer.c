@@ -305,7 +305,7 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	if (err)
 		goto free_tr;
 	tr->tables = alloc_tables__new(bpf_map__fd(tr->skel->maps.allocs),
-				       bpf_map__fd(tr->skel->maps.alloc_records), cfg->max_allocs, true);
+				       bpf_map__fd(tr->skel->maps.alloc_records), cfg->max_allocs);
 	if (!tr->tables) {
 		err = -errno;
 		fprintf(stderr, "memtrace: cannot create the live allocations table: %s\n",
@@ -600,6 +600,12 @@ int tracer__attach(struct tracer *tr, const struct target *t)
 		tr->rb = ring_buffer__new(bpf_map__fd(tr->skel->maps.notify), on_notify, tr, NULL);
 		if (!tr->rb)
 			err = -errno;
+	}
+	if (!err) {
+		err = alloc_tables__watch(tr->tables);
+		if (err)
+			fprintf(stderr, "memtrace: cannot start the thread that grows the live "
+				"allocations table: %s\n", strerror(-err));
 	}
 	if (err)
 		link_set__release(&tr->links);
