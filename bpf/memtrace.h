@@ -228,10 +228,11 @@ struct alloc_bucket {
 #define ALLOC_TBL_MAX		2
 #define ALLOC_SHADOW		1ULL	/* low bit of a moving record's addr */
 
-/* Buckets for max_allocs live allocations at <= 80% load (at least 2). */
+/* Buckets for max_allocs live allocations at <= 2/3 load (at least 2):
+ * two-choice buckets of 8 start to refuse records at about 70%. */
 static inline __u32 alloc_bucket_count(__u64 max_allocs)
 {
-	__u64 slots = max_allocs + max_allocs / 4;
+	__u64 slots = max_allocs + max_allocs / 2;
 	__u64 nb = (slots + ALLOC_WAYS - 1) / ALLOC_WAYS;
 
 	return nb < 2 ? 2 : (__u32)nb;
