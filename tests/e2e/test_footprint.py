@@ -17,31 +17,36 @@ def _live_at(report, func):
             sum(s["outstanding_allocs"] for s in stacks))
 
 
-def test_table_grows_exact():
-    """10 -> 300,000 live blocks from 4 threads: exact bytes, no drops, the
-    table grew, and the first report's maps were within 64 MiB."""
-    t = lib.Target("live_grow", "300000", "4", "wait")
-    m_box = {}
-
-    def before_go(_t):
-        # a report with the maps of the start, before the target allocates
-        m_box["first"] = lib.wait_for(
-            "first report", lambda: m_box["m"].reports()[:1], show=lambda: "")[0]
-
+def _attach(t, *args, before_go=None):
+    """memtrace ARGS -p on target t, through its protocol; returns the
+    Memtrace after its final report (its text or JSON in m.out)."""
     w = lib.ProbeWatch()
-    m = lib.Memtrace("-f", "json", "-n", "0", "-i", "1", "-p", str(t.pid))
-    m_box["m"] = m
+    m = lib.Memtrace(*args, "-p", str(t.pid))
     assert m.wait_tracing() == t.pid
-    before_go(t)
+    if before_go:
+        before_go(m)
     t.go()
-    done = t.wait_done(timeout=120)
+    t.done = t.wait_done(timeout=120)
     m.stop()
     assert m.wait(timeout=60) == 0, m.err.text()
     t.release()
     assert t.wait() == 0, t.err.text()
     w.assert_clean(mine=[m.pid, t.pid])
+    return m
 
-    first = m_box["first"]["maps"]
+
+def test_table_grows_exact():
+    """10 -> 300,000 live blocks from 4 threads: exact bytes, no drops, the
+    table grew, and the first report's maps were within 64 MiB."""
+    t = lib.Target("live_grow", "300000", "4", "wait")
+    first = {}
+
+    def before_go(m):
+        # a report with the maps of the start, before the target allocates
+        first.update(lib.wait_for("first report", lambda: m.reports()[:1])[0]["maps"])
+
+    m = _attach(t, "-f", "json", "-n", "0", "-i", "1", before_go=before_go)
+    done = t.done
     assert 0 < first["memory_bytes"] <= START_LIMIT, first
     assert first["allocs_capacity"] < 300000, first
     final = m.final()
@@ -79,16 +84,7 @@ def test_max_allocs_drops_counted():
 def test_max_allocs_drops_in_text():
     """The text report's header shows the drops and the table that filled."""
     t = lib.Target("live_grow", "5000", "1", "wait")
-    w = lib.ProbeWatch()
-    m = lib.Memtrace("-n", "3", "--max-allocs", "1000", "-p", str(t.pid))
-    assert m.wait_tracing() == t.pid
-    t.go()
-    t.wait_done()
-    m.stop()
-    assert m.wait() == 0, m.err.text()
-    t.release()
-    assert t.wait() == 0, t.err.text()
-    w.assert_clean(mine=[m.pid, t.pid])
+    m = _attach(t, "-n", "3", "--max-allocs", "1000")
     text = m.out.text()
     drops = [ln for ln in text.splitlines() if ln.startswith("Dropped events: ")]
     assert drops and int(drops[-1].split()[2].rstrip(";")) > 0, text
