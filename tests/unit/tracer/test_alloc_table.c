@@ -125,8 +125,8 @@ static void test_buckets(void **state)
 	(void)state;
 	assert_int_equal(alloc_bucket_count(0), 2);
 	assert_int_equal(alloc_bucket_count(1), 2);
-	assert_int_equal(alloc_bucket_count(64), 10);	/* 80 slots for 64 */
-	assert_int_equal(alloc_bucket_count(1 << 20), 163840);
+	assert_int_equal(alloc_bucket_count(64), 12);	/* 96 slots for 64 */
+	assert_int_equal(alloc_bucket_count(1 << 20), 196608);
 	for (size_t i = 0; i < sizeof(nbs) / sizeof(nbs[0]); i++) {
 		uint32_t nb = nbs[i];
 
