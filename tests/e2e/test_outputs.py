@@ -507,6 +507,11 @@ def test_http_endpoints():
             ("memtrace_info", {"pid": t.pid, "comm": TARGET}, 1)):
         got = _metric(text, name, **labels)
         assert got == str(want), f"{name}{labels} = {got}, want {want}\n{text}"
+    # the maps' memory (issue 15): a small target, the defaults
+    mem = float(_metric(text, "memtrace_map_memory_bytes"))
+    assert 0 < mem <= 64 << 20, f"memtrace_map_memory_bytes {mem}\n{text}"
+    assert float(_metric(text, "memtrace_allocs_table_slots")) >= 4096 * 8, text
+    assert _metric(text, "memtrace_allocs_table_grows_total") == "0", text
     sid = re.search(r'^memtrace_stack_outstanding_bytes\{stack_id="0x([0-9a-f]+)",kind="malloc",'
                     rf'category="{TARGET}",stack="{re.escape(LEAF_SIG)}"\}} {BIG}$', text, re.M)
     assert sid, f"leak_big's series has not the label set stack_id, kind, category, stack:\n{text}"

@@ -157,6 +157,49 @@ static void test_text(void **state)
 	assert_string_equal(text__bytes(-2048, b, sizeof(b)), "-2.0 KiB");
 }
 
+/* Issue 15: the maps' memory and fill, in both formats; left out unknown. */
+static void test_map_usage(void **state)
+{
+	struct report *r = make_report();
+	json_object *o, *m, *v;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	o = json_report__build(r, 0, NULL);
+	assert_false(json_object_object_get_ex(o, "maps", &m));
+	json_object_put(o);
+	r->maps = (struct map_usage){ .memory_bytes = 20 << 20, .allocs_memory_bytes = 1839104,
+				      .allocs_capacity = 32768, .allocs_max = 1572864,
+				      .allocs_live = 1234, .allocs_grows = 1,
+				      .stacks_memory_bytes = 5 << 20, .aggs_memory_bytes = 2 << 20,
+				      .aggs_capacity = 81920 };
+	o = json_report__build(r, 0, NULL);
+	assert_true(json_object_object_get_ex(o, "maps", &m));
+	assert_true(json_object_object_get_ex(m, "memory_bytes", &v));
+	assert_int_equal(json_object_get_int64(v), 20 << 20);
+	assert_true(json_object_object_get_ex(m, "allocs_capacity", &v));
+	assert_int_equal(json_object_get_int64(v), 32768);
+	assert_true(json_object_object_get_ex(m, "allocs_live", &v));
+	assert_int_equal(json_object_get_int64(v), 1234);
+	assert_true(json_object_object_get_ex(m, "allocs_max", &v));
+	assert_int_equal(json_object_get_int64(v), 1572864);
+	assert_true(json_object_object_get_ex(m, "allocs_grows", &v));
+	assert_int_equal(json_object_get_int64(v), 1);
+	assert_true(json_object_object_get_ex(m, "aggs_capacity", &v));
+	assert_int_equal(json_object_get_int64(v), 81920);
+	json_object_put(o);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(text_report__write(r, 0, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "BPF maps: 20.0 MiB; live allocations table 1234 of 32768 "
+				    "slots (1.8 MiB, grows to 1572864, 1 grow); stacks 5.0 MiB; "
+				    "aggregates 2.0 MiB"));
+	free(buf);
+	report__free(r);
+}
+
 /* Issue 20: exec, forks and binaries without an unwind table, in both formats. */
 static void test_lifecycle_fields(void **state)
 {
@@ -224,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_json_line),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_lifecycle_fields),
+		cmocka_unit_test(test_map_usage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,7 +101,19 @@ static void test_fixture_series(void **state)
 	assert_int_equal(count_prefix(m, "memtrace_map_fill_ratio{"), 2);	/* unknown left out */
 	assert_line(m, "memtrace_report_latency_seconds 0.125");
 	assert_line(m, "memtrace_stack_other_outstanding_bytes 0");
+	assert_null(strstr(m, "memtrace_map_memory_bytes"));	/* unknown: left out */
 	free(m);
+
+	/* the maps' memory and table (issue 15) */
+	r->maps = (struct map_usage){ .memory_bytes = 19 << 20, .allocs_capacity = 32768,
+				      .allocs_max = 1572864, .allocs_grows = 3 };
+	m = render(r, &self, 0);
+	assert_line(m, "memtrace_map_memory_bytes 19922944");
+	assert_line(m, "memtrace_allocs_table_slots 32768");
+	assert_line(m, "memtrace_allocs_table_max_slots 1572864");
+	assert_line(m, "memtrace_allocs_table_grows_total 3");
+	free(m);
+	r->maps = (struct map_usage){ 0 };
 
 	/* no self: no self-metrics; probe hits then unknown too */
 	m = render(r, NULL, 0);
