@@ -149,8 +149,8 @@ __noinline int alloc_lookup(__u64 addr, struct alloc_info *out)
 
 static __always_inline void release_record(const struct alloc_info *info)
 {
-	agg_release(info->stack_id, info->kind, info->est_bytes, info->est_count,
-		    info->ts, true);
+	agg_release(info->stack_id, info->kind, info->est_bytes,
+		    alloc_est_count(info->size, info->est_bytes, info->weight), info->ts, true);
 }
 
 /*
@@ -233,12 +233,12 @@ __noinline int alloc_store(__u64 addr, const struct alloc_info *in)
 	rec->size = in->size;
 	rec->stack_id = in->stack_id;
 	rec->kind = in->kind;
-	rec->flags = 0;
+	rec->weight = in->weight;
 	rec->est_bytes = in->est_bytes;
-	rec->est_count = in->est_count;
 	barrier();
 	*(volatile __u64 *)&rec->ts = in->ts;	/* last: the record is complete */
-	agg_add(in->stack_id, in->kind, in->est_bytes, in->est_count, in->ts);
+	agg_add(in->stack_id, in->kind, in->est_bytes,
+		alloc_est_count(in->size, in->est_bytes, in->weight), in->ts);
 	return 1;
 }
 

@@ -12,9 +12,11 @@
 static __always_inline void record_alloc(struct pt_regs *regs, struct task_state *ts,
 					 __u64 addr, __u64 size, __u32 kind, __u32 mode)
 {
-	struct alloc_info info = { .size = size, .kind = kind };
+	struct alloc_info info = { .size = size, .kind = kind, .weight = 1 };
+	__u64 est_count;
 
-	if (!sample(ts, size, &info.est_bytes, &info.est_count))
+	/* est_count is alloc_est_count(size, est_bytes, 1): not stored */
+	if (!sample(ts, size, &info.est_bytes, &est_count))
 		return;
 	info.ts = bpf_ktime_get_ns();
 	info.stack_id = get_stack_id(regs, ts, mode);

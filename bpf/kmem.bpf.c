@@ -144,7 +144,7 @@ static __always_inline void kalloc(void *ctx, __u64 key, __u64 bytes, __u32 kind
 	__u32 weight = sample && page_sample > 1 ? page_sample : 1;
 	struct alloc_info info = {
 		.size = bytes, .kind = kind,
-		.est_bytes = bytes * weight, .est_count = (__u64)weight * WEIGHT_ONE,
+		.est_bytes = bytes * weight, .weight = weight,
 	};
 
 	if (!key || !traced())

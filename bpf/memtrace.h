@@ -183,13 +183,23 @@ struct alloc_info {
 	__u64 ts;		/* bpf_ktime_get_ns() at allocation */
 	__u64 stack_id;
 	__u32 kind;		/* enum alloc_kind */
-	__u32 flags;
+	__u32 weight;		/* allocations it stands for when size is 0 (>= 1) */
 	__u64 est_bytes;	/* bytes this record stands for (== size unless sampled) */
-	__u64 est_count;	/* allocations it stands for, x WEIGHT_ONE */
-};
+};	/* 40 bytes: with its address, 48 bytes a slot (README "Memory") */
 
 /* Fixed point for sampled counts: est_count of an exact record. */
 #define WEIGHT_ONE		1024
+
+/*
+ * The allocations a record stands for, x WEIGHT_ONE: est_bytes scaled by
+ * the size (byte sampling: k * sample_bytes / size; 1-in-N sampling: N;
+ * exact: 1), or weight for a record of no bytes. Not stored: a record's
+ * est_count is always this, so deriving it saves 8 bytes a slot.
+ */
+static inline __u64 alloc_est_count(__u64 size, __u64 est_bytes, __u32 weight)
+{
+	return size ? est_bytes * WEIGHT_ONE / size : (__u64)weight * WEIGHT_ONE;
+}
 
 /*
  * The allocs map: every live allocation by address, an ARRAY of buckets

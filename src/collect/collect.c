@@ -300,7 +300,8 @@ static int fold_alloc(void *arg, __u64 addr, const struct alloc_info *a)
 	(void)addr;
 	f->n++;
 	if (p >= 0)
-		age_add(&f->acc[p], a->ts, a->est_bytes, a->est_count, f->cutoff, f->now);
+		age_add(&f->acc[p], a->ts, a->est_bytes,
+			alloc_est_count(a->size, a->est_bytes, a->weight), f->cutoff, f->now);
 	return 0;
 }
 

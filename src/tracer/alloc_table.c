@@ -57,9 +57,8 @@ static __u64 read_slot(const struct alloc_bucket *b, int w, struct alloc_info *o
 	out->size = __atomic_load_n(&src->size, __ATOMIC_RELAXED);
 	out->stack_id = __atomic_load_n(&src->stack_id, __ATOMIC_RELAXED);
 	out->kind = __atomic_load_n(&src->kind, __ATOMIC_RELAXED);
-	out->flags = __atomic_load_n(&src->flags, __ATOMIC_RELAXED);
+	out->weight = __atomic_load_n(&src->weight, __ATOMIC_RELAXED);
 	out->est_bytes = __atomic_load_n(&src->est_bytes, __ATOMIC_RELAXED);
-	out->est_count = __atomic_load_n(&src->est_count, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);	/* the fields, then the checks */
 	if (__atomic_load_n(&src->ts, __ATOMIC_RELAXED) != ts ||
 	    __atomic_load_n(&b->addr[w], __ATOMIC_RELAXED) != addr)
@@ -152,9 +151,8 @@ static int move_slot(struct alloc_bucket *ob, int w, __u64 a, const struct alloc
 	dst->size = rec->size;
 	dst->stack_id = rec->stack_id;
 	dst->kind = rec->kind;
-	dst->flags = rec->flags;
+	dst->weight = rec->weight;
 	dst->est_bytes = rec->est_bytes;
-	dst->est_count = rec->est_count;
 	__atomic_store_n(&dst->ts, rec->ts, __ATOMIC_SEQ_CST);	/* last: complete */
 	if (!free_slot(ob, w, a)) {	/* released by a free meanwhile */
 		free_slot(nb, nw, shadow);

@@ -35,7 +35,7 @@ static inline bool racer_whole(__u64 addr, const struct alloc_info *a)
 {
 	return addr >= RACER_ADDR && addr < RACER_ADDR + ALLOC_WAYS * 16 && a->size == a->ts &&
 	       a->stack_id == a->ts * 3 && a->kind == (__u32)a->ts &&
-	       a->est_bytes == a->ts * 5 && a->est_count == a->ts * 7;
+	       a->est_bytes == a->ts * 5 && a->weight == (__u32)(a->ts * 7);
 }
 
 static void *racer_loop(void *arg)
@@ -56,7 +56,7 @@ static void *racer_loop(void *arg)
 			__atomic_store_n(&i->stack_id, v * 3, __ATOMIC_RELAXED);
 			__atomic_store_n(&i->kind, (__u32)v, __ATOMIC_RELAXED);
 			__atomic_store_n(&i->est_bytes, v * 5, __ATOMIC_RELAXED);
-			__atomic_store_n(&i->est_count, v * 7, __ATOMIC_RELAXED);
+			__atomic_store_n(&i->weight, (__u32)(v * 7), __ATOMIC_RELAXED);
 			__atomic_store_n(&i->ts, v, __ATOMIC_RELEASE);
 			v++;
 		}

@@ -127,7 +127,7 @@ static void put_alloc(struct ctx *c, uint64_t addr, uint64_t id, uint32_t kind, 
 		      uint64_t ts)
 {
 	struct alloc_info a = { .size = size, .ts = ts, .stack_id = id, .kind = kind,
-				.est_bytes = size, .est_count = WEIGHT_ONE };
+				.est_bytes = size, .weight = 1 };
 
 	assert_int_equal(alloc_table__put(c->m.allocs, addr, &a), 0);
 }
@@ -282,12 +282,13 @@ static void put_live_agg(int fd, uint64_t id, uint32_t kind)
 	assert_int_equal(agg_table__put(fd, id, kind, &v), 0);
 }
 
-/* A record standing for est_bytes and est_count / WEIGHT_ONE allocations. */
+/* A record of size bytes standing for est_bytes (and est_bytes / size
+ * allocations: alloc_est_count()). */
 static void put_weighted(int fd, uint64_t addr, uint64_t id, uint32_t kind, uint64_t ts,
-			 uint64_t est_bytes, uint64_t est_count)
+			 uint64_t size, uint64_t est_bytes)
 {
-	struct alloc_info a = { .size = est_bytes / 2 + 1, .ts = ts, .stack_id = id,
-				.kind = kind, .est_bytes = est_bytes, .est_count = est_count };
+	struct alloc_info a = { .size = size, .ts = ts, .stack_id = id, .kind = kind,
+				.weight = 1, .est_bytes = est_bytes };
 
 	assert_int_equal(alloc_table__put(fd, addr, &a), 0);
 }
@@ -331,21 +332,22 @@ static void fill_known(const struct collect_maps *m)
 	put_live_agg(m->aggs, 3, KIND_MREMAP);
 	put_live_agg(m->aggs, 4, KIND_MALLOC);	/* nothing live */
 	/* (1, malloc): 100 s, 50 s and 10 s old */
-	put_weighted(m->allocs, 0x100, 1, KIND_MALLOC, 900 * SEC_NS, 100, WEIGHT_ONE);
-	put_weighted(m->allocs, 0x101, 1, KIND_MALLOC, 950 * SEC_NS, 100, WEIGHT_ONE);
-	put_weighted(m->allocs, 0x102, 1, KIND_MALLOC, 990 * SEC_NS, 50, WEIGHT_ONE);
+	put_weighted(m->allocs, 0x100, 1, KIND_MALLOC, 900 * SEC_NS, 100, 100);
+	put_weighted(m->allocs, 0x101, 1, KIND_MALLOC, 950 * SEC_NS, 100, 100);
+	put_weighted(m->allocs, 0x102, 1, KIND_MALLOC, 990 * SEC_NS, 50, 50);
 	/* (1, calloc): exactly 30 s old (at the --older 30 cutoff) */
-	put_weighted(m->allocs, 0x110, 1, KIND_CALLOC, 970 * SEC_NS, 10, WEIGHT_ONE);
-	/* (2, malloc), sampled: each record stands for 64 KiB, 1.5 allocations */
-	put_weighted(m->allocs, 0x200, 2, KIND_MALLOC, 600 * SEC_NS, 65536, 1536);
-	put_weighted(m->allocs, 0x201, 2, KIND_MALLOC, 601 * SEC_NS, 65536, 1536);
-	put_weighted(m->allocs, 0x202, 2, KIND_MALLOC, 999 * SEC_NS, 131072, 3 * WEIGHT_ONE);
+	put_weighted(m->allocs, 0x110, 1, KIND_CALLOC, 970 * SEC_NS, 10, 10);
+	/* (2, malloc), sampled: blocks of 43,690 B; a record stands for 64 KiB,
+	 * 1.5 allocations (65536 * 1024 / 43690 = 1536), or 128 KiB, 3 */
+	put_weighted(m->allocs, 0x200, 2, KIND_MALLOC, 600 * SEC_NS, 43690, 65536);
+	put_weighted(m->allocs, 0x201, 2, KIND_MALLOC, 601 * SEC_NS, 43690, 65536);
+	put_weighted(m->allocs, 0x202, 2, KIND_MALLOC, 999 * SEC_NS, 43690, 131072);
 	/* (3, mmap) from both maps, (3, mremap) from mmaps */
 	put_mmap(m->mmaps, 0x7000, 3, KIND_MMAP, 500 * SEC_NS, 8192);
 	put_mmap(m->mmaps, 0x9000, 3, KIND_MREMAP, 960 * SEC_NS, 4096);
-	put_weighted(m->allocs, 0x300, 3, KIND_MMAP, 400 * SEC_NS, 4096, WEIGHT_ONE);
+	put_weighted(m->allocs, 0x300, 3, KIND_MMAP, 400 * SEC_NS, 4096, 4096);
 	/* (5, malloc) has no aggregate (aggs was full): walked, counted nowhere */
-	put_weighted(m->allocs, 0x500, 5, KIND_MALLOC, 1 * SEC_NS, 777, WEIGHT_ONE);
+	put_weighted(m->allocs, 0x500, 5, KIND_MALLOC, 1 * SEC_NS, 777, 777);
 }
 
 /* Oldest ages and --older sums of known records, at several cutoffs. */
@@ -428,15 +430,15 @@ static void test_ages_after_now(void **state)
 	(void)state;
 	assert_int_equal(create_maps(&m, 1 << 10, 64, 64), 0);
 	put_live_agg(m.aggs, 7, KIND_MALLOC);
-	put_weighted(m.allocs, 0x700, 7, KIND_MALLOC, NOW + 2 * SEC_NS, 10, WEIGHT_ONE);
+	put_weighted(m.allocs, 0x700, 7, KIND_MALLOC, NOW + 2 * SEC_NS, 10, 10);
 	put_live_agg(m.aggs, 8, KIND_MALLOC);
-	put_weighted(m.allocs, 0x800, 8, KIND_MALLOC, NOW - 3 * SEC_NS, 10, WEIGHT_ONE);
-	put_weighted(m.allocs, 0x801, 8, KIND_MALLOC, NOW + 1, 10, WEIGHT_ONE);
+	put_weighted(m.allocs, 0x800, 8, KIND_MALLOC, NOW - 3 * SEC_NS, 10, 10);
+	put_weighted(m.allocs, 0x801, 8, KIND_MALLOC, NOW + 1, 10, 10);
 	put_mmap(m.mmaps, 0x9000, 8, KIND_MALLOC, NOW + SEC_NS, 4096);
 	assert_int_equal(agg_table__put(m.aggs, 9, KIND_MALLOC, &gone), 0);
-	put_weighted(m.allocs, 0x900, 9, KIND_MALLOC, NOW - 5 * SEC_NS, 64, WEIGHT_ONE);
+	put_weighted(m.allocs, 0x900, 9, KIND_MALLOC, NOW - 5 * SEC_NS, 64, 64);
 	assert_int_equal(agg_table__put(m.aggs, 10, KIND_MALLOC, &ahead), 0);
-	put_weighted(m.allocs, 0xa00, 10, KIND_MALLOC, NOW - SEC_NS, 10, WEIGHT_ONE);
+	put_weighted(m.allocs, 0xa00, 10, KIND_MALLOC, NOW - SEC_NS, 10, 10);
 	for (double older = 0; older <= 2; older += 2) {
 		r = read_ages(&m, older);
 		assert_true(find(r, 7, KIND_MALLOC)->oldest_age_s == -1.0);
@@ -515,14 +517,13 @@ static void test_random_ages(void **state)
 		uint32_t kind = rand_r(&seed) % 2 ? KIND_CALLOC : KIND_MALLOC;
 		uint64_t ts = NOW - (uint64_t)rand_r(&seed) % (300 * SEC_NS / 1000) * 1000;
 		bool sampled = rand_r(&seed) % 4 == 0;
-		uint64_t bytes = 1 + (uint64_t)rand_r(&seed) % 5000;
-		uint64_t cnt = sampled ? (uint64_t)rand_r(&seed) % (40 * WEIGHT_ONE) : WEIGHT_ONE;
-
-		if (sampled)
-			bytes *= 37;
+		uint64_t size = 1 + (uint64_t)rand_r(&seed) % 5000;
+		/* sampled: k sample points of 4 KiB */
+		uint64_t bytes = sampled ? (1 + (uint64_t)rand_r(&seed) % 40) * 4096 : size;
+		uint64_t cnt = alloc_est_count(size, bytes, 1);
 		rec[nrec] = (struct rand_rec){ .id = id, .ts = ts, .bytes = bytes, .cnt = cnt,
 					       .kind = kind };
-		put_weighted(m.allocs, 0x10000 + i * 16, id, kind, ts, bytes, cnt);
+		put_weighted(m.allocs, 0x10000 + i * 16, id, kind, ts, size, bytes);
 	}
 	for (uint64_t i = 0; i < RAND_MMAPS; i++, nrec++) {
 		uint64_t id = 10 * (1 + (uint64_t)rand_r(&seed) % 13);

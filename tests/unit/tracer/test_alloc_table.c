@@ -40,7 +40,7 @@ static int create_table(uint32_t nb)
 static struct alloc_info rec(uint64_t ts, uint64_t id)
 {
 	return (struct alloc_info){ .size = ts + 1, .ts = ts, .stack_id = id, .kind = KIND_CALLOC,
-				    .est_bytes = ts + 2, .est_count = WEIGHT_ONE };
+				    .est_bytes = ts + 2, .weight = 1 };
 }
 
 /* What a walk saw, in order. */

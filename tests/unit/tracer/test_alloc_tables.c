@@ -48,7 +48,7 @@ static struct alloc_info rec(uint64_t i)
 {
 	return (struct alloc_info){ .size = 16 + i, .ts = 1000 + i, .stack_id = i * 7 + 1,
 				    .kind = KIND_MALLOC, .est_bytes = 16 + i,
-				    .est_count = WEIGHT_ONE };
+				    .weight = 1 };
 }
 
 struct seen {
