@@ -348,6 +348,23 @@ static int check_whole(void *arg, __u64 addr, const struct alloc_info *a)
 	return 0;
 }
 
+/* A record's estimated count, derived (not stored): exact, byte-sampled,
+ * 1-in-N sampled (kernel), and records of no bytes. */
+static void test_est_count(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(struct alloc_info), 40);
+	assert_int_equal(alloc_est_count(100, 100, 1), WEIGHT_ONE);
+	assert_int_equal(alloc_est_count(0, 0, 1), WEIGHT_ONE);
+	/* -s 524288: two sample points on a 1,000-byte block */
+	assert_int_equal(alloc_est_count(1000, 2 * 524288, 1), 2ULL * 524288 * WEIGHT_ONE / 1000);
+	/* a 1-byte block standing for 16 sample points: no overflow */
+	assert_int_equal(alloc_est_count(1, 16ULL * 524288, 1), 16ULL * 524288 * WEIGHT_ONE);
+	/* --kernel-sample 64: bytes x 64, count x 64, with or without bytes */
+	assert_int_equal(alloc_est_count(192, 192 * 64, 64), 64 * WEIGHT_ONE);
+	assert_int_equal(alloc_est_count(0, 0, 64), 64 * WEIGHT_ONE);
+}
+
 static void test_race(void **state)
 {
 	int fd = create_table(2);
@@ -384,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_two_buckets),
 		cmocka_unit_test(test_reader_skips),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_est_count),
 		cmocka_unit_test(test_race),
 	};
 
