@@ -9,18 +9,31 @@
 
 #include "alloc_table.bpf.h"
 
-static __always_inline void record_alloc(struct pt_regs *regs, struct task_state *ts,
-					 __u64 addr, __u64 size, __u32 kind, __u32 mode)
+/*
+ * Record the allocation at addr holding k sample points (sample_points();
+ * 0: sampled out, nothing recorded).
+ */
+static __always_inline void record_alloc_points(struct pt_regs *regs, struct task_state *ts,
+						__u64 addr, __u64 size, __u32 kind, __u32 mode,
+						__u32 k)
 {
 	struct alloc_info info = { .size = size, .kind = kind, .weight = 1 };
 	__u64 est_count;
 
 	/* est_count is alloc_est_count(size, est_bytes, 1): not stored */
-	if (!sample(ts, size, &info.est_bytes, &est_count))
+	if (!k)
 		return;
+	sample_weight(k, size, &info.est_bytes, &est_count);
 	info.ts = bpf_ktime_get_ns();
 	info.stack_id = get_stack_id(regs, ts, mode);
 	alloc_store(addr, &info);
+}
+
+/* Record the allocation at addr if it is sampled (decided now). */
+static __always_inline void record_alloc(struct pt_regs *regs, struct task_state *ts,
+					 __u64 addr, __u64 size, __u32 kind, __u32 mode)
+{
+	record_alloc_points(regs, ts, addr, size, kind, mode, sample_points(ts, size));
 }
 
 #endif /* MEMTRACE_ALLOCS_BPF_H */

@@ -16,6 +16,7 @@ static __always_inline void push_entry(struct pt_regs *ctx, __u32 kind,
 	__u32 d;
 
 	counter(CNT_PROBE_HITS);
+	counter(CNT_ALLOC_ENTRIES);
 	ts = task_state(true);
 	if (!ts) {
 		drop(DROP_ENTRIES_FULL);
@@ -57,6 +58,7 @@ static __always_inline bool pop_entry(struct pt_regs *ctx, struct task_state **t
 	__u64 sp = PT_REGS_SP(ctx) - 8;
 
 	counter(CNT_PROBE_HITS);
+	counter(CNT_ALLOC_RETURNS);
 	ts = task_state(false);
 	*tsp = ts;
 	if (!ts || !ts->depth)
@@ -79,7 +81,12 @@ missed:
 	return false;
 }
 
-static __always_inline int alloc_exit(struct pt_regs *ctx, __u32 mode)
+/*
+ * The return of an allocator call: pop its entry and record the result.
+ * decided: the entry drew its sample points already (session links), k;
+ * else they are drawn here.
+ */
+static __always_inline int alloc_exit(struct pt_regs *ctx, __u32 mode, bool decided, __u32 k)
 {
 	struct task_state *ts;
 	struct entry e;
@@ -116,13 +123,76 @@ static __always_inline int alloc_exit(struct pt_regs *ctx, __u32 mode)
 	}
 	if (!ret)
 		return 0;
-	record_alloc(ctx, ts, ret, e.size, e.kind, mode);
+	if (decided)
+		record_alloc_points(ctx, ts, ret, e.size, e.kind, mode, k);
+	else
+		record_alloc(ctx, ts, ret, e.size, e.kind, mode);
 	if (old_size) {
 		struct alloc_info rec;
 
 		if (alloc_lookup(ret, &rec))
 			agg_realloc_step(rec.stack_id, rec.kind, old_size, e.size);
 	}
+	return 0;
+}
+
+/*
+ * The entry of an allocator call through a uprobe session link: save the
+ * call like push_entry(), and decide here whether its return must run.
+ * Returns 0 to run the return probe, 1 to skip it (one trap instead of
+ * two): for calls nested in another allocator call on this thread (the
+ * outer call accounts for the result, as with entry+return links), and
+ * for allocations sampled out, unless a realloc may release a tracked
+ * block. The sample points drawn go to *cookie for the return. Full
+ * tracing never skips: every call is seen.
+ */
+static __always_inline int session_enter(struct pt_regs *ctx, __u32 kind, __u64 size,
+					 __u64 ptr, __u64 *cookie)
+{
+	__u64 sp = PT_REGS_SP(ctx), old_ts = 0;
+	struct task_state *ts;
+	struct entry *e;
+	__u32 d, k;
+
+	counter(CNT_PROBE_HITS);
+	counter(CNT_ALLOC_ENTRIES);
+	ts = task_state(true);
+	if (!ts) {
+		drop(DROP_ENTRIES_FULL);
+		return 1;
+	}
+	/* Entries below this stack pointer belong to calls that can no longer
+	 * be in flight (left by longjmp): a caller's entry sp is above, or the
+	 * same when it tail-calls (glibc's realloc(NULL, n) jumps to malloc:
+	 * nested, the outer call accounts). */
+	d = ts->depth;
+	for (int i = 0; i < MAX_NEST && d > 0; i++) {
+		if (ts->e[(d - 1) & (MAX_NEST - 1)].sp >= sp)
+			break;
+		d--;
+	}
+	ts->depth = d;
+	if (d > 0)
+		return 1;
+	k = sample_points(ts, size);
+	if ((kind == KIND_REALLOC || kind == KIND_REALLOCARRAY) && ptr) {
+		struct alloc_info *old = alloc_find(ptr);
+
+		if (old)
+			old_ts = old->ts;
+	}
+	if (!k && !old_ts)
+		return 1;
+	e = &ts->e[0];
+	e->sp = sp;
+	e->size = size;
+	e->ptr = ptr;
+	e->kind = kind;
+	e->nested = 0;
+	e->old_ts = old_ts;
+	ts->depth = 1;
+	if (cookie)
+		*cookie = k;
 	return 0;
 }
 

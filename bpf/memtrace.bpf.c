@@ -147,7 +147,7 @@ SEC("uretprobe")
 int BPF_URETPROBE(alloc_return)
 {
 	if (is_target())
-		alloc_exit(ctx, UNWIND_DWARF);
+		alloc_exit(ctx, UNWIND_DWARF, false, 0);
 	return 0;
 }
 
@@ -155,8 +155,77 @@ SEC("uretprobe")
 int BPF_URETPROBE(alloc_return_fp)
 {
 	if (is_target())
-		alloc_exit(ctx, UNWIND_FP);
+		alloc_exit(ctx, UNWIND_FP, false, 0);
 	return 0;
+}
+
+/*
+ * Uprobe session links (Linux 6.13+): one program runs at the entry and at
+ * the return of every malloc-family function (the attach cookie says
+ * which), and its entry decides whether the return runs (session_enter()).
+ * Loaded only where the kernel has them; the kfuncs are weak so that the
+ * object still loads on kernels without them.
+ */
+extern bool bpf_session_is_return(void) __ksym __weak;
+extern __u64 *bpf_session_cookie(void) __ksym __weak;
+
+static __always_inline int alloc_session(struct pt_regs *ctx, __u32 mode)
+{
+	__u64 size, ptr = 0, ps = page_size;
+	__u32 kind;
+
+	if (bpf_session_is_return()) {
+		if (is_target())
+			alloc_exit(ctx, mode, true, (__u32)*bpf_session_cookie());
+		return 0;
+	}
+	if (!is_target())
+		return 1;
+	kind = (__u32)bpf_get_attach_cookie(ctx);
+	switch (kind) {
+	case KIND_MALLOC:
+	case KIND_VALLOC:
+		size = PT_REGS_PARM1(ctx);
+		break;
+	case KIND_PVALLOC:	/* rounds up to a whole page */
+		size = PT_REGS_PARM1(ctx);
+		size = size ? (size + ps - 1) / ps * ps : ps;
+		break;
+	case KIND_CALLOC:
+		size = mul_checked(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx));
+		break;
+	case KIND_REALLOC:
+		ptr = PT_REGS_PARM1(ctx);
+		size = PT_REGS_PARM2(ctx);
+		break;
+	case KIND_REALLOCARRAY:
+		ptr = PT_REGS_PARM1(ctx);
+		size = mul_checked(PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx));
+		break;
+	case KIND_POSIX_MEMALIGN:
+		ptr = PT_REGS_PARM1(ctx);
+		size = PT_REGS_PARM3(ctx);
+		break;
+	case KIND_MEMALIGN:
+	case KIND_ALIGNED_ALLOC:
+		size = PT_REGS_PARM2(ctx);
+		break;
+	default:
+		return 1;
+	}
+	return session_enter(ctx, kind, size, ptr, bpf_session_cookie());
+}
+
+SEC("uprobe")
+int alloc_sess(struct pt_regs *ctx)
+{
+	return alloc_session(ctx, UNWIND_DWARF);
+}
+
+SEC("uprobe")
+int alloc_sess_fp(struct pt_regs *ctx)
+{
+	return alloc_session(ctx, UNWIND_FP);
 }
 
 SEC("uprobe")

@@ -80,6 +80,8 @@ enum counter {
 	CNT_STACK_WALKS,	/* stack walks done */
 	CNT_STACK_WALKS_SKIPPED, /* walks skipped: the thread's memo proved the stack */
 	CNT_FORKS,		/* child processes the target forked (not traced) */
+	CNT_ALLOC_ENTRIES,	/* entry probe runs of the malloc family (not free) */
+	CNT_ALLOC_RETURNS,	/* their return probe runs (sessions skip unsampled ones) */
 	CNT_MAX,
 };
 

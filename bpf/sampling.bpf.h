@@ -35,21 +35,21 @@ static __always_inline __s64 draw(struct task_state *ts)
 	return (__s64)(((__u64)exp_draws[i] * sample_bytes) >> 16) + 1;
 }
 
-/*
- * Decide whether an allocation of `size` is recorded, and what it stands for.
- * Returns false when sampled out. Allocations >= sample_bytes are exact.
- */
-static __always_inline bool sample(struct task_state *ts, __u64 size,
-				   __u64 *est_bytes, __u64 *est_count)
-{
-	__u64 k = 0;
+/* sample_points(): recorded exactly (full tracing, or size >= sample_bytes). */
+#define SAMPLE_EXACT	0xffffffffU
 
-	*est_bytes = size;
-	*est_count = WEIGHT_ONE;
-	if (!sample_bytes || size >= sample_bytes)
-		return true;
-	if (!ts)
-		return true;
+/*
+ * Draw the sample points an allocation of `size` holds: 0 when it is
+ * sampled out (counted), SAMPLE_EXACT when it is recorded exactly, else
+ * how many sample points fell on it (1..16). Advances the thread's
+ * countdown: call it once per allocation.
+ */
+static __always_inline __u32 sample_points(struct task_state *ts, __u64 size)
+{
+	__u32 k = 0;
+
+	if (!sample_bytes || size >= sample_bytes || !ts)
+		return SAMPLE_EXACT;
 	if (ts->countdown == 0)
 		ts->countdown = draw(ts);
 	ts->countdown -= size;
@@ -57,14 +57,22 @@ static __always_inline bool sample(struct task_state *ts, __u64 size,
 		k++;
 		ts->countdown += draw(ts);
 	}
-	if (!k) {
+	if (!k)
 		counter(CNT_SAMPLED_OUT);
-		return false;
-	}
+	return k;
+}
+
+/* What an allocation of `size` holding k sample points (k != 0) stands for. */
+static __always_inline void sample_weight(__u32 k, __u64 size, __u64 *est_bytes,
+					  __u64 *est_count)
+{
+	*est_bytes = size;
+	*est_count = WEIGHT_ONE;
+	if (k == SAMPLE_EXACT)
+		return;
 	/* Each sample point stands for sample_bytes bytes (unbiased). */
 	*est_bytes = k * sample_bytes;
 	*est_count = size ? (k * sample_bytes * WEIGHT_ONE) / size : WEIGHT_ONE;
-	return true;
 }
 
 #endif /* MEMTRACE_SAMPLING_BPF_H */

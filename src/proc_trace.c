@@ -82,6 +82,7 @@ static void report_paths(const struct proc_trace *pt, struct report *r)
 	tracer__paths(pt->tracer, &p);
 	r->unwind = p.unwind;
 	r->paths.uprobe_multi = p.uprobe_multi;
+	r->paths.uprobe_session = p.uprobe_session;
 	r->paths.fallbacks = p.fallbacks;
 	snprintf(r->paths.missing, sizeof(r->paths.missing), "%s", p.missing);
 	snprintf(r->paths.release, sizeof(r->paths.release), "%s",

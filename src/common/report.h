@@ -255,6 +255,7 @@ struct report {
 	struct report_paths {
 		char release[65];	/* uname -r */
 		bool uprobe_multi;	/* uprobes by uprobe_multi links, else perf events */
+		bool uprobe_session;	/* malloc family by uprobe session links */
 		unsigned int fallbacks;	/* features it lacks whose fallback is in use */
 		char missing[64];	/* their names, comma-separated */
 	} paths;

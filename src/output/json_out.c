@@ -176,6 +176,7 @@ static json_object *paths_to_json(const struct report_paths *k)
 	json_object_object_add(o, "release", json_object_new_string(k->release));
 	json_object_object_add(o, "uprobes",
 			       json_object_new_string(k->uprobe_multi ? "uprobe_multi" : "perf_event"));
+	json_object_object_add(o, "uprobe_session", json_object_new_boolean(k->uprobe_session));
 	json_object_object_add(o, "fallbacks", json_object_new_int((int)k->fallbacks));
 	json_object_object_add(o, "missing", json_object_new_string(k->missing));
 	return o;
@@ -227,6 +228,12 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 	json_object_object_add(t, "truncated_stacks", json_object_new_int64((int64_t)r->totals.truncated_stacks));
 	json_object_object_add(t, "stacks", json_object_new_int64((int64_t)r->nr_stacks));
 	json_object_object_add(t, "fp_fallback_frames", json_object_new_int64((int64_t)r->totals.fp_fallback_frames));
+	json_object_object_add(t, "probe_hits",
+			       json_object_new_int64((int64_t)r->totals.counters[CNT_PROBE_HITS]));
+	json_object_object_add(t, "alloc_entry_hits",
+			       json_object_new_int64((int64_t)r->totals.counters[CNT_ALLOC_ENTRIES]));
+	json_object_object_add(t, "alloc_return_hits",
+			       json_object_new_int64((int64_t)r->totals.counters[CNT_ALLOC_RETURNS]));
 	json_object_object_add(t, "stack_walks", json_object_new_int64((int64_t)r->totals.stack_walks));
 	json_object_object_add(t, "stack_walks_skipped",
 			       json_object_new_int64((int64_t)r->totals.stack_walks_skipped));

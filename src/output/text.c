@@ -147,13 +147,17 @@ int text_report__write(const struct report *r, int top, FILE *out)
 		"; unwind failures: %" PRIu64 "; truncated stacks: %" PRIu64 "\n",
 		t->dropped_events, t->unmatched_frees, t->unwind_failed, t->truncated_stacks);
 	if (r->paths.release[0]) {
-		fprintf(out, "Kernel %s: uprobes through %s links, %s stack walker",
+		fprintf(out, "Kernel %s: uprobes through %s links%s, %s stack walker",
 			r->paths.release, r->paths.uprobe_multi ? "uprobe_multi" : "perf-event",
+			r->paths.uprobe_session ? " (malloc family: sessions)" : "",
 			r->unwind == UNWIND_DWARF ? "dwarf" : "frame-pointer");
 		if (r->paths.fallbacks)
 			fprintf(out, " (%u fallback%s: no %s)", r->paths.fallbacks,
 				r->paths.fallbacks > 1 ? "s" : "", r->paths.missing);
 		fputs("\n", out);
+		fprintf(out, "Probe runs: %" PRIu64 "; malloc family: %" PRIu64 " entries, %" PRIu64
+			" returns\n", t->counters[CNT_PROBE_HITS], t->counters[CNT_ALLOC_ENTRIES],
+			t->counters[CNT_ALLOC_RETURNS]);
 	}
 	if (r->maps.memory_bytes) {
 		const struct map_usage *m = &r->maps;

@@ -24,6 +24,7 @@ struct tracer {
 	struct memtrace_bpf *skel;
 	struct link_set links;	/* in order of attachment */
 	bool multi;		/* uprobes through uprobe_multi links */
+	bool session;		/* malloc family through uprobe session links */
 	struct ring_buffer *rb;
 	struct unwind_maps *unwind;	/* dwarf mode */
 	struct alloc_tables *tables;	/* the live allocations' tables */
@@ -32,7 +33,7 @@ struct tracer {
 	struct tracer_config cfg;
 	int tgid;
 	struct tracer_paths paths;	/* what this kernel made of cfg */
-	struct bpf_program *alloc_return, *mmap_exit, *mremap_exit;	/* the walker's */
+	struct bpf_program *alloc_return, *alloc_session, *mmap_exit, *mremap_exit; /* the walker's */
 };
 
 /* The probed functions. x86_64 argument registers the entry reads. */
@@ -138,6 +139,43 @@ static bool choose_uprobe_multi(bool verbose, struct tracer_paths *paths)
 }
 
 /*
+ * Whether the malloc family attaches through uprobe session links (one
+ * program at entry and return, the entry skipping unsampled returns):
+ * when the kernel has them (probed) and uprobe_multi links are in use,
+ * unless MEMTRACE_UPROBE_SESSION=0 asks for entry and return links.
+ */
+static bool choose_uprobe_session(bool multi, bool verbose, struct tracer_paths *paths)
+{
+	int r;
+
+	if (env_off("MEMTRACE_UPROBE_SESSION")) {
+		if (verbose)
+			fprintf(stderr, "memtrace: malloc family by entry and return probes "
+				"(MEMTRACE_UPROBE_SESSION=0)\n");
+		return false;
+	}
+	if (!multi) {		/* sessions are uprobe_multi links */
+		if (strstr(paths->missing, "uprobe_multi"))
+			paths__missing(paths, "uprobe_session");
+		if (verbose)
+			fprintf(stderr, "memtrace: malloc family by entry and return probes "
+				"(no uprobe_multi links)\n");
+		return false;
+	}
+	r = uprobe_multi__session_supported();
+	if (r != 1)
+		paths__missing(paths, "uprobe_session");
+	if (verbose) {
+		if (r == 1)
+			fprintf(stderr, "memtrace: malloc family by uprobe session links\n");
+		else
+			fprintf(stderr, "memtrace: malloc family by entry and return probes (%s)\n",
+				r == 0 ? "this kernel has no uprobe session links" : strerror(-r));
+	}
+	return r == 1;
+}
+
+/*
  * The programs that walk stacks, of the walker mode (enum unwind_mode):
  * the other walker's are not loaded, so --unwind fp never depends on the
  * dwarf walker verifying.
@@ -148,23 +186,44 @@ static void choose_walker(struct tracer *tr, int mode)
 	bool dwarf = mode == UNWIND_DWARF;
 
 	tr->alloc_return = dwarf ? skel->progs.alloc_return : skel->progs.alloc_return_fp;
+	tr->alloc_session = dwarf ? skel->progs.alloc_sess : skel->progs.alloc_sess_fp;
 	tr->mmap_exit = dwarf ? skel->progs.mmap_exit : skel->progs.mmap_exit_fp;
 	tr->mremap_exit = dwarf ? skel->progs.mremap_exit : skel->progs.mremap_exit_fp;
 	bpf_program__set_autoload(dwarf ? skel->progs.alloc_return_fp : skel->progs.alloc_return,
 				  false);
+	bpf_program__set_autoload(dwarf ? skel->progs.alloc_sess_fp :
+				  skel->progs.alloc_sess, false);
 	bpf_program__set_autoload(dwarf ? skel->progs.mmap_exit_fp : skel->progs.mmap_exit, false);
 	bpf_program__set_autoload(dwarf ? skel->progs.mremap_exit_fp : skel->progs.mremap_exit,
 				  false);
 }
 
-/* Every uprobe program: loaded for uprobe_multi, or left as they are. */
+/*
+ * Every uprobe program: loaded for uprobe_multi, or left as they are. With
+ * sessions, the walker's session program replaces the malloc family's
+ * entry programs and its return program; without, it does not load.
+ */
 static void set_uprobe_attach_type(struct tracer *tr)
 {
-	for (size_t i = 0; i < NR_PROBE_FNS; i++)
-		bpf_program__set_expected_attach_type(entry_prog(tr->skel, probe_fns[i].kind),
-			(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
-	bpf_program__set_expected_attach_type(tr->alloc_return,
-		(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+	for (size_t i = 0; i < NR_PROBE_FNS; i++) {
+		struct bpf_program *p = entry_prog(tr->skel, probe_fns[i].kind);
+
+		if (tr->session && probe_fns[i].ret)
+			bpf_program__set_autoload(p, false);
+		else if (tr->multi)
+			bpf_program__set_expected_attach_type(p,
+				(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+	}
+	if (tr->session) {
+		bpf_program__set_autoload(tr->alloc_return, false);
+		bpf_program__set_expected_attach_type(tr->alloc_session,
+			(enum bpf_attach_type)UPROBE_SESSION_ATTACH_TYPE);
+	} else {
+		bpf_program__set_autoload(tr->alloc_session, false);
+		if (tr->multi)
+			bpf_program__set_expected_attach_type(tr->alloc_return,
+				(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+	}
 }
 
 /* Exponential(1) quantiles in 16.16 fixed point, shuffled by a fixed LCG. */
@@ -194,7 +253,7 @@ static void fill_exp_draws(volatile __u32 *draws, uint64_t seed)
  * mode (enum unwind_mode), and load it. Returns 0, or -errno with
  * tr->skel destroyed (NULL); messages only for what is not a load failure.
  */
-static int open_load(struct tracer *tr, int mode)
+static int open_load_once(struct tracer *tr, int mode)
 {
 	const struct tracer_config *cfg = &tr->cfg;
 	struct memtrace_bpf *skel;
@@ -242,14 +301,38 @@ static int open_load(struct tracer *tr, int mode)
 		bpf_program__set_autoload(skel->progs.mremap_enter, false);
 		bpf_program__set_autoload(tr->mremap_exit, false);
 	}
-	if (tr->multi)
-		set_uprobe_attach_type(tr);
+	set_uprobe_attach_type(tr);
 	err = memtrace_bpf__load(skel);
 	if (err) {
 		memtrace_bpf__destroy(skel);
 		tr->skel = NULL;
 	}
 	return err;
+}
+
+/*
+ * open_load_once(); where the session program does not load although the
+ * kernel has session links, load entry and return programs instead, say
+ * so and note the fallback in tr->paths.
+ */
+static int open_load(struct tracer *tr, int mode)
+{
+	bool quiet = quiet_libbpf;
+	int err;
+
+	if (!tr->session)
+		return open_load_once(tr, mode);
+	quiet_libbpf = true;
+	err = open_load_once(tr, mode);
+	quiet_libbpf = quiet;
+	if (!err || err == -EPERM)
+		return err;
+	fprintf(stderr, "memtrace: the uprobe session program does not load on this kernel (%s); "
+		"entry and return probes instead\n", strerror(-err));
+	tr->session = false;
+	tr->paths.uprobe_session = false;
+	paths__missing(&tr->paths, "uprobe_session");
+	return open_load_once(tr, mode);
 }
 
 /*
@@ -301,6 +384,8 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	tracer__libbpf_print(cfg->verbose);
 	tr->multi = choose_uprobe_multi(cfg->verbose, &tr->paths);
 	tr->paths.uprobe_multi = tr->multi;
+	tr->session = choose_uprobe_session(tr->multi, cfg->verbose, &tr->paths);
+	tr->paths.uprobe_session = tr->session;
 	err = load_walker(tr);
 	if (err)
 		goto free_tr;
@@ -351,6 +436,7 @@ struct uprobe_plan {
 	const char *fn;		/* the probed function, for messages */
 	struct bpf_program *prog;
 	uint64_t offset;
+	uint64_t cookie;	/* session: the function's enum alloc_kind */
 	bool ret;
 };
 
@@ -423,10 +509,16 @@ static int plan_uprobes(const struct tracer *tr, const struct target *t,
 			fprintf(stderr, "memtrace: %s: %s+0x%llx probe at +0x%llx: %s\n",
 				p->name, t->alloc_name, (unsigned long long)f.offset,
 				(unsigned long long)(place.offset - f.offset), place.reason);
+		if (p->ret && tr->session) {	/* entry and return in one */
+			plan[n++] = (struct uprobe_plan){ p->name, tr->alloc_session, f.offset,
+							  (uint64_t)p->kind, false };
+			continue;
+		}
 		plan[n++] = (struct uprobe_plan){ p->name, entry_prog(tr->skel, p->kind),
-						  place.offset, false };
+						  place.offset, 0, false };
 		if (p->ret)
-			plan[n++] = (struct uprobe_plan){ p->name, tr->alloc_return, f.offset, true };
+			plan[n++] = (struct uprobe_plan){ p->name, tr->alloc_return, f.offset, 0,
+							  true };
 	}
 close_elf:
 	elf_funcs__close(ef);
@@ -455,10 +547,11 @@ static int attach_uprobes_perf(struct tracer *tr, const struct target *t,
 
 /*
  * The uprobes of plan sharing plan[first]'s program and kind and not yet
- * taken: their offsets into offs, their names into fns. Returns how many.
+ * taken: their offsets into offs, cookies into cookies, their names into
+ * fns. Returns how many.
  */
 static unsigned int take_group(const struct uprobe_plan *plan, int n, int first, bool *taken,
-			       uint64_t *offs, char *fns, size_t fns_cap)
+			       uint64_t *offs, uint64_t *cookies, char *fns, size_t fns_cap)
 {
 	unsigned int cnt = 0;
 	size_t len = 0;
@@ -468,6 +561,7 @@ static unsigned int take_group(const struct uprobe_plan *plan, int n, int first,
 		if (taken[j] || plan[j].prog != plan[first].prog || plan[j].ret != plan[first].ret)
 			continue;
 		taken[j] = true;
+		cookies[cnt] = plan[j].cookie;
 		offs[cnt++] = plan[j].offset;
 		if (len < fns_cap)
 			len += snprintf(fns + len, fns_cap - len, "%s%s", len ? ", " : "",
@@ -478,8 +572,9 @@ static unsigned int take_group(const struct uprobe_plan *plan, int n, int first,
 
 /*
  * One uprobe_multi link per program and kind with all its offsets: a link
- * per entry program, one return link for every allocating function, all
- * for the target's tgid only. Return links go first: a call entered
+ * per entry program, one return link for every allocating function (or,
+ * with sessions, one session link for them), all for the target's tgid
+ * only. Return links go first: a call entered
  * between two links then returns without an entry (counted as a missed
  * entry), never enters without a return, which would leave an entry on
  * its thread's stack and make its next allocations look nested. Returns
@@ -489,7 +584,7 @@ static int attach_uprobes_multi(struct tracer *tr, const struct target *t,
 				const struct uprobe_plan *plan, int n)
 {
 	bool taken[MAX_UPROBES] = { false };
-	uint64_t offs[MAX_UPROBES];
+	uint64_t offs[MAX_UPROBES], cookies[MAX_UPROBES];
 	char fns[256];
 
 	for (int pass = 0; pass < 2; pass++) {
@@ -501,11 +596,14 @@ static int attach_uprobes_multi(struct tracer *tr, const struct target *t,
 
 			if (taken[i] || plan[i].ret != ret)
 				continue;
-			cnt = take_group(plan, n, i, taken, offs, fns, sizeof(fns));
-			err = link_set__add_fd(&tr->links,
-					uprobe_multi__attach(bpf_program__fd(plan[i].prog),
-							     t->alloc_path, offs, cnt, tr->tgid,
-							     ret), cnt);
+			cnt = take_group(plan, n, i, taken, offs, cookies, fns, sizeof(fns));
+			if (plan[i].prog == tr->alloc_session && tr->session)
+				err = uprobe_multi__attach_session(bpf_program__fd(plan[i].prog),
+						t->alloc_path, offs, cookies, cnt, tr->tgid);
+			else
+				err = uprobe_multi__attach(bpf_program__fd(plan[i].prog),
+						t->alloc_path, offs, cnt, tr->tgid, ret);
+			err = link_set__add_fd(&tr->links, err, cnt);
 			if (err) {
 				fprintf(stderr, "memtrace: cannot attach to %s in %s: %s\n", fns,
 					t->alloc_name, strerror(-err));
@@ -513,8 +611,8 @@ static int attach_uprobes_multi(struct tracer *tr, const struct target *t,
 			}
 			if (tr->cfg.verbose)
 				fprintf(stderr, "memtrace: uprobe_multi link %s (%s): %s\n",
-					bpf_program__name(plan[i].prog),
-					ret ? "return" : "entry", fns);
+					bpf_program__name(plan[i].prog), ret ? "return" :
+					plan[i].prog == tr->alloc_session ? "session" : "entry", fns);
 		}
 	}
 	return 0;

@@ -38,9 +38,11 @@ struct tracer;
  * features it lacks whose fallback is in use (probed, never by version). */
 struct tracer_paths {
 	bool uprobe_multi;	/* uprobes through uprobe_multi links, else perf-event links */
+	bool uprobe_session;	/* malloc family through uprobe session links */
 	int unwind;		/* the stack walker loaded (enum unwind_mode) */
 	unsigned int fallbacks;	/* missing features with a fallback in use */
-	char missing[64];	/* their names, comma-separated: uprobe_multi, dwarf_walker */
+	char missing[64];	/* their names, comma-separated: uprobe_multi,
+				   uprobe_session, dwarf_walker */
 };
 
 /*
@@ -48,6 +50,10 @@ struct tracer_paths {
  * are loaded for uprobe_multi links when the kernel has them (Linux 6.6+),
  * else for perf-event links, or for perf-event links anyway when the
  * environment has MEMTRACE_UPROBE_MULTI=0; cfg->verbose prints which.
+ * With uprobe_multi links, the malloc family gets one session program
+ * (entry and return, Linux 6.13+) where the kernel has uprobe session
+ * links, unless MEMTRACE_UPROBE_SESSION=0; else (or when that program does
+ * not load, said on stderr) entry and return programs.
  * Only the programs of cfg->unwind's stack walker load; when the dwarf
  * walker does not (or with MEMTRACE_DWARF_WALKER=0), the frame-pointer
  * walker does instead, with one line on stderr (see tracer__paths()).

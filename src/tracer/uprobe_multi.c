@@ -49,23 +49,25 @@ static int sys_bpf(int cmd, void *attr, unsigned int size)
 	return fd < 0 ? -errno : fd;
 }
 
-static int link_create(int prog_fd, const char *path, const uint64_t *offsets, uint32_t cnt,
-		       pid_t pid, bool ret)
+static int link_create(int prog_fd, uint32_t type, const char *path, const uint64_t *offsets,
+		       const uint64_t *cookies, uint32_t cnt, pid_t pid, bool ret)
 {
 	struct uprobe_multi_attr attr;
 
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_fd = (uint32_t)prog_fd;
-	attr.attach_type = UPROBE_MULTI_ATTACH_TYPE;
+	attr.attach_type = type;
 	attr.path = (uint64_t)(uintptr_t)path;
 	attr.offsets = (uint64_t)(uintptr_t)offsets;
+	attr.cookies = (uint64_t)(uintptr_t)cookies;
 	attr.cnt = cnt;
 	attr.flags = ret ? UPROBE_MULTI_F_RETURN : 0;
 	attr.pid = (uint32_t)pid;
 	return sys_bpf(BPF_LINK_CREATE, &attr, sizeof(attr));
 }
 
-int uprobe_multi__load_empty(bool multi)
+/* An empty program loaded for attach type type (0: perf events). */
+static int load_empty(uint32_t type)
 {
 	static const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
@@ -75,23 +77,29 @@ int uprobe_multi__load_empty(bool multi)
 
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_type = BPF_PROG_TYPE_KPROBE;
-	attr.expected_attach_type = multi ? UPROBE_MULTI_ATTACH_TYPE : 0;
+	attr.expected_attach_type = type;
 	attr.insns = (uint64_t)(uintptr_t)insns;
 	attr.insn_cnt = sizeof(insns) / sizeof(insns[0]);
 	attr.license = (uint64_t)(uintptr_t)"GPL";
 	return sys_bpf(BPF_PROG_LOAD, &attr, sizeof(attr));
 }
 
-int uprobe_multi__supported(void)
+int uprobe_multi__load_empty(bool multi)
+{
+	return load_empty(multi ? UPROBE_MULTI_ATTACH_TYPE : 0);
+}
+
+/* Does this kernel make uprobe_multi links of attach type type? 1, 0 or -errno. */
+static int link_supported(uint32_t type)
 {
 	static const uint64_t offset;
-	int prog = uprobe_multi__load_empty(true), fd;
+	int prog = load_empty(type), fd;
 
 	if (prog == -EINVAL || prog == -E2BIG)	/* an older kernel rejected the load */
 		return 0;
 	if (prog < 0)
 		return prog;
-	fd = link_create(prog, "/", &offset, 1, 0, false);
+	fd = link_create(prog, type, "/", &offset, NULL, 1, 0, false);
 	close(prog);
 	if (fd >= 0) {			/* cannot happen: "/" is no regular file */
 		close(fd);
@@ -100,10 +108,30 @@ int uprobe_multi__supported(void)
 	return fd == -EBADF;
 }
 
+int uprobe_multi__supported(void)
+{
+	return link_supported(UPROBE_MULTI_ATTACH_TYPE);
+}
+
+int uprobe_multi__session_supported(void)
+{
+	return link_supported(UPROBE_SESSION_ATTACH_TYPE);
+}
+
 int uprobe_multi__attach(int prog_fd, const char *path, const uint64_t *offsets, size_t cnt,
 			 pid_t pid, bool ret)
 {
 	if (prog_fd < 0 || !path || !offsets || !cnt || cnt > UPROBE_MULTI_MAX_CNT || pid < 0)
 		return -EINVAL;
-	return link_create(prog_fd, path, offsets, (uint32_t)cnt, pid, ret);
+	return link_create(prog_fd, UPROBE_MULTI_ATTACH_TYPE, path, offsets, NULL, (uint32_t)cnt,
+			   pid, ret);
+}
+
+int uprobe_multi__attach_session(int prog_fd, const char *path, const uint64_t *offsets,
+				 const uint64_t *cookies, size_t cnt, pid_t pid)
+{
+	if (prog_fd < 0 || !path || !offsets || !cnt || cnt > UPROBE_MULTI_MAX_CNT || pid < 0)
+		return -EINVAL;
+	return link_create(prog_fd, UPROBE_SESSION_ATTACH_TYPE, path, offsets, cookies,
+			   (uint32_t)cnt, pid, false);
 }

@@ -23,6 +23,11 @@
 /* enum bpf_attach_type BPF_TRACE_UPROBE_MULTI (Linux 6.6+). */
 #define UPROBE_MULTI_ATTACH_TYPE	48
 
+/* enum bpf_attach_type BPF_TRACE_UPROBE_SESSION (Linux 6.13+): an
+ * uprobe_multi link whose program runs at entry and at return, and whose
+ * entry returning non-zero skips the return. */
+#define UPROBE_SESSION_ATTACH_TYPE	57
+
 /* The kernel's bound on offsets per link (MAX_UPROBE_MULTI_CNT). */
 #define UPROBE_MULTI_MAX_CNT		(1U << 20)
 
@@ -35,6 +40,13 @@
  * -errno when it cannot tell (-EPERM: no CAP_BPF).
  */
 int uprobe_multi__supported(void);
+
+/*
+ * Whether this kernel creates uprobe session links, probed as
+ * uprobe_multi__supported() does, with the session attach type. Returns
+ * 1, 0, or -errno when it cannot tell. Changes nothing.
+ */
+int uprobe_multi__session_supported(void);
 
 /*
  * Load an empty program ("return 0") of the kprobe type, for uprobe_multi
@@ -57,5 +69,17 @@ int uprobe_multi__load_empty(bool multi);
  */
 int uprobe_multi__attach(int prog_fd, const char *path, const uint64_t *offsets, size_t cnt,
 			 pid_t pid, bool ret);
+
+/*
+ * Attach the program prog_fd, loaded with expected attach type
+ * UPROBE_SESSION_ATTACH_TYPE, as a uprobe session at cnt offsets of the
+ * file at path: it runs at entry and, unless that run returned non-zero,
+ * at return of each call. cookies (cnt values, or NULL) are what
+ * bpf_get_attach_cookie() returns at each offset. pid, the path and the
+ * link's lifetime as uprobe_multi__attach(). Returns the link's file
+ * descriptor or -errno; on failure nothing stays attached.
+ */
+int uprobe_multi__attach_session(int prog_fd, const char *path, const uint64_t *offsets,
+				 const uint64_t *cookies, size_t cnt, pid_t pid);
 
 #endif

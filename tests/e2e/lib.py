@@ -37,6 +37,7 @@ MEMTRACE_PROGS = {
     "mmap_enter", "mmap_exit", "munmap_enter", "munmap_exit",
     "mremap_enter", "mremap_exit", "target_exec", "target_fork",
     "alloc_return_fp", "mmap_exit_fp", "mremap_exit_fp",	# the fp walker's
+    "alloc_sess", "alloc_sess_fp",	# uprobe session links (Linux 6.13+)
     # bpf/system.bpf.c (--system)
     "sys_rss_stat", "sys_brk_exit", "sys_mmap_exit", "sys_munmap_exit",
     "sys_mremap_exit", "sys_proc_exit",

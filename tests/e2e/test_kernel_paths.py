@@ -9,8 +9,25 @@ import re
 
 import lib
 
-DWARF_PROGS = {"alloc_return", "mmap_exit", "mremap_exit"}
-FP_PROGS = {"alloc_return_fp", "mmap_exit_fp", "mremap_exit_fp"}
+DWARF_PROGS = {"mmap_exit", "mremap_exit"}
+FP_PROGS = {"mmap_exit_fp", "mremap_exit_fp"}
+# The walker's allocation return: a return program, or with uprobe session
+# links (Linux 6.13+) the session program that also holds the entries.
+# (without sessions, with sessions)
+DWARF_RETURN = ("alloc_return", "alloc_sess")
+FP_RETURN = ("alloc_return_fp", "alloc_sess_fp")
+
+
+def walker_progs(names, k):
+    """Which walker's programs names holds, as a set of 'dwarf'/'fp', each
+    with exactly one return program, the one of the path k says."""
+    walkers = set()
+    for w, progs, rets in (("dwarf", DWARF_PROGS, DWARF_RETURN), ("fp", FP_PROGS, FP_RETURN)):
+        if progs & names or set(rets) & names:
+            assert progs <= names, (w, names)
+            assert set(rets) & names == {rets[k["uprobe_session"]]}, (w, k, names)
+            walkers.add(w)
+    return walkers
 
 
 def traced(*args, prefix=()):
@@ -47,14 +64,14 @@ def test_report_says_the_paths_v_says():
         assert "uprobe_multi" in missing, k
     assert re.search(r"^memtrace: stacks by the dwarf walker$", err, re.M), err
     assert rep["unwind"] == "dwarf" and "dwarf_walker" not in missing, (rep["unwind"], k)
-    assert DWARF_PROGS <= names and not names & FP_PROGS, names
+    assert walker_progs(names, k) == {"dwarf"}, names
 
 
 def test_fp_walker_loads_no_dwarf_program():
     rep, _, names = traced("--unwind", "fp")
     assert rep["unwind"] == "fp", rep["unwind"]
     assert "dwarf_walker" not in rep["kernel_paths"]["missing"], rep["kernel_paths"]
-    assert FP_PROGS <= names and not names & DWARF_PROGS, names
+    assert walker_progs(names, rep["kernel_paths"]) == {"fp"}, names
     lib.check_stack(rep, "leak_malloc", "malloc", outstanding_bytes=3000, alloc_calls=3)
 
 
@@ -68,5 +85,5 @@ def test_dwarf_walker_fallback_is_said_and_counted():
     k = rep["kernel_paths"]
     assert rep["unwind"] == "fp" and "dwarf_walker" in k["missing"].split(","), (rep["unwind"], k)
     assert k["fallbacks"] >= 1, k
-    assert FP_PROGS <= names and not names & DWARF_PROGS, names
+    assert walker_progs(names, k) == {"fp"}, names
     lib.check_stack(rep, "leak_malloc", "malloc", outstanding_bytes=3000, alloc_calls=3)
