@@ -234,6 +234,8 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 			       json_object_new_int64((int64_t)r->totals.counters[CNT_ALLOC_ENTRIES]));
 	json_object_object_add(t, "alloc_return_hits",
 			       json_object_new_int64((int64_t)r->totals.counters[CNT_ALLOC_RETURNS]));
+	json_object_object_add(t, "sampled_out",
+			       json_object_new_int64((int64_t)r->totals.counters[CNT_SAMPLED_OUT]));
 	json_object_object_add(t, "stack_walks", json_object_new_int64((int64_t)r->totals.stack_walks));
 	json_object_object_add(t, "stack_walks_skipped",
 			       json_object_new_int64((int64_t)r->totals.stack_walks_skipped));

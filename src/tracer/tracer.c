@@ -159,7 +159,7 @@ static bool choose_uprobe_session(bool multi, bool verbose, struct tracer_paths 
 			paths__missing(paths, "uprobe_session");
 		if (verbose)
 			fprintf(stderr, "memtrace: malloc family by entry and return probes "
-				"(no uprobe_multi links)\n");
+				"(sessions need uprobe_multi)\n");
 		return false;
 	}
 	r = uprobe_multi__session_supported();

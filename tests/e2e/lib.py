@@ -11,6 +11,7 @@ every wait has a timeout.
 
 run.py calls configure(outdir) once and cleanup() after every test.
 """
+import contextlib
 import json
 import os
 import re
@@ -334,6 +335,45 @@ class Memtrace:
         assert reps[-1]["final"] is True, "last report is not final"
         assert not any(r["final"] for r in reps[:-1]), "a final report before the last"
         return reps[-1]
+
+
+@contextlib.contextmanager
+def setenv(name, value):
+    """Environment variable name = value (None: unset) for the processes
+    started inside the block."""
+    old = os.environ.get(name)
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+# How memtrace attaches the malloc family (MEMTRACE_UPROBE_SESSION): uprobe
+# session links, one trap for an unsampled call (Linux 6.13+; "1": the
+# default, skips where the kernel has none), or entry and return links.
+LINK_MODES = {"sessions": "1", "entry_return": "0"}
+
+
+def link_mode(mode):
+    """The block runs memtrace with the malloc family linked as mode says
+    (a key of LINK_MODES)."""
+    return setenv("MEMTRACE_UPROBE_SESSION", LINK_MODES[mode])
+
+
+def check_link_mode(report, mode):
+    """The report says the malloc family was linked as mode asked; Skip
+    when sessions were asked for and this kernel has none."""
+    k = report["kernel_paths"]
+    if mode == "sessions" and not k["uprobe_session"]:
+        raise Skip(f"no uprobe session links here: {k}")
+    assert k["uprobe_session"] == (mode == "sessions"), (mode, k)
 
 
 def run_attach(name, *targs, mt_args=("-f", "json", "-n", "0"), output=None):

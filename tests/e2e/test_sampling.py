@@ -18,6 +18,12 @@ count (the target prints sum(2^30/s) per site), but one sample of a tiny
 allocation moves it by N/s: it is checked only where every allocation is
 >= N/16 and no single sample moves it by more than 0.3%.
 
+Both ways of linking the malloc family give the same estimates: uprobe
+session links (the entry draws the sample and skips the return of an
+allocation sampled out: one trap instead of two, which the probe hit
+counters show) and entry and return links (every return runs, the sample
+is drawn there).
+
 The sampling random numbers depend on the thread id as well as
 --sample-seed, so runs differ: every bound here holds for any seed with a
 probability of failure below ~1e-4 per run, none is tuned to one outcome.
@@ -45,8 +51,27 @@ def _row(name, s, b, n):
             f"  allocs {est_n:>6} of {n:>6} ({est_n / n - 1:+7.2%})")
 
 
-def test_sampled_estimates_per_site():
-    report, done, _ = lib.run_attach("sample_sites", "wait", mt_args=MT_ARGS)
+def check_returns(report, links):
+    """Sessions: every allocation sampled out skipped its return probe,
+    every other one ran it (the target nests no allocator calls); entry and
+    return links: every return ran."""
+    t = report["totals"]
+    entries, returns, out = t["alloc_entry_hits"], t["alloc_return_hits"], t["sampled_out"]
+    assert entries >= 18000 and out >= entries // 2, t
+    if links == "sessions":
+        assert returns == entries - out, \
+            f"{entries} entries, {out} sampled out: want {entries - out} returns, got {returns}"
+    else:
+        assert returns == entries, f"{entries} entries, {returns} returns"
+
+
+def sampled_estimates_per_site(links):
+    """The estimates per site, the malloc family linked as links says
+    (lib.LINK_MODES)."""
+    with lib.link_mode(links):
+        report, done, _ = lib.run_attach("sample_sites", "wait", mt_args=MT_ARGS)
+    lib.check_link_mode(report, links)
+    check_returns(report, links)
     lib.check_totals_sane(report)
     assert report["sample_bytes"] == N, f"report sample_bytes {report['sample_bytes']}"
     truth = _sites(done)
@@ -92,3 +117,11 @@ def test_sampled_estimates_per_site():
     err_t = report["totals"]["outstanding_bytes"] / total - 1
     assert abs(err_t) <= 4 * se_t, \
         f"total outstanding bytes off by {err_t:+.2%}, want within 4 x {se_t:.2%}" + why
+
+
+def test_sampled_estimates_per_site_sessions():
+    sampled_estimates_per_site("sessions")
+
+
+def test_sampled_estimates_per_site_entry_return():
+    sampled_estimates_per_site("entry_return")

@@ -9,7 +9,6 @@ has exited (SIGINT or SIGKILL) it holds the file's byte again, in both
 modes. In launch mode the links are made before exec: the breakpoints must
 be in the exec'ed image. The fallback also traces exact bytes.
 """
-import contextlib
 import os
 import re
 import signal
@@ -20,21 +19,9 @@ INT3 = 0xCC
 METHOD_RX = r"^memtrace: uprobes through (uprobe_multi|perf-event) links.*"
 
 
-@contextlib.contextmanager
 def uprobe_multi_env(value):
     """MEMTRACE_UPROBE_MULTI=value (None: unset) for processes started inside."""
-    old = os.environ.get("MEMTRACE_UPROBE_MULTI")
-    if value is None:
-        os.environ.pop("MEMTRACE_UPROBE_MULTI", None)
-    else:
-        os.environ["MEMTRACE_UPROBE_MULTI"] = value
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("MEMTRACE_UPROBE_MULTI", None)
-        else:
-            os.environ["MEMTRACE_UPROBE_MULTI"] = old
+    return lib.setenv("MEMTRACE_UPROBE_MULTI", value)
 
 
 def method(m):
@@ -151,8 +138,9 @@ def test_multi_breakpoints_gone_at_exit():
     target only; none left once memtrace exited after SIGINT."""
     m = attach_and_stop(None, signal.SIGINT)
     assert method(m) == "uprobe_multi", m.err.expect(METHOD_RX).group(0)
-    assert re.search(r"^memtrace: uprobe_multi link alloc_return \(return\): malloc, ",
-                     m.err.text(), re.M), "no return link over the allocating functions"
+    assert re.search(r"^memtrace: uprobe_multi link (alloc_return \(return\)|"
+                     r"alloc_sess \(session\)): malloc, ", m.err.text(), re.M), \
+        "no return or session link over the allocating functions"
 
 
 def test_multi_breakpoints_gone_after_sigkill():
@@ -168,13 +156,17 @@ def test_perf_fallback_breakpoints_gone_at_exit():
     assert "uprobe_multi link" not in m.err.text()
 
 
-def test_perf_fallback_exact_bytes():
-    """MEMTRACE_UPROBE_MULTI=0: the malloc family to the byte, as with
-    uprobe_multi links (tests/e2e/test_deep_trace.py's heap scenario)."""
-    with uprobe_multi_env("0"):
+def exact_bytes(multi, links):
+    """The malloc family to the byte (tests/e2e/test_deep_trace.py's heap
+    scenario) with MEMTRACE_UPROBE_MULTI=multi and the malloc family linked
+    as links says (lib.LINK_MODES); every call seen: as many returns as
+    entries, unless nested: glibc's realloc(NULL, n) tail-calls malloc and
+    its memalign family calls malloc for small alignments; with sessions
+    those inner returns are skipped (the outer call accounts, as without)."""
+    with uprobe_multi_env(multi), lib.link_mode(links):
         rep, done, m = lib.run_attach("alloc_kinds", "malloc,calloc,realloc,aligned,churn",
                                       "wait", mt_args=("-v", "-f", "json", "-n", "0"))
-    assert method(m) == "perf-event"
+    lib.check_link_mode(rep, links)
     lib.check_totals_sane(rep)
     lib.check_stack(rep, "leak_malloc", "malloc", outstanding_bytes=3000,
                     outstanding_allocs=3, alloc_calls=3, alloc_bytes=3000, free_calls=0)
@@ -187,9 +179,35 @@ def test_perf_fallback_exact_bytes():
                     outstanding_allocs=1, alloc_calls=1, alloc_bytes=5000, free_calls=0)
     lib.check_stack(rep, "realloc_base", "malloc", outstanding_bytes=0,
                     outstanding_allocs=0, alloc_calls=1, alloc_bytes=100, free_calls=1)
+    lib.check_stack(rep, "realloc_null", "realloc", outstanding_bytes=300,
+                    outstanding_allocs=1, alloc_calls=1, alloc_bytes=300)
     assert done["posix_memalign_rc"] == 0, done
     lib.check_stack(rep, "leak_posix_memalign", "posix_memalign", outstanding_bytes=1000,
                     outstanding_allocs=1, alloc_calls=1, alloc_bytes=1000)
+    t = rep["totals"]
+    assert t["drops"]["missed_entry"] == 0, t["drops"]
+    nested = t["alloc_entry_hits"] - t["alloc_return_hits"]
+    assert nested >= 0 if links == "sessions" else nested == 0, t
+    return m
+
+
+def test_perf_fallback_exact_bytes():
+    """MEMTRACE_UPROBE_MULTI=0: the malloc family to the byte, as with
+    uprobe_multi links."""
+    m = exact_bytes("0", "entry_return")
+    assert method(m) == "perf-event"
+
+
+def test_entry_return_links_exact_bytes():
+    """MEMTRACE_UPROBE_SESSION=0: uprobe_multi entry and return links."""
+    exact_bytes(None, "entry_return")
+
+
+def test_session_links_exact_bytes():
+    """Uprobe session links, full tracing: still every call, to the byte."""
+    m = exact_bytes(None, "sessions")
+    assert re.search(r"^memtrace: uprobe_multi link alloc_sess \(session\): malloc, ",
+                     m.err.text(), re.M), m.err.text()[-2000:]
 
 
 def test_multi_launch_mode_breakpoints_after_exec():
