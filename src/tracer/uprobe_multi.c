@@ -66,11 +66,11 @@ static int link_create(int prog_fd, uint32_t type, const char *path, const uint6
 	return sys_bpf(BPF_LINK_CREATE, &attr, sizeof(attr));
 }
 
-/* An empty program loaded for attach type type (0: perf events). */
-static int load_empty(uint32_t type)
+/* A program "return ret" loaded for attach type type (0: perf events). */
+static int load_const(uint32_t type, int32_t ret)
 {
-	static const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	union bpf_attr attr;
@@ -86,14 +86,19 @@ static int load_empty(uint32_t type)
 
 int uprobe_multi__load_empty(bool multi)
 {
-	return load_empty(multi ? UPROBE_MULTI_ATTACH_TYPE : 0);
+	return load_const(multi ? UPROBE_MULTI_ATTACH_TYPE : 0, 0);
+}
+
+int uprobe_multi__load_session_skip(void)
+{
+	return load_const(UPROBE_SESSION_ATTACH_TYPE, 1);
 }
 
 /* Does this kernel make uprobe_multi links of attach type type? 1, 0 or -errno. */
 static int link_supported(uint32_t type)
 {
 	static const uint64_t offset;
-	int prog = load_empty(type), fd;
+	int prog = load_const(type, 0), fd;
 
 	if (prog == -EINVAL || prog == -E2BIG)	/* an older kernel rejected the load */
 		return 0;

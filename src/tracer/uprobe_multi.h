@@ -56,6 +56,13 @@ int uprobe_multi__session_supported(void);
 int uprobe_multi__load_empty(bool multi);
 
 /*
+ * Load a program for uprobe session links that returns 1: at each entry
+ * it skips the return (one trap a call; a benchmark floor). Returns its fd
+ * (the caller closes it) or -errno.
+ */
+int uprobe_multi__load_session_skip(void);
+
+/*
  * Attach the program prog_fd to cnt offsets of the ELF file at path (file
  * offsets, as uprobes take them), entry probes, or return probes if ret.
  * pid > 0: breakpoints only in that process (its thread group, also after

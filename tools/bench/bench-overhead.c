@@ -3,7 +3,7 @@
  * bench-overhead - what a tracer adds to one malloc+free pair, every tracer
  * measured in one run on one process.
  *
- *   bench-overhead -w WORKER [-n PAIRS] [-r ROUNDS] [-z SIZE] [-d DEPTH]
+ *   bench-overhead -w WORKER [-n PAIRS] [-r ROUNDS] [-z SIZE] [-d DEPTH] [-c]
  *                  [-b BASELINE] [-t 'LABEL|READY|COMMAND']...
  *
  * Starts WORKER (tools/bench/malloc_loop.c) once and times rounds of PAIRS
@@ -17,11 +17,17 @@
  *   floor-multi the same points through uprobe_multi links (Linux 6.6+),
  *		an empty BPF program: one entry link (malloc, free), one
  *		return link (malloc), for the worker's pid only;
+ *   floor-session one uprobe session link (Linux 6.13+) on malloc and free
+ *		whose program returns 1: no return probe runs, two traps a
+ *		pair (what sampled tracing with sessions pays at best);
  *   LABEL	each -t tracer in turn: /bin/sh runs "exec COMMAND" (a
  *		simple command: the tracer is the process sh starts) with
  *		{pid} replaced by the worker's pid; it counts as attached
  *		once a line of its output contains READY; it is stopped with
  *		SIGINT (SIGKILL after 20 s) before the next one starts.
+ * With -c the worker's thread CPU time (user and kernel: traps and BPF
+ * programs run in that thread) is timed instead of the wall clock: far
+ * less disturbed by other load on a shared machine.
  * Each variant gets one warm-up round, then ROUNDS rounds; with -k PASSES
  * the floors and tracers are measured PASSES times over, interleaved
  * (floor, floor-bpf, floor-multi, each tracer, then again), so that slow
@@ -83,6 +89,7 @@ struct opts {
 	long size;
 	int depth;
 	const char *baseline;
+	bool cpu;		/* time the worker thread's CPU, not the wall clock */
 };
 
 /* The worker process: commands on in_fd, answers on out_fd. */
@@ -171,6 +178,8 @@ static double worker_round(const struct worker *w, const struct opts *o, long n)
 		got++;
 	}
 	buf[got] = '\0';
+	if (o->cpu)		/* the second number: the worker thread's CPU time */
+		return n ? strtod(strchr(buf, ' ') ? strchr(buf, ' ') : "-1", NULL) / n : 0;
 	return n ? strtod(buf, NULL) / n : 0;
 }
 
@@ -221,7 +230,8 @@ static bool measure(const struct worker *w, const struct opts *o, struct result 
 
 /* ---- the bare uprobe floor --------------------------------------------- */
 
-static const char *const floor_labels[] = { "floor", "floor-bpf", "floor-multi" };
+static const char *const floor_labels[] = { "floor", "floor-bpf", "floor-multi",
+					    "floor-session" };
 
 /* The floor's points in the worker's libc: malloc, and free's chosen offset. */
 struct floor_points {
@@ -311,6 +321,18 @@ static int floor_multi(pid_t pid, const struct floor_points *fp, int prog, int *
 	return 0;
 }
 
+/* fds[0]: one uprobe session link on malloc and free's point, prog on it. */
+static int floor_session(pid_t pid, const struct floor_points *fp, int prog, int *fds,
+			 char *note, size_t cap)
+{
+	const uint64_t entries[] = { fp->malloc_off, fp->free_off };
+
+	fds[0] = uprobe_multi__attach_session(prog, fp->libc, entries, NULL, 2, pid);
+	if (fds[0] < 0)
+		snprintf(note, cap, "uprobe session link: %s", strerror(-fds[0]));
+	return fds[0] < 0 ? fds[0] : 0;
+}
+
 /*
  * A floor variant: malloc's entry and return and free's chosen offset, on
  * the worker only, attached as kind says. With an empty BPF program the
@@ -331,14 +353,17 @@ static int run_floor(const struct worker *w, const struct opts *o, struct result
 	if (err)
 		return err;
 	if (kind != FLOOR_PERF) {
-		prog = uprobe_multi__load_empty(kind == FLOOR_MULTI);
+		prog = kind == FLOOR_SESSION ? uprobe_multi__load_session_skip() :
+		       uprobe_multi__load_empty(kind == FLOOR_MULTI);
 		if (prog < 0) {
 			err = prog;
 			snprintf(r->note, sizeof(r->note), "empty BPF program: %s", strerror(-err));
 			return err;
 		}
 	}
-	if (kind == FLOOR_MULTI)
+	if (kind == FLOOR_SESSION)
+		err = floor_session(w->pid, &fp, prog, fds, r->note, sizeof(r->note));
+	else if (kind == FLOOR_MULTI)
 		err = floor_multi(w->pid, &fp, prog, fds, r->note, sizeof(r->note));
 	else
 		err = floor_perf(w->pid, &fp, prog, fds, r->note, sizeof(r->note));
@@ -358,6 +383,7 @@ static int run_floor(const struct worker *w, const struct opts *o, struct result
 			 fp.free_off - fp.free_entry, hits[2]);
 	} else {	/* a program returning 0 suppresses the count */
 		snprintf(r->note, sizeof(r->note), "empty BPF program%s, free at +%" PRIu64,
+			 kind == FLOOR_SESSION ? " through a uprobe session link, returns skipped" :
 			 kind == FLOOR_MULTI ? " through uprobe_multi links" : "",
 			 fp.free_off - fp.free_entry);
 	}
@@ -619,6 +645,8 @@ static void print_results(const struct opts *o, const struct result *res, int nr
 	printf("# %ld malloc(%ld)+free pairs a round, %d rounds + 1 warm-up, %d interleaved "
 	       "pass%s, %d frames deep; worker pid %d\n", o->pairs, o->size, o->rounds,
 	       o->passes, o->passes > 1 ? "es" : "", o->depth, (int)worker);
+	printf("# clock: %s\n", o->cpu ? "the worker thread's CPU time (user + kernel)" :
+	       "wall clock");
 	printf("# ns/pair: median round (min-max); added: over untraced; "
 	       "x floor, x floor-bpf, x %s: added / their added; attach: start to ready line; "
 	       "exit: SIGINT to exit\n", o->baseline);
@@ -655,7 +683,7 @@ static void print_results(const struct opts *o, const struct result *res, int nr
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench-overhead -w WORKER [-n PAIRS] [-r ROUNDS] [-k PASSES] [-z SIZE] "
-		"[-d DEPTH] [-b BASELINE] [-t 'LABEL|READY|COMMAND']...\n"
+		"[-d DEPTH] [-c] [-b BASELINE] [-t 'LABEL|READY|COMMAND']...\n"
 		"       bench-overhead -p PID [-e | -m] -u PATH:OFFSET[:ret]...\n");
 }
 
@@ -663,14 +691,14 @@ int main(int argc, char **argv)
 {
 	struct opts o = { .pairs = 20000, .rounds = 5, .passes = 1, .size = 64, .depth = 8,
 			  .baseline = "naive" };
-	static struct result res[MAX_VARIANTS + 4];
+	static struct result res[MAX_VARIANTS + 5];	/* untraced, 4 floors */
 	char *specs[MAX_VARIANTS], *points[MAX_VARIANTS];
 	int nr_specs = 0, nr_points = 0, nr = 0, c, err;
 	enum floor_kind hold_kind = FLOOR_PERF;
 	pid_t pid = 0;
 	struct worker w;
 
-	while ((c = getopt(argc, argv, "w:n:r:k:z:d:b:t:p:emu:h")) != -1) {
+	while ((c = getopt(argc, argv, "w:n:r:k:z:d:b:t:p:emu:ch")) != -1) {
 		switch (c) {
 		case 'p': pid = atoi(optarg); break;
 		case 'e': hold_kind = FLOOR_BPF; break;
@@ -683,6 +711,7 @@ int main(int argc, char **argv)
 			points[nr_points++] = optarg;
 			break;
 		case 'w': o.worker = optarg; break;
+		case 'c': o.cpu = true; break;
 		case 'n': o.pairs = atol(optarg); break;
 		case 'r': o.rounds = atoi(optarg); break;
 		case 'k': o.passes = atoi(optarg); break;
@@ -737,6 +766,7 @@ int main(int argc, char **argv)
 		}
 		run_floor(&w, &o, r++, FLOOR_BPF);
 		run_floor(&w, &o, r++, FLOOR_MULTI);
+		run_floor(&w, &o, r++, FLOOR_SESSION);
 		for (int i = 0; i < nr_specs; i++) {
 			fprintf(stderr, "bench-overhead: pass %d: %.60s ...\n", pass + 1, specs[i]);
 			snprintf(spec, sizeof(spec), "%s", specs[i]);	/* split in place */

@@ -14,6 +14,8 @@ enum floor_kind {
 	FLOOR_PERF,		/* perf uprobe events, no program */
 	FLOOR_BPF,		/* perf uprobe events, an empty program on each */
 	FLOOR_MULTI,		/* uprobe_multi links, an empty program */
+	FLOOR_SESSION,		/* a uprobe session link whose entry skips the
+				   return: malloc's entry and free only */
 };
 
 /* A counting perf uprobe (uretprobe if ret) on path:offset in process pid.
