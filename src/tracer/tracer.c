@@ -494,31 +494,39 @@ static int plan_uprobes(const struct tracer *tr, const struct target *t,
 			continue;
 		}
 		done[nr_done++] = f.offset;
-		/* A return probe must sit at the entry (it swaps the return
-		 * address at [sp]) and shares that breakpoint with the entry
-		 * probe. Entry-only probes (free) move to the first instruction
-		 * the kernel emulates: free_enter reads only its argument
-		 * register, never sp, so a stack pointer change is harmless. */
-		if (p->ret || tr->cfg.probe_at_entry ||
-		    probe_place__choose(ef, &f, probe_place__arg_regs(p->nargs), &place)) {
+		/* Probes move to the first instruction the kernel emulates
+		 * (one trap, not two). A return probe shares its function's
+		 * breakpoint and swaps the return address at [sp]: it moves
+		 * only where nothing before the point moved sp (uretprobe_ok),
+		 * so [sp] is still the return address and the entry's sp the
+		 * probe's; else both stay at the entry. free_enter reads only
+		 * its argument register, never sp: any sp change is harmless. */
+		if (tr->cfg.probe_at_entry ||
+		    probe_place__choose(ef, &f, probe_place__arg_regs(p->nargs), &place) ||
+		    (p->ret && !place.uretprobe_ok)) {
 			place.offset = f.offset;
 			snprintf(place.reason, sizeof(place.reason), "%s",
 				 p->ret ? "entry (shared with the return probe)" : "entry");
+		} else if (p->ret) {
+			size_t len = strlen(place.reason);
+
+			snprintf(place.reason + len, sizeof(place.reason) - len,
+				 "; shared with the return probe");
 		}
 		if (tr->cfg.verbose)
 			fprintf(stderr, "memtrace: %s: %s+0x%llx probe at +0x%llx: %s\n",
 				p->name, t->alloc_name, (unsigned long long)f.offset,
 				(unsigned long long)(place.offset - f.offset), place.reason);
 		if (p->ret && tr->session) {	/* entry and return in one */
-			plan[n++] = (struct uprobe_plan){ p->name, tr->alloc_session, f.offset,
-							  (uint64_t)p->kind, false };
+			plan[n++] = (struct uprobe_plan){ p->name, tr->alloc_session,
+							  place.offset, (uint64_t)p->kind, false };
 			continue;
 		}
 		plan[n++] = (struct uprobe_plan){ p->name, entry_prog(tr->skel, p->kind),
 						  place.offset, 0, false };
 		if (p->ret)
-			plan[n++] = (struct uprobe_plan){ p->name, tr->alloc_return, f.offset, 0,
-							  true };
+			plan[n++] = (struct uprobe_plan){ p->name, tr->alloc_return,
+							  place.offset, 0, true };
 	}
 close_elf:
 	elf_funcs__close(ef);
