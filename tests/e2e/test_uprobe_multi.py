@@ -156,23 +156,33 @@ def test_perf_fallback_breakpoints_gone_at_exit():
     assert "uprobe_multi link" not in m.err.text()
 
 
-def exact_bytes(multi, links):
+JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+
+
+def exact_bytes(multi, links, preload=None):
     """The malloc family to the byte (tests/e2e/test_deep_trace.py's heap
     scenario) with MEMTRACE_UPROBE_MULTI=multi and the malloc family linked
-    as links says (lib.LINK_MODES); every call seen: as many returns as
+    as links says (lib.LINK_MODES), in the target's libc or the allocator
+    it preloads (churn left out: it crashes under jemalloc untraced); every
+    call seen: as many returns as
     entries, unless nested: glibc's realloc(NULL, n) tail-calls malloc and
     its memalign family calls malloc for small alignments; with sessions
     those inner returns are skipped (the outer call accounts, as without)."""
+    with lib.setenv("LD_PRELOAD", preload):
+        t = lib.Target("alloc_kinds", "malloc,calloc,realloc,aligned" + ("" if preload else ",churn"),
+                       "wait")
     with uprobe_multi_env(multi), lib.link_mode(links):
-        rep, done, m = lib.run_attach("alloc_kinds", "malloc,calloc,realloc,aligned,churn",
-                                      "wait", mt_args=("-v", "-f", "json", "-n", "0"))
+        rep, done, m = lib.attach_started(t, ("-v", "-f", "json", "-n", "0"))
     lib.check_link_mode(rep, links)
+    if preload:
+        assert m.allocator() == preload, m.allocator()
     lib.check_totals_sane(rep)
     lib.check_stack(rep, "leak_malloc", "malloc", outstanding_bytes=3000,
                     outstanding_allocs=3, alloc_calls=3, alloc_bytes=3000, free_calls=0)
-    lib.check_stack(rep, "churn_malloc", "malloc", outstanding_bytes=0,
-                    outstanding_allocs=0, alloc_calls=1, alloc_bytes=500, free_calls=1,
-                    free_bytes=500)
+    if not preload:
+        lib.check_stack(rep, "churn_malloc", "malloc", outstanding_bytes=0,
+                        outstanding_allocs=0, alloc_calls=1, alloc_bytes=500, free_calls=1,
+                        free_bytes=500)
     lib.check_stack(rep, "leak_calloc", "calloc", outstanding_bytes=1000,
                     outstanding_allocs=1, alloc_calls=1, alloc_bytes=1000)
     lib.check_stack(rep, "realloc_grow", "realloc", outstanding_bytes=5000,
@@ -208,6 +218,27 @@ def test_session_links_exact_bytes():
     m = exact_bytes(None, "sessions")
     assert re.search(r"^memtrace: uprobe_multi link alloc_sess \(session\): malloc, ",
                      m.err.text(), re.M), m.err.text()[-2000:]
+
+
+def jemalloc_moved_return_probe(links):
+    """jemalloc's malloc starts with a cmp (single-stepped: two traps); the
+    probe moves to the ja after it, where the stack pointer has not moved,
+    and its return probe (or session) moves with it: still exact."""
+    if not os.path.exists(JEMALLOC):
+        raise lib.Skip(f"{JEMALLOC} is not installed (libjemalloc2)")
+    m = exact_bytes(None, links, preload=JEMALLOC)
+    g = re.search(r"^memtrace: malloc: \S+ probe at \+0x([0-9a-f]+): .*; shared with the return "
+                  r"probe$", m.err.text(), re.M)
+    assert g and int(g.group(1), 16) > 0, \
+        "malloc's probe and its return probe did not move:\n" + m.err.text()[-3000:]
+
+
+def test_jemalloc_moved_return_probe_sessions():
+    jemalloc_moved_return_probe("sessions")
+
+
+def test_jemalloc_moved_return_probe_entry_return():
+    jemalloc_moved_return_probe("entry_return")
 
 
 def test_multi_launch_mode_breakpoints_after_exec():
