@@ -647,14 +647,14 @@ static void print_results(const struct opts *o, const struct result *res, int nr
 	       o->passes, o->passes > 1 ? "es" : "", o->depth, (int)worker);
 	printf("# clock: %s\n", o->cpu ? "the worker thread's CPU time (user + kernel)" :
 	       "wall clock");
-	printf("# ns/pair: median round (min-max); added: over untraced; "
+	printf("# ns/pair: median round (min-max); x untr: ns/pair / untraced's; added: over untraced; "
 	       "x floor, x floor-bpf, x %s: added / their added; attach: start to ready line; "
 	       "exit: SIGINT to exit\n", o->baseline);
-	printf("%-16s %10s %21s %10s %8s %9s %8s %9s %7s\n", "variant", "ns/pair", "(min-max)",
-	       "added", "x floor", "x flr-bpf", "x naive", "attach ms", "exit ms");
+	printf("%-16s %10s %21s %8s %10s %8s %9s %8s %9s %7s\n", "variant", "ns/pair", "(min-max)",
+	       "x untr", "added", "x floor", "x flr-bpf", "x naive", "attach ms", "exit ms");
 	for (int i = 0; i < nr; i++) {
 		const struct result *r = &res[i];
-		char range[48], added[24] = "-", xf[16] = "-", xb[16] = "-", xn[16] = "-";
+		char range[48], added[24] = "-", xf[16] = "-", xb[16] = "-", xn[16] = "-", xu[16] = "-";
 		char att[16] = "-", ex[16] = "-";
 
 		if (!r->ok) {
@@ -666,6 +666,8 @@ static void print_results(const struct opts *o, const struct result *res, int nr
 			double a = r->median - base->median;
 
 			snprintf(added, sizeof(added), "%.1f", a);
+			if (base->median > 0)
+				snprintf(xu, sizeof(xu), "%.0f", r->median / base->median);
 			ratio(xf, sizeof(xf), a, floor, base->median);
 			ratio(xb, sizeof(xb), a, bfloor, base->median);
 			ratio(xn, sizeof(xn), a, naive, base->median);
@@ -674,8 +676,8 @@ static void print_results(const struct opts *o, const struct result *res, int nr
 			snprintf(att, sizeof(att), "%.0f", r->attach_ms);
 		if (r->exit_ms >= 0)
 			snprintf(ex, sizeof(ex), "%.0f", r->exit_ms);
-		printf("%-16s %10.1f %21s %10s %8s %9s %8s %9s %7s%s%s\n", r->label, r->median,
-		       range, added, xf, xb, xn, att, ex, r->note[0] ? "  " : "", r->note);
+		printf("%-16s %10.1f %21s %8s %10s %8s %9s %8s %9s %7s%s%s\n", r->label, r->median,
+		       range, xu, added, xf, xb, xn, att, ex, r->note[0] ? "  " : "", r->note);
 	}
 	fflush(stdout);
 }

@@ -4,9 +4,10 @@
  * tools/bench/bench-overhead.c measures memtrace against (bcc's own
  * memleak needs kernel headers at run time, which this machine lacks).
  *
- *   naive_memleak -p PID
+ *   naive_memleak -p PID [-l LIBRARY]
  *
- * Probes the libc that PID maps: malloc entry and return, free entry, all
+ * Probes the libc that PID maps (or LIBRARY: the allocator it uses, e.g.
+ * redis-server's libjemalloc): malloc entry and return, free entry, all
  * at the function's first instruction. Prints "naive_memleak: tracing pid
  * PID" on stderr once attached; on SIGINT or SIGTERM prints the live
  * allocations it tracked and exits 0. Exits 1 on any setup error.
@@ -70,18 +71,22 @@ int main(int argc, char **argv)
 	char libc[512];
 	int pid = 0, c, err = 1;
 
-	while ((c = getopt(argc, argv, "p:")) != -1) {
-		if (c != 'p') {
-			fprintf(stderr, "usage: naive_memleak -p PID\n");
+	libc[0] = '\0';
+	while ((c = getopt(argc, argv, "p:l:")) != -1) {
+		if (c == 'p') {
+			pid = atoi(optarg);
+		} else if (c == 'l') {
+			snprintf(libc, sizeof(libc), "%s", optarg);
+		} else {
+			fprintf(stderr, "usage: naive_memleak -p PID [-l LIBRARY]\n");
 			return 1;
 		}
-		pid = atoi(optarg);
 	}
 	if (pid <= 0) {
-		fprintf(stderr, "usage: naive_memleak -p PID\n");
+		fprintf(stderr, "usage: naive_memleak -p PID [-l LIBRARY]\n");
 		return 1;
 	}
-	if (bench__libc_path(pid, libc, sizeof(libc))) {
+	if (!libc[0] && bench__libc_path(pid, libc, sizeof(libc))) {
 		fprintf(stderr, "naive_memleak: no libc mapped in pid %d\n", pid);
 		return 1;
 	}
