@@ -68,7 +68,11 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid);
  * are skipped (logged with verbose), and the exec and fork tracepoints. The
  * uprobes fire for tgid only, and record nothing once it execs (see
  * tracer__image_gone()). With uprobe_multi: one link per entry program and one
- * return link for all allocating functions. Returns 0 or -errno (after
+ * return link for all allocating functions, or with sessions one session
+ * link for them (the attach cookie of each offset is its enum alloc_kind).
+ * Every probe sits at the first instruction the kernel emulates, a
+ * function's return probe with its entry where the stack pointer has not
+ * moved before it (else both at the entry). Returns 0 or -errno (after
  * printing one line on stderr); on failure nothing stays attached.
  */
 int tracer__attach(struct tracer *tr, const struct target *t);

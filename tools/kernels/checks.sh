@@ -302,7 +302,7 @@ paths() {
 	rm -f /tmp/v.*
 	echo g | $MT -v -f json -n 0 --output /tmp/v.json -- $T/unwind_chain 1 1 \
 		>/dev/null 2>/tmp/v.err
-	grep -E '^memtrace: (uprobes through|stacks by|the dwarf stack walker)' /tmp/v.err |
+	grep -E '^memtrace: (uprobes through|malloc family by|stacks by|the dwarf stack walker)' /tmp/v.err |
 		while read -r l; do info "$l"; done
 	flatten "paths: report" /tmp/v.json /tmp/v.flat /tmp/v.err || return
 	info "report header: $(sed -n 's/^report .* \(release=.*\)/\1/p' /tmp/v.flat)"
@@ -315,6 +315,13 @@ paths() {
 	else
 		bad "paths: uprobes as -v says" "-v names no uprobe path"
 		show /tmp/v.err
+	fi
+	# uprobe session links (6.13+): none on these kernels, entry and return links
+	if grep -q '^memtrace: malloc family by uprobe session links' /tmp/v.err; then
+		check_totals "paths: malloc family as -v says" /tmp/v.flat uprobe_session=true
+	else
+		check_totals "paths: malloc family as -v says" /tmp/v.flat uprobe_session=false \
+			"missing=\([a-z_]*,\)*uprobe_session\(,[a-z_]*\)*"
 	fi
 	if grep -q '^memtrace: stacks by the dwarf walker' /tmp/v.err; then
 		check_totals "paths: dwarf walker as -v says" /tmp/v.flat unwind=dwarf
