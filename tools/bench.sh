@@ -309,6 +309,19 @@ rss_mib() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 note() { _k=$1; shift; echo "$_k	$*" >>"$tmp/summary"; }
 : >"$tmp/summary"
 
+# tracer_cost KEY PID: memtrace PID's BPF maps and RSS now, then its exit
+# (final report and detach) timed; noted for the summary as KEY_*.
+tracer_cost() {
+	map_memory "$2"
+	note "$1_maps" "$(cat "$tmp/maps_mib")"
+	note "$1_rss" "$(rss_mib "$2")"
+	_t=$(now_ms)
+	stop "$2"
+	_t=$(($(now_ms) - _t))
+	echo "final report and exit (detach): $_t ms"
+	note "$1_exit" "$_t"
+}
+
 # ---- 5. footprint with default settings ---------------------------------------
 if want footprint; then
 	section "footprint with default settings: memtrace -p on a small process (sleep)"
@@ -325,14 +338,8 @@ if want footprint; then
 	echo "sleep's RSS $(rss_mib "$spid") MiB; attach: $((t1 - t0)) ms from start to" \
 		"\"memtrace: tracing pid\""
 	echo "memtrace RSS: $(rss_mib "$mpid") MiB"
-	map_memory "$mpid"
-	note small_maps "$(cat "$tmp/maps_mib")"
-	note small_rss "$(rss_mib "$mpid")"
 	note small_attach "$((t1 - t0))"
-	t2=$(now_ms)
-	stop "$mpid"
-	echo "final report and exit (detach): $(($(now_ms) - t2)) ms"
-	note small_exit "$(($(now_ms) - t2))"
+	tracer_cost small "$mpid"
 	kill -TERM "$spid" 2>/dev/null || true
 	wait "$spid" 2>/dev/null || true
 fi
@@ -391,13 +398,7 @@ if want report; then
 	echo "  of which RssAnon (private) $(awk '/RssAnon/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$mpid/status")," \
 		"RssFile (binaries, mapped BPF tables) $(awk '/RssFile/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$mpid/status")," \
 		"RssShmem $(awk '/RssShmem/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$mpid/status")"
-	map_memory "$mpid"
-	note hold_maps "$(cat "$tmp/maps_mib")"
-	note hold_rss "$(rss_mib "$mpid")"
-	t3=$(now_ms)
-	stop "$mpid"
-	echo "final report and exit: $(($(now_ms) - t3)) ms"
-	note hold_exit "$(($(now_ms) - t3))"
+	tracer_cost hold "$mpid"
 	kill -TERM "$hpid" 2>/dev/null || true
 	wait "$hpid" 2>/dev/null || true
 fi
