@@ -17,6 +17,7 @@
 #include "target/probe_place.h"
 #include "tracer/tables.h"
 #include "tracer/tracer.h"
+#include "tracer/tracer_paths.h"
 #include "tracer/uprobe_multi.h"
 #include "unwind/unwind_maps.h"
 
@@ -90,89 +91,6 @@ void tracer__libbpf_print(bool verbose)
 {
 	verbose_libbpf = verbose;
 	libbpf_set_print(print_libbpf);
-}
-
-/* Note a kernel feature missing, whose fallback is in use. */
-static void paths__missing(struct tracer_paths *p, const char *feature)
-{
-	size_t len = strlen(p->missing);
-
-	snprintf(p->missing + len, sizeof(p->missing) - len, "%s%s", len ? "," : "", feature);
-	p->fallbacks++;
-}
-
-/* Is the environment variable name set to "0" (a switch turned off)? */
-static bool env_off(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && !strcmp(v, "0");
-}
-
-/*
- * How the uprobes attach: through uprobe_multi links when this kernel has
- * them, unless MEMTRACE_UPROBE_MULTI=0 asks for perf-event links (one per
- * probe, what kernels before 6.6 offer). Decided before load: a program
- * loaded for uprobe_multi cannot attach through a perf event.
- */
-static bool choose_uprobe_multi(bool verbose, struct tracer_paths *paths)
-{
-	int r;
-
-	if (env_off("MEMTRACE_UPROBE_MULTI")) {
-		if (verbose)
-			fprintf(stderr, "memtrace: uprobes through perf-event links "
-				"(MEMTRACE_UPROBE_MULTI=0)\n");
-		return false;
-	}
-	r = uprobe_multi__supported();
-	if (r != 1)
-		paths__missing(paths, "uprobe_multi");
-	if (verbose) {
-		if (r == 1)
-			fprintf(stderr, "memtrace: uprobes through uprobe_multi links\n");
-		else
-			fprintf(stderr, "memtrace: uprobes through perf-event links (%s)\n",
-				r == 0 ? "this kernel has no uprobe_multi links" : strerror(-r));
-	}
-	return r == 1;
-}
-
-/*
- * Whether the malloc family attaches through uprobe session links (one
- * program at entry and return, the entry skipping unsampled returns):
- * when the kernel has them (probed) and uprobe_multi links are in use,
- * unless MEMTRACE_UPROBE_SESSION=0 asks for entry and return links.
- */
-static bool choose_uprobe_session(bool multi, bool verbose, struct tracer_paths *paths)
-{
-	int r;
-
-	if (env_off("MEMTRACE_UPROBE_SESSION")) {
-		if (verbose)
-			fprintf(stderr, "memtrace: malloc family by entry and return probes "
-				"(MEMTRACE_UPROBE_SESSION=0)\n");
-		return false;
-	}
-	if (!multi) {		/* sessions are uprobe_multi links */
-		if (strstr(paths->missing, "uprobe_multi"))
-			paths__missing(paths, "uprobe_session");
-		if (verbose)
-			fprintf(stderr, "memtrace: malloc family by entry and return probes "
-				"(sessions need uprobe_multi)\n");
-		return false;
-	}
-	r = uprobe_multi__session_supported();
-	if (r != 1)
-		paths__missing(paths, "uprobe_session");
-	if (verbose) {
-		if (r == 1)
-			fprintf(stderr, "memtrace: malloc family by uprobe session links\n");
-		else
-			fprintf(stderr, "memtrace: malloc family by entry and return probes (%s)\n",
-				r == 0 ? "this kernel has no uprobe session links" : strerror(-r));
-	}
-	return r == 1;
 }
 
 /*
@@ -274,7 +192,7 @@ static int open_load_once(struct tracer *tr, int mode)
 	skel->rodata->page_size = (__u32)sysconf(_SC_PAGESIZE);
 	/* MEMTRACE_WALK_MEMO=0: walk every stack, for benchmarks of the
 	 * worst case (a new stack at every allocation) */
-	skel->rodata->walk_memo = !env_off("MEMTRACE_WALK_MEMO");
+	skel->rodata->walk_memo = !tracer_paths__env_off("MEMTRACE_WALK_MEMO");
 	if (cfg->sample_bytes)
 		fill_exp_draws(skel->rodata->exp_draws, cfg->sample_seed);
 	/* the allocs tables are made after load (alloc_tables.h); stacks
@@ -331,7 +249,7 @@ static int open_load(struct tracer *tr, int mode)
 		"entry and return probes instead\n", strerror(-err));
 	tr->session = false;
 	tr->paths.uprobe_session = false;
-	paths__missing(&tr->paths, "uprobe_session");
+	tracer_paths__missing(&tr->paths, "uprobe_session");
 	return open_load_once(tr, mode);
 }
 
@@ -345,7 +263,7 @@ static int load_walker(struct tracer *tr)
 {
 	int mode = tr->cfg.unwind, err;
 
-	if (mode == UNWIND_DWARF && env_off("MEMTRACE_DWARF_WALKER")) {
+	if (mode == UNWIND_DWARF && tracer_paths__env_off("MEMTRACE_DWARF_WALKER")) {
 		err = -EOPNOTSUPP;
 	} else {
 		quiet_libbpf = mode == UNWIND_DWARF;	/* the fallback may load */
@@ -357,7 +275,7 @@ static int load_walker(struct tracer *tr)
 	fprintf(stderr, "memtrace: the dwarf stack walker does not load on this kernel (%s); "
 		"walking frame pointers instead (as --unwind fp)\n",
 		err == -EOPNOTSUPP ? "MEMTRACE_DWARF_WALKER=0" : strerror(-err));
-	paths__missing(&tr->paths, "dwarf_walker");
+	tracer_paths__missing(&tr->paths, "dwarf_walker");
 	mode = UNWIND_FP;
 	err = open_load(tr, mode);
 done:
@@ -382,9 +300,9 @@ struct tracer *tracer__new(const struct tracer_config *cfg, int tgid)
 	tr->cfg = *cfg;
 	tr->tgid = tgid;
 	tracer__libbpf_print(cfg->verbose);
-	tr->multi = choose_uprobe_multi(cfg->verbose, &tr->paths);
+	tr->multi = tracer_paths__uprobe_multi(cfg->verbose, &tr->paths);
 	tr->paths.uprobe_multi = tr->multi;
-	tr->session = choose_uprobe_session(tr->multi, cfg->verbose, &tr->paths);
+	tr->session = tracer_paths__uprobe_session(tr->multi, cfg->verbose, &tr->paths);
 	tr->paths.uprobe_session = tr->session;
 	err = load_walker(tr);
 	if (err)

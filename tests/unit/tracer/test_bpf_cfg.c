@@ -23,6 +23,7 @@
 #include <linux/bpf.h>
 #include <bpf/libbpf.h>
 #include "memtrace.skel.h"
+#include "tracer/uprobe_multi.h"
 
 enum { DISCOVERED = 0x10, EXPLORED = 0x20, FALLTHROUGH = 1, BRANCH = 2 };
 
@@ -156,6 +157,17 @@ static void test_every_program(void **state)
 	assert_non_null(skel);
 	/* both walkers' programs (all autoload by default); small maps */
 	bpf_map__set_max_entries(skel->maps.unwind_rows, 1);
+	/* the session programs load only for session links (Linux 6.13+),
+	 * and only where the kernel has them */
+	if (uprobe_multi__session_supported() == 1) {
+		bpf_program__set_expected_attach_type(skel->progs.alloc_sess,
+			(enum bpf_attach_type)UPROBE_SESSION_ATTACH_TYPE);
+		bpf_program__set_expected_attach_type(skel->progs.alloc_sess_fp,
+			(enum bpf_attach_type)UPROBE_SESSION_ATTACH_TYPE);
+	} else {
+		bpf_program__set_autoload(skel->progs.alloc_sess, false);
+		bpf_program__set_autoload(skel->progs.alloc_sess_fp, false);
+	}
 	err = memtrace_bpf__load(skel);
 	if (err == -EPERM) {
 		memtrace_bpf__destroy(skel);
