@@ -4,8 +4,9 @@
  * support probe, argument checks, and real links on a function of this
  * test binary in a forked child: the breakpoint (int3) is in the child's
  * code only (the pid filter), for entry and return links, and it is gone
- * as soon as the link's descriptor is closed. Needs root and a kernel
- * with uprobe_multi links (6.6+); skips otherwise.
+ * as soon as the link's descriptor is closed; the same for session links
+ * (6.13+). Needs root and a kernel with uprobe_multi links (6.6+), or
+ * session links for their tests; skips otherwise.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -146,6 +147,10 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(uprobe_multi__attach(0, "/bin/sh", off, UPROBE_MULTI_MAX_CNT + 1, 0,
 					      false), -EINVAL);
 	assert_int_equal(uprobe_multi__attach(0, "/bin/sh", off, 1, -1, false), -EINVAL);
+	assert_int_equal(uprobe_multi__attach_session(-1, "/bin/sh", off, NULL, 1, 0), -EINVAL);
+	assert_int_equal(uprobe_multi__attach_session(0, "/bin/sh", off, NULL, 0, 0), -EINVAL);
+	assert_int_equal(uprobe_multi__attach_session(0, NULL, off, NULL, 1, 0), -EINVAL);
+	assert_int_equal(uprobe_multi__attach_session(0, "/bin/sh", off, NULL, 1, -1), -EINVAL);
 }
 
 static void test_supported_here(void **state)
@@ -161,8 +166,25 @@ static void test_supported_here(void **state)
 		assert_int_equal(r, 1);
 }
 
-/* Entry or return link on um_probed in a child: int3 there, only there, until closed. */
-static void check_link_in_child(bool ret)
+static void test_session_supported_here(void **state)
+{
+	int r;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	r = uprobe_multi__session_supported();
+	assert_true(r == 0 || r == 1);
+	if (kernel_at_least(6, 13))
+		assert_int_equal(r, 1);
+	if (!kernel_at_least(6, 6))
+		assert_int_equal(r, 0);
+}
+
+enum link_kind { LINK_ENTRY, LINK_RETURN, LINK_SESSION };
+
+/* A link of kind on um_probed in a child: int3 there, only there, until closed. */
+static void check_link_in_child(enum link_kind kind)
 {
 	char path[PATH_MAX];
 	uint64_t off;
@@ -170,14 +192,28 @@ static void check_link_in_child(bool ret)
 	int prog, link, orig;
 
 	need_links();
+	if (kind == LINK_SESSION && uprobe_multi__session_supported() != 1)
+		skip();
 	assert_int_equal(file_offset((const void *)um_probed, &off, path, sizeof(path)), 0);
 	orig = code_byte(getpid(), (const void *)um_probed);
 	assert_true(orig >= 0 && orig != INT3);
-	prog = uprobe_multi__load_empty(true);
+	prog = kind == LINK_SESSION ? uprobe_multi__load_session_skip() :
+	       uprobe_multi__load_empty(true);
 	assert_true(prog >= 0);
 	assert_int_equal(child_start(&c), 0);
 
-	link = uprobe_multi__attach(prog, path, &off, 1, c.pid, ret);
+	if (kind == LINK_SESSION) {
+		/* a program loaded for plain uprobe_multi links is refused */
+		int plain = uprobe_multi__load_empty(true);
+
+		assert_true(plain >= 0);
+		assert_int_equal(uprobe_multi__attach_session(plain, path, &off, NULL, 1, c.pid),
+				 -EINVAL);
+		close(plain);
+		link = uprobe_multi__attach_session(prog, path, &off, &off, 1, c.pid);
+	} else {
+		link = uprobe_multi__attach(prog, path, &off, 1, c.pid, kind == LINK_RETURN);
+	}
 	assert_true(link >= 0);
 	assert_int_equal(code_byte(c.pid, (const void *)um_probed), INT3);
 	assert_int_equal(code_byte(getpid(), (const void *)um_probed), orig);	/* pid filter */
@@ -191,13 +227,19 @@ static void check_link_in_child(bool ret)
 static void test_entry_link_pid_filter_and_close(void **state)
 {
 	(void)state;
-	check_link_in_child(false);
+	check_link_in_child(LINK_ENTRY);
 }
 
 static void test_return_link_pid_filter_and_close(void **state)
 {
 	(void)state;
-	check_link_in_child(true);
+	check_link_in_child(LINK_RETURN);
+}
+
+static void test_session_link_pid_filter_and_close(void **state)
+{
+	(void)state;
+	check_link_in_child(LINK_SESSION);
 }
 
 /* Two offsets in one link: both breakpoints, both gone with one close. */
@@ -261,6 +303,8 @@ int main(void)
 		cmocka_unit_test(test_supported_here),
 		cmocka_unit_test(test_entry_link_pid_filter_and_close),
 		cmocka_unit_test(test_return_link_pid_filter_and_close),
+		cmocka_unit_test(test_session_supported_here),
+		cmocka_unit_test(test_session_link_pid_filter_and_close),
 		cmocka_unit_test(test_one_link_many_offsets),
 		cmocka_unit_test(test_errors_from_the_kernel),
 	};
