@@ -24,51 +24,49 @@ bool tracer_paths__env_off(const char *name)
 }
 
 /*
- * How the uprobes attach: through uprobe_multi links when this kernel has
- * them, unless MEMTRACE_UPROBE_MULTI=0 asks for perf-event links (one per
- * probe, what kernels before 6.6 offer). Decided before load: a program
- * loaded for uprobe_multi cannot attach through a perf event.
+ * A kernel feature's path, or its fallback: knob=0 takes the fallback
+ * without probing; else probe() decides (1: the feature; 0 or -errno:
+ * the fallback, the feature noted missing). verbose says on stderr
+ * "memtrace: WITH" or "memtrace: WITHOUT (why)", nolinks naming what this
+ * kernel lacks.
  */
-bool tracer_paths__uprobe_multi(bool verbose, struct tracer_paths *paths)
+static bool choose(const char *feature, const char *knob, int (*probe)(void),
+		   const char *with, const char *without, const char *nolinks, bool verbose,
+		   struct tracer_paths *paths)
 {
 	int r;
 
-	if (tracer_paths__env_off("MEMTRACE_UPROBE_MULTI")) {
+	if (tracer_paths__env_off(knob)) {
 		if (verbose)
-			fprintf(stderr, "memtrace: uprobes through perf-event links "
-				"(MEMTRACE_UPROBE_MULTI=0)\n");
+			fprintf(stderr, "memtrace: %s (%s=0)\n", without, knob);
 		return false;
 	}
-	r = uprobe_multi__supported();
+	r = probe();
 	if (r != 1)
-		tracer_paths__missing(paths, "uprobe_multi");
+		tracer_paths__missing(paths, feature);
 	if (verbose) {
 		if (r == 1)
-			fprintf(stderr, "memtrace: uprobes through uprobe_multi links\n");
+			fprintf(stderr, "memtrace: %s\n", with);
 		else
-			fprintf(stderr, "memtrace: uprobes through perf-event links (%s)\n",
-				r == 0 ? "this kernel has no uprobe_multi links" : strerror(-r));
+			fprintf(stderr, "memtrace: %s (%s%s)\n", without,
+				r == 0 ? "this kernel has no " : "", r == 0 ? nolinks : strerror(-r));
 	}
 	return r == 1;
 }
 
-/*
- * Whether the malloc family attaches through uprobe session links (one
- * program at entry and return, the entry skipping unsampled returns):
- * when the kernel has them (probed) and uprobe_multi links are in use,
- * unless MEMTRACE_UPROBE_SESSION=0 asks for entry and return links.
- */
+/* Decided before load: a program loaded for uprobe_multi cannot attach
+ * through a perf event. */
+bool tracer_paths__uprobe_multi(bool verbose, struct tracer_paths *paths)
+{
+	return choose("uprobe_multi", "MEMTRACE_UPROBE_MULTI", uprobe_multi__supported,
+		      "uprobes through uprobe_multi links", "uprobes through perf-event links",
+		      "uprobe_multi links", verbose, paths);
+}
+
 bool tracer_paths__uprobe_session(bool multi, bool verbose, struct tracer_paths *paths)
 {
-	int r;
-
-	if (tracer_paths__env_off("MEMTRACE_UPROBE_SESSION")) {
-		if (verbose)
-			fprintf(stderr, "memtrace: malloc family by entry and return probes "
-				"(MEMTRACE_UPROBE_SESSION=0)\n");
-		return false;
-	}
-	if (!multi) {		/* sessions are uprobe_multi links */
+	if (!multi && !tracer_paths__env_off("MEMTRACE_UPROBE_SESSION")) {
+		/* sessions are uprobe_multi links: missing where those are */
 		if (strstr(paths->missing, "uprobe_multi"))
 			tracer_paths__missing(paths, "uprobe_session");
 		if (verbose)
@@ -76,15 +74,8 @@ bool tracer_paths__uprobe_session(bool multi, bool verbose, struct tracer_paths 
 				"(sessions need uprobe_multi)\n");
 		return false;
 	}
-	r = uprobe_multi__session_supported();
-	if (r != 1)
-		tracer_paths__missing(paths, "uprobe_session");
-	if (verbose) {
-		if (r == 1)
-			fprintf(stderr, "memtrace: malloc family by uprobe session links\n");
-		else
-			fprintf(stderr, "memtrace: malloc family by entry and return probes (%s)\n",
-				r == 0 ? "this kernel has no uprobe session links" : strerror(-r));
-	}
-	return r == 1;
+	return choose("uprobe_session", "MEMTRACE_UPROBE_SESSION",
+		      uprobe_multi__session_supported, "malloc family by uprobe session links",
+		      "malloc family by entry and return probes", "uprobe session links", verbose,
+		      paths);
 }
