@@ -18,12 +18,11 @@ static __always_inline void record_alloc_points(struct pt_regs *regs, struct tas
 						__u32 k)
 {
 	struct alloc_info info = { .size = size, .kind = kind, .weight = 1 };
-	__u64 est_count;
 
 	/* est_count is alloc_est_count(size, est_bytes, 1): not stored */
 	if (!k)
 		return;
-	sample_weight(k, size, &info.est_bytes, &est_count);
+	info.est_bytes = sample_bytes_of(k, size);
 	info.ts = bpf_ktime_get_ns();
 	info.stack_id = get_stack_id(regs, ts, mode);
 	alloc_store(addr, &info);

@@ -29,7 +29,7 @@ static __always_inline void push_entry(struct pt_regs *ctx, __u32 kind,
 		return;
 	}
 	e = &ts->e[d & (MAX_NEST - 1)];
-	e->sp = PT_REGS_SP(ctx);	/* entry probes with a return probe sit at the entry */
+	e->sp = PT_REGS_SP(ctx);	/* the entry's: no sp change before the probe */
 	e->size = size;
 	e->ptr = ptr;
 	e->kind = kind;
@@ -176,10 +176,10 @@ static __always_inline int session_enter(struct pt_regs *ctx, __u32 kind, __u64 
 		return 1;
 	k = sample_points(ts, size);
 	if ((kind == KIND_REALLOC || kind == KIND_REALLOCARRAY) && ptr) {
-		struct alloc_info *old = alloc_find(ptr);
+		struct alloc_info old;
 
-		if (old)
-			old_ts = old->ts;
+		if (alloc_lookup(ptr, &old))
+			old_ts = old.ts;
 	}
 	if (!k && !old_ts)
 		return 1;

@@ -62,17 +62,12 @@ static __always_inline __u32 sample_points(struct task_state *ts, __u64 size)
 	return k;
 }
 
-/* What an allocation of `size` holding k sample points (k != 0) stands for. */
-static __always_inline void sample_weight(__u32 k, __u64 size, __u64 *est_bytes,
-					  __u64 *est_count)
+/* The bytes an allocation of `size` holding k sample points (k != 0)
+ * stands for; its count is derived from them (alloc_est_count()). */
+static __always_inline __u64 sample_bytes_of(__u32 k, __u64 size)
 {
-	*est_bytes = size;
-	*est_count = WEIGHT_ONE;
-	if (k == SAMPLE_EXACT)
-		return;
 	/* Each sample point stands for sample_bytes bytes (unbiased). */
-	*est_bytes = k * sample_bytes;
-	*est_count = size ? (k * sample_bytes * WEIGHT_ONE) / size : WEIGHT_ONE;
+	return k == SAMPLE_EXACT ? size : k * sample_bytes;
 }
 
 #endif /* MEMTRACE_SAMPLING_BPF_H */
