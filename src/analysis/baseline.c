@@ -12,6 +12,30 @@
 
 #define MAX_FILE	(256u << 20)	/* refuse larger baseline files */
 
+/*
+ * Byte and count arithmetic on numbers read from a baseline file, which
+ * may hold anything an int64 holds: sums and differences saturate at
+ * +-INT64_MAX (never INT64_MIN, so llabs() and negation stay defined).
+ */
+static int64_t sat_clamp(int64_t v)
+{
+	return v == INT64_MIN ? -INT64_MAX : v;
+}
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return a > 0 ? INT64_MAX : -INT64_MAX;
+	return sat_clamp(r);
+}
+
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+	return sat_add(a, -sat_clamp(b));
+}
+
 char *baseline__signature(const struct stack_report *s)
 {
 	size_t len = 0, nr = s->nr_frames ? s->nr_frames : s->nr_ips;
@@ -84,8 +108,8 @@ static void merge_stacks(struct baseline *b)
 			o->label = s->label;
 			s->label = l;
 		}
-		o->bytes += s->bytes;
-		o->allocs += s->allocs;
+		o->bytes = sat_add(o->bytes, s->bytes);
+		o->allocs = sat_add(o->allocs, s->allocs);
 		o->growth_bps += s->growth_bps;
 		if (s->severity > o->severity)
 			o->severity = s->severity;
@@ -290,7 +314,7 @@ static bool get_int64(json_object *o, const char *k, int64_t *out)
 
 	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
 		return false;
-	*out = json_object_get_int64(v);
+	*out = sat_clamp(json_object_get_int64(v));
 	return true;
 }
 
@@ -463,7 +487,7 @@ struct baseline_diff *baseline__compare(struct baseline *base, const struct repo
 		e->label = c ? c->label : b->label;
 		e->base_bytes = b ? b->bytes : 0;
 		e->cur_bytes = c ? c->bytes : 0;
-		e->drift_bytes = e->cur_bytes - e->base_bytes;
+		e->drift_bytes = sat_sub(e->cur_bytes, e->base_bytes);
 		e->drift_pct = pct(e->drift_bytes, e->base_bytes);
 		e->growth_bps = c ? c->growth_bps : 0;
 		e->severity = c ? c->severity : SEV_NONE;
@@ -473,7 +497,7 @@ struct baseline_diff *baseline__compare(struct baseline *base, const struct repo
 	d->base = base;
 	d->base_total = base->total_bytes;
 	d->cur_total = d->cur->total_bytes;
-	d->drift_total = d->cur_total - d->base_total;
+	d->drift_total = sat_sub(d->cur_total, d->base_total);
 	d->drift_pct = pct(d->drift_total, d->base_total);
 	return d;
 
