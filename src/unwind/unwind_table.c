@@ -329,7 +329,7 @@ static int finish(struct builder *b, struct unwind_table **out)
 {
 	struct unwind_table *t;
 	uint64_t lo, hi, base;
-	size_t n = 0;
+	size_t n = 0, usable = 0;
 
 	qsort(b->raw, b->nr, sizeof(*b->raw), raw_cmp);
 	lo = b->raw[0].addr;
@@ -356,7 +356,12 @@ static int finish(struct builder *b, struct unwind_table **out)
 			continue;
 		t->rows[n] = x->r;
 		t->rows[n].pc = (uint32_t)(x->addr - base);
+		usable += x->r.cfa_rule != CFA_UNSUPPORTED;
 		n++;
+	}
+	if (!usable) {		/* only fp fallback rows: no table is more honest */
+		unwind_table__free(t);
+		return -ENODATA;
 	}
 	t->nr = n;
 	t->base = base;
