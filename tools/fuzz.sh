@@ -4,8 +4,9 @@
 # Usage: tools/fuzz.sh FUZZ_OUT SECONDS [NAME...]   (default: every harness)
 # Seeds: tests/fuzz/corpus/NAME/ (committed, read-only here) and, for the
 # ELF harnesses, FUZZ_OUT/seeds/; new inputs go to FUZZ_OUT/corpus/NAME/,
-# kept between runs. A crash, leak, UB report, timeout (FUZZ_TIMEOUT s a
-# run, default 10) or out-of-memory fails the harness; its input is saved as
+# kept between runs. A crash, leak, UB report, timeout (FUZZ_TIMEOUT s of
+# wall time for one input, default 30: generous, the machine may be
+# loaded) or out-of-memory fails the harness; its input is saved as
 # FUZZ_OUT/crashes/NAME-*, to be kept in tests/fuzz/corpus/NAME/ once fixed.
 # FUZZ_JOBS=N runs N processes a harness (default 1); runs at nice 19.
 set -u
@@ -29,7 +30,7 @@ for n in $names; do
 	log=$out/logs/$n.log
 	# The committed inputs first, alone: every one must pass as it is.
 	if [ -d "tests/fuzz/corpus/$n" ] && ! nice -n 19 "$bin" -runs=0 -artifact_prefix="$out/crashes/$n-" \
-		-timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 "tests/fuzz/corpus/$n" \
+		-timeout="${FUZZ_TIMEOUT:-30}" -rss_limit_mb=2048 "tests/fuzz/corpus/$n" \
 		>"$log" 2>&1; then
 		tail -n 40 "$log" >&2
 		echo "fuzz $n: FAILED on the committed corpus (log $log)"
@@ -40,7 +41,7 @@ for n in $names; do
 	[ "${FUZZ_JOBS:-1}" -gt 1 ] && jobs="-jobs=$FUZZ_JOBS -workers=$FUZZ_JOBS"
 	start=$(date +%s)
 	(cd "$out/logs" && exec nice -n 19 "../fuzz_$n" -max_total_time="$secs" \
-		-timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1 $jobs \
+		-timeout="${FUZZ_TIMEOUT:-30}" -rss_limit_mb=2048 -print_final_stats=1 $jobs \
 		-artifact_prefix="../crashes/$n-" "../corpus/$n" \
 		$(for d in $seeds; do case "$d" in /*) echo "$d" ;; *) echo "$OLDPWD/$d" ;; esac; done)) \
 		>"$log" 2>&1
