@@ -10,10 +10,11 @@
 #include "target/probe_place.h"
 #include "fuzz_file.h"
 
-/* What the tracer and the target checks look up, plus each naming form. */
+/* What the tracer, the target checks and wrappers.c look up, plus each naming form. */
 static const char *const names[] = {
 	"malloc", "free", "calloc", "realloc", "posix_memalign", "aligned_alloc",
 	"memalign", "valloc", "pvalloc", "mmap", "munmap", "mremap", "main",
+	"mmap64", "__mmap64", "__mmap", "__mremap",
 	"malloc@@GLIBC_2.2.5", "memcpy@GLIBC_2.2.5", "f@", "@@",
 };
 
