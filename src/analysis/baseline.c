@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* baseline.c - save, load and compare baselines matched by frame signature. */
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -34,6 +35,14 @@ static int64_t sat_add(int64_t a, int64_t b)
 static int64_t sat_sub(int64_t a, int64_t b)
 {
 	return sat_add(a, -sat_clamp(b));
+}
+
+/* Rates the same way: a sum that overflows stays at +-DBL_MAX (JSON has no inf). */
+static double finite_add(double a, double b)
+{
+	double r = a + b;
+
+	return isfinite(r) ? r : r > 0 ? DBL_MAX : -DBL_MAX;
 }
 
 char *baseline__signature(const struct stack_report *s)
@@ -110,7 +119,7 @@ static void merge_stacks(struct baseline *b)
 		}
 		o->bytes = sat_add(o->bytes, s->bytes);
 		o->allocs = sat_add(o->allocs, s->allocs);
-		o->growth_bps += s->growth_bps;
+		o->growth_bps = finite_add(o->growth_bps, s->growth_bps);
 		if (s->severity > o->severity)
 			o->severity = s->severity;
 		stack_clear(s);
@@ -322,10 +331,13 @@ static double get_double(json_object *o, const char *k, double dflt)
 {
 	json_object *v;
 
+	double d;
+
 	if (!json_object_object_get_ex(o, k, &v) ||
 	    !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
 		return dflt;
-	return json_object_get_double(v);
+	d = json_object_get_double(v);
+	return isfinite(d) ? d : dflt;	/* json-c reads NaN and Infinity */
 }
 
 static const char *get_string(json_object *o, const char *k)

@@ -5,12 +5,37 @@
  * and write the comparison as text and JSON. Baseline files are shared
  * between hosts and runs; none of their numbers can be trusted.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analysis/baseline.h"
 #include "output/baseline_out.h"
 #include "fuzz_file.h"
+
+/* Every number the JSON comparison holds is finite: JSON has no NaN. */
+static void check_finite(json_object *j)
+{
+	switch (json_object_get_type(j)) {
+	case json_type_double:
+		if (!isfinite(json_object_get_double(j)))
+			abort();
+		break;
+	case json_type_object: {
+		json_object_object_foreach(j, k, v) {
+			(void)k;
+			check_finite(v);
+		}
+		break;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(j); i++)
+			check_finite(json_object_array_get_idx(j, i));
+		break;
+	default:
+		break;
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	baseline_diff__print_text(d, 0, null);
 	j = baseline_diff__to_json(d);
 	if (j) {
+		check_finite(j);
 		json_object_to_json_string(j);
 		json_object_put(j);
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* test_baseline.c - signatures, save/load round trip, comparison, output. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -340,7 +341,8 @@ static void test_empty(void **state)
 /*
  * Numbers at the ends of int64 (found by tests/fuzz/fuzz_baseline.c):
  * merged sums and drifts saturate at +-INT64_MAX instead of overflowing,
- * and INT64_MIN is read as -INT64_MAX (its magnitude must be printable).
+ * and INT64_MIN is read as -INT64_MAX (its magnitude must be printable);
+ * rates stay finite (JSON output has no NaN or Infinity).
  */
 static void test_huge_numbers(void **state)
 {
@@ -353,10 +355,11 @@ static void test_huge_numbers(void **state)
 	FILE *f;
 
 	write_file(c->path, "{\"memtrace_baseline\": 1, \"total_outstanding_bytes\": "
-			    "-9223372036854775808, \"stacks\": ["
+			    "-9223372036854775808, \"elapsed_s\": NaN, \"time\": -Infinity, \"stacks\": ["
 			    "{\"signature\": \"a\", \"outstanding_bytes\": 9223372036854775807, "
-			    "\"outstanding_allocs\": 9223372036854775807},"
-			    "{\"signature\": \"a\", \"outstanding_bytes\": 1, \"outstanding_allocs\": 1},"
+			    "\"outstanding_allocs\": 9223372036854775807, \"growth_bytes_per_s\": 1e308},"
+			    "{\"signature\": \"a\", \"outstanding_bytes\": 1, \"outstanding_allocs\": 1, "
+			    "\"growth_bytes_per_s\": 1e308},"
 			    "{\"signature\": \"b\", \"outstanding_bytes\": -9223372036854775808}]}");
 	b = baseline__load(c->path);
 	assert_non_null(b);
@@ -364,6 +367,9 @@ static void test_huge_numbers(void **state)
 	assert_true(b->stacks[0].bytes == INT64_MAX && b->stacks[0].allocs == INT64_MAX);
 	assert_true(b->stacks[1].bytes == -INT64_MAX);
 	assert_true(b->total_bytes == -INT64_MAX);
+	/* json-c reads NaN and Infinity: taken as absent; sums stay finite */
+	assert_true(b->elapsed_s == 0 && b->time == 0);
+	assert_true(b->stacks[0].growth_bps == DBL_MAX);
 	d = baseline__compare(b, cur);
 	assert_non_null(d);
 	assert_int_equal(d->nr_vanished, 2);
