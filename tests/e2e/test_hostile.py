@@ -163,9 +163,9 @@ def test_hostile_cie_absurd_length():
 
 def test_hostile_cie_absurd_augmentation():
     """Every CIE of libc has an augmentation string of 'z' and 'P's that
-    fills the CIE with no terminating NUL, and the 'P' pointers point at
-    garbage: the FDEs of those CIEs are unusable; the table is refused or
-    built from nothing, never read out of bounds."""
+    fills the CIE with no terminating NUL: .eh_frame cannot be read past
+    the first CIE (EINVAL); libc's table fails and is counted, nothing is
+    read out of bounds."""
     root, files = make_root()
     e = elfpatch.Elf(files[LIBC_IN_ROOT])
     for off, length, is_cie in e.eh_frame_entries():
@@ -199,9 +199,9 @@ def test_hostile_eh_frame_hdr_out_of_bounds():
 
 def test_hostile_section_headers_past_eof():
     """libc's section header table starts past the end of the file (the
-    loader does not read it): without sections memtrace finds neither
-    malloc's symbol nor .eh_frame; it refuses with one line or traces with
-    libc's table counted as failed."""
+    loader does not read it): without sections memtrace finds no symbol
+    table, hence no malloc in any module, and refuses with one line ("no
+    allocator found"); the target runs on untouched."""
     root, files = make_root()
     e = elfpatch.Elf(files[LIBC_IN_ROOT])
     e.set_ehdr(shoff=len(e.b) + 0x10000)
@@ -227,10 +227,10 @@ def test_hostile_exe_truncated():
 
 
 def test_hostile_symtab_strings_off_the_end():
-    """The executable's .strtab loses its final NUL and its symbols' names
-    point at its last byte and past its end: names that run off the end
-    are not read; the stacks are still exact (leak_malloc comes from the
-    strings that are intact... or from DWARF)."""
+    """The executable's .strtab loses its final NUL and every other symbol's
+    name points at its last byte or past its end: those names are not
+    read (libelf checks each against the table's end); the stacks are
+    exact and named (leak_malloc from DWARF), every table built."""
     root, files = make_root()
     e = elfpatch.Elf(files["/t/alloc_kinds"])
     strtab, symtab = e.section(".strtab"), e.section(".symtab")
