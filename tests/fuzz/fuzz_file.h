@@ -22,7 +22,7 @@
 
 struct fuzz_file {
 	int fd;
-	char path[64];		/* /proc/self/fd/N: opens the same memfd */
+	char path[4096];	/* /proc/self/fd/N: opens the same memfd */
 };
 
 /*

@@ -11,6 +11,7 @@
  * searched only in an empty directory, so the run depends on the input
  * alone, and .gnu_debuglink names are looked up in that directory.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +19,31 @@
 #include "symbolize/syms_int.h"
 #include "fuzz_file.h"
 
-/* The symbolizer, and the input's file in a directory of its own. */
+static char dir[PATH_MAX], lib[PATH_MAX + 8];
+
+static void remove_dir(void)
+{
+	unlink(lib);
+	rmdir(dir);
+}
+
+/* The symbolizer, and the input's file in a directory of its own ($TMPDIR). */
 static struct syms *syms_get(struct fuzz_file *f)
 {
 	static struct syms *s;
-	static char dir[] = "/tmp/memtrace-fuzz-syms.XXXXXX";
-	char path[64];
 
 	if (!s) {
-		struct syms_opts o = { .names = true, .debug_dir = mkdtemp(dir) };
+		const char *tmp = getenv("TMPDIR");
+		struct syms_opts o = { .names = true };
 
+		snprintf(dir, sizeof(dir), "%s/memtrace-fuzz-syms.XXXXXX", tmp ? tmp : "/tmp");
+		o.debug_dir = mkdtemp(dir);
 		s = o.debug_dir ? syms__new(getpid(), &o) : NULL;
 		if (!s)
 			abort();
-		snprintf(path, sizeof(path), "%s/lib.so", dir);
-		fuzz_file__at(f, path);
+		snprintf(lib, sizeof(lib), "%s/lib.so", dir);
+		fuzz_file__at(f, lib);
+		atexit(remove_dir);
 	}
 	return s;
 }
