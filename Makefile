@@ -3,6 +3,8 @@
 #   make build      the same without the package check
 #   make test       install missing build and test packages, build, run every test (unit,
 #                   e2e, the core checks on Debian's 6.1 kernel under qemu)
+#   make fuzz       libFuzzer on the parsers of target-controlled files, FUZZ_SECONDS
+#                   each (make test runs them FUZZ_TEST_SECONDS each)
 #   make test-kernels  the core checks on Debian's 6.1 and 6.12 kernels (qemu)
 #   make demo       install missing build packages, build, trace the bundled leaking demo
 #   make bench      install missing build packages and peers; overhead and cost benchmarks
@@ -112,6 +114,7 @@ test: deps-test deps-kernels
 	$(Q)tools/check-layout.sh
 	$(Q)$(MAKE) --no-print-directory build unit e2e
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 unit
+	$(Q)$(MAKE) --no-print-directory fuzz-test
 	$(Q)SAN_OUT=build-san KT_SERIES="$(TEST_KERNELS)" tools/run-tests.sh $(OUT)
 
 sanitize: deps-test
@@ -127,6 +130,6 @@ bench: deps-bench
 
 clean:
 	$(call msg,CLEAN,)
-	$(Q)rm -rf build build-san memtrace
+	$(Q)rm -rf build build-san build-fuzz memtrace
 
 -include $(shell find $(OUT) -name '*.d' 2>/dev/null)

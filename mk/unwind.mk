@@ -12,3 +12,12 @@ $(OUT)/tests/test_unwind_bpf: $(OUT)/targets/unwind_chain
 $(OUT)/unwind_dump: tools/unwind_dump.c $(OUT)/src/unwind/unwind_table.o $(OUT)/src/unwind/eh_frame.o $(OUT)/src/common/util.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ldw -lelf
+
+# A shared library whose GNU build id is 40 bytes, the most unwind_maps.c
+# accepts (test_unwind_maps: test_long_build_id; most build ids are 20).
+UNWIND_FX_LONG_ID := $(OUT)/fixtures/unwind/long_build_id.so
+$(UNWIND_FX_LONG_ID): tests/fuzz/seeds/seed.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -shared -fPIC -Wl,--build-id=0x$(shell printf '%080d' 0 | tr 0 a) -o $@ $<
+$(OUT)/tests/test_unwind_maps: | $(UNWIND_FX_LONG_ID)

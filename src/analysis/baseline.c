@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* baseline.c - save, load and compare baselines matched by frame signature. */
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,6 +12,38 @@
 #include "analysis/baseline.h"
 
 #define MAX_FILE	(256u << 20)	/* refuse larger baseline files */
+
+/*
+ * Byte and count arithmetic on numbers read from a baseline file, which
+ * may hold anything an int64 holds: sums and differences saturate at
+ * +-INT64_MAX (never INT64_MIN, so llabs() and negation stay defined).
+ */
+static int64_t sat_clamp(int64_t v)
+{
+	return v == INT64_MIN ? -INT64_MAX : v;
+}
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return a > 0 ? INT64_MAX : -INT64_MAX;
+	return sat_clamp(r);
+}
+
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+	return sat_add(a, -sat_clamp(b));
+}
+
+/* Rates the same way: a sum that overflows stays at +-DBL_MAX (JSON has no inf). */
+static double finite_add(double a, double b)
+{
+	double r = a + b;
+
+	return isfinite(r) ? r : r > 0 ? DBL_MAX : -DBL_MAX;
+}
 
 char *baseline__signature(const struct stack_report *s)
 {
@@ -84,9 +117,9 @@ static void merge_stacks(struct baseline *b)
 			o->label = s->label;
 			s->label = l;
 		}
-		o->bytes += s->bytes;
-		o->allocs += s->allocs;
-		o->growth_bps += s->growth_bps;
+		o->bytes = sat_add(o->bytes, s->bytes);
+		o->allocs = sat_add(o->allocs, s->allocs);
+		o->growth_bps = finite_add(o->growth_bps, s->growth_bps);
 		if (s->severity > o->severity)
 			o->severity = s->severity;
 		stack_clear(s);
@@ -290,7 +323,7 @@ static bool get_int64(json_object *o, const char *k, int64_t *out)
 
 	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
 		return false;
-	*out = json_object_get_int64(v);
+	*out = sat_clamp(json_object_get_int64(v));
 	return true;
 }
 
@@ -298,10 +331,13 @@ static double get_double(json_object *o, const char *k, double dflt)
 {
 	json_object *v;
 
+	double d;
+
 	if (!json_object_object_get_ex(o, k, &v) ||
 	    !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
 		return dflt;
-	return json_object_get_double(v);
+	d = json_object_get_double(v);
+	return isfinite(d) ? d : dflt;	/* json-c reads NaN and Infinity */
 }
 
 static const char *get_string(json_object *o, const char *k)
@@ -463,7 +499,7 @@ struct baseline_diff *baseline__compare(struct baseline *base, const struct repo
 		e->label = c ? c->label : b->label;
 		e->base_bytes = b ? b->bytes : 0;
 		e->cur_bytes = c ? c->bytes : 0;
-		e->drift_bytes = e->cur_bytes - e->base_bytes;
+		e->drift_bytes = sat_sub(e->cur_bytes, e->base_bytes);
 		e->drift_pct = pct(e->drift_bytes, e->base_bytes);
 		e->growth_bps = c ? c->growth_bps : 0;
 		e->severity = c ? c->severity : SEV_NONE;
@@ -473,7 +509,7 @@ struct baseline_diff *baseline__compare(struct baseline *base, const struct repo
 	d->base = base;
 	d->base_total = base->total_bytes;
 	d->cur_total = d->cur->total_bytes;
-	d->drift_total = d->cur_total - d->base_total;
+	d->drift_total = sat_sub(d->cur_total, d->base_total);
 	d->drift_pct = pct(d->drift_total, d->base_total);
 	return d;
 

@@ -162,7 +162,8 @@ static struct syms_cu_index *cu_index(struct syms_module *mod, Dwarf_Die *cudie)
 		free(v.r);
 		return NULL;
 	}
-	qsort(v.r, v.nr, sizeof(*v.r), cmp_range);
+	if (v.nr > 1)
+		qsort(v.r, v.nr, sizeof(*v.r), cmp_range);
 	mod->cus = n;
 	memmove(&n[lo + 1], &n[lo], (mod->nr_cus - lo) * sizeof(*n));
 	n[lo] = (struct syms_cu_index){ .cu = off, .nr = v.nr, .r = v.r };

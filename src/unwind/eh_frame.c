@@ -170,12 +170,25 @@ static int add_cie(struct cies *b, Dwarf_Off off, const Dwarf_CIE *cie)
 	return 0;
 }
 
+/*
+ * CIEs are met in section order, so b->v is sorted by offset: a binary
+ * search (a hostile file may hold a CIE for every FDE and point all its
+ * FDEs at the first one).
+ */
 static const struct cie_info *cie_find(const struct cies *b, Dwarf_Off off)
 {
-	/* CIEs come before their FDEs and are few: search from the newest. */
-	for (size_t i = b->nr; i-- > 0;)
-		if (b->v[i].off == off)
-			return &b->v[i];
+	size_t lo = 0, hi = b->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (b->v[mid].off == off)
+			return &b->v[mid];
+		if (b->v[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

@@ -36,9 +36,17 @@ struct binary {
 	} loads[MAX_LOADS];
 };
 
-/* Names of a binary: "b:<build-id>:<check>" and "f:<dev>:<ino>:<size>:<mtime>". */
+/*
+ * Names of a binary: "b:<build-id>:<check>" and "f:<dev>:<ino>:<size>:<mtime>".
+ * A build id is at most BKEY_ID_MAX bytes (longer ones are not used as
+ * names); a key holds either name whole, never truncated: a truncated
+ * name could stand for another binary.
+ */
+#define BKEY_ID_MAX	40
+#define KEY_LEN		(2 + 2 * BKEY_ID_MAX + 1 + 16 + 1)
+
 struct alias {
-	char key[96];
+	char key[KEY_LEN];
 	size_t bin;		/* index in bins */
 };
 
@@ -247,7 +255,7 @@ static int note_failure(struct unwind_maps *u, const char *path, const char *bke
  */
 static int get_binary(struct unwind_maps *u, int fd, const char *path, size_t *out)
 {
-	char fkey[96], bkey[96] = "";
+	char fkey[KEY_LEN], bkey[KEY_LEN] = "";
 	struct binary *b;
 	const void *id;
 	struct stat sb;
@@ -274,7 +282,7 @@ static int get_binary(struct unwind_maps *u, int fd, const char *path, size_t *o
 		goto end_elf;
 	}
 	len = dwelf_elf_gnu_build_id(elf, &id);
-	if (len > 0 && len <= 40) {
+	if (len > 0 && len <= BKEY_ID_MAX) {
 		char *p = bkey + sprintf(bkey, "b:");
 
 		for (ssize_t i = 0; i < len; i++)

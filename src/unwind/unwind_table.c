@@ -317,19 +317,25 @@ static bool same_rule(const struct unwind_row *a, const struct unwind_row *b)
  */
 #define UNWIND_GAP_SLACK 16
 
-static bool gap_is_padding(const struct builder *b, size_t i)
+/*
+ * *next: the index of the first row after i that is not an FDE end, kept
+ * across calls with growing i (start at 0), so that a run of end rows
+ * (FDEs libdw read no rule from: a hostile file can hold millions) costs
+ * one pass, not one pass per row.
+ */
+static bool gap_is_padding(const struct builder *b, size_t i, size_t *next)
 {
-	for (size_t j = i + 1; j < b->nr; j++)
-		if (!b->raw[j].end)
-			return b->raw[j].addr - b->raw[i].addr < UNWIND_GAP_SLACK;
-	return false;
+	if (*next <= i)
+		for (*next = i + 1; *next < b->nr && b->raw[*next].end; (*next)++)
+			;
+	return *next < b->nr && b->raw[*next].addr - b->raw[i].addr < UNWIND_GAP_SLACK;
 }
 
 static int finish(struct builder *b, struct unwind_table **out)
 {
 	struct unwind_table *t;
 	uint64_t lo, hi, base;
-	size_t n = 0;
+	size_t n = 0, usable = 0, next = 0;
 
 	qsort(b->raw, b->nr, sizeof(*b->raw), raw_cmp);
 	lo = b->raw[0].addr;
@@ -350,13 +356,18 @@ static int finish(struct builder *b, struct unwind_table **out)
 
 		if (i > 0 && b->raw[i - 1].addr == x->addr)
 			continue;	/* first row at an address wins */
-		if (x->end && gap_is_padding(b, i))
+		if (x->end && gap_is_padding(b, i, &next))
 			continue;
 		if (n > 0 && same_rule(&t->rows[n - 1], &x->r))
 			continue;
 		t->rows[n] = x->r;
 		t->rows[n].pc = (uint32_t)(x->addr - base);
+		usable += x->r.cfa_rule != CFA_UNSUPPORTED;
 		n++;
+	}
+	if (!usable) {		/* only fp fallback rows: no table is more honest */
+		unwind_table__free(t);
+		return -ENODATA;
 	}
 	t->nr = n;
 	t->base = base;

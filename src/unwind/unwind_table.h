@@ -35,8 +35,9 @@ struct unwind_table {
 /*
  * Build the table of an ELF file opened with libelf (ET_EXEC or ET_DYN).
  * Returns 0 and a table the caller frees with unwind_table__free(), or
- * -errno with *out untouched: -ENODATA when the file has no .eh_frame or
- * no FDE in it, -ENOTSUP for an architecture without a register map or a
+ * -errno with *out untouched: -ENODATA when the file has no .eh_frame, no
+ * FDE in it, or no FDE libdw reads a rule from (a table of fp fallback
+ * rows only would hold nothing), -ENOTSUP for an architecture without a register map or a
  * byte order other than the host's, -E2BIG when the code spans more than
  * 4 GiB, -EINVAL for malformed CFI, -ENOMEM. A corrupt .eh_frame_hdr
  * (libdw cannot parse it, or its search table misses FDEs) never discards

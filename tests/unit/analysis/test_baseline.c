@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* test_baseline.c - signatures, save/load round trip, comparison, output. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -337,6 +338,54 @@ static void test_empty(void **state)
 	report__free(cur);
 }
 
+/*
+ * Numbers at the ends of int64 (found by tests/fuzz/fuzz_baseline.c):
+ * merged sums and drifts saturate at +-INT64_MAX instead of overflowing,
+ * and INT64_MIN is read as -INT64_MAX (its magnitude must be printable);
+ * rates stay finite (JSON output has no NaN or Infinity).
+ */
+static void test_huge_numbers(void **state)
+{
+	struct ctx *c = *state;
+	struct report *cur = synth_report(1, NULL, 0);
+	struct baseline_diff *d;
+	struct baseline *b;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	write_file(c->path, "{\"memtrace_baseline\": 1, \"total_outstanding_bytes\": "
+			    "-9223372036854775808, \"elapsed_s\": NaN, \"time\": -Infinity, \"stacks\": ["
+			    "{\"signature\": \"a\", \"outstanding_bytes\": 9223372036854775807, "
+			    "\"outstanding_allocs\": 9223372036854775807, \"growth_bytes_per_s\": 1e308},"
+			    "{\"signature\": \"a\", \"outstanding_bytes\": 1, \"outstanding_allocs\": 1, "
+			    "\"growth_bytes_per_s\": 1e308},"
+			    "{\"signature\": \"b\", \"outstanding_bytes\": -9223372036854775808}]}");
+	b = baseline__load(c->path);
+	assert_non_null(b);
+	assert_int_equal(b->nr, 2);
+	assert_true(b->stacks[0].bytes == INT64_MAX && b->stacks[0].allocs == INT64_MAX);
+	assert_true(b->stacks[1].bytes == -INT64_MAX);
+	assert_true(b->total_bytes == -INT64_MAX);
+	/* json-c reads NaN and Infinity: taken as absent; sums stay finite */
+	assert_true(b->elapsed_s == 0 && b->time == 0);
+	assert_true(b->stacks[0].growth_bps == DBL_MAX);
+	d = baseline__compare(b, cur);
+	assert_non_null(d);
+	assert_int_equal(d->nr_vanished, 2);
+	for (size_t i = 0; i < d->nr; i++)	/* 0 - INT64_MAX, 0 - -INT64_MAX */
+		assert_true(d->entries[i].drift_bytes == -INT64_MAX ||
+			    d->entries[i].drift_bytes == INT64_MAX);
+	assert_true(d->drift_total == INT64_MAX);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(baseline_diff__print_text(d, 0, f), 0);
+	fclose(f);
+	free(text);
+	baseline_diff__free(d);
+	report__free(cur);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_compare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_huge_numbers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

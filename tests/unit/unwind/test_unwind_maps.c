@@ -14,6 +14,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -355,6 +357,36 @@ static void test_poisoned_build_id(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A library whose build id is 40 bytes, the longest taken as a key (80 hex
+ * digits plus the table check): its table is built and used like any
+ * other (under ASan, the key fits its buffer).
+ */
+static void test_long_build_id(void **state)
+{
+	struct ctx *c = need(state);
+	char exe[PATH_MAX], path[PATH_MAX];
+	struct unwind_modules m;
+	void *h, *fn;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	assert_true(n > 0);
+	exe[n] = '\0';
+	snprintf(path, sizeof(path), "%s/../fixtures/unwind/long_build_id.so", dirname(exe));
+	if (access(path, R_OK))
+		skip();	/* make unit builds it; a bare test binary has none */
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	assert_non_null(h);
+	fn = dlsym(h, "malloc_wrapper");
+	assert_non_null(fn);
+	assert_true(unwind_maps__add_pid(c->u, getpid()) >= 4);
+	get_modules(c, getpid(), &m);
+	assert_true(module_of(&m, (uint64_t)fn)->table != (__u32)-1);
+	check_pc(c, &m, (uint64_t)fn, path);
+	assert_int_equal(unwind_maps__failures(c->u, NULL, 0), 0);
+	dlclose(h);
+}
+
 static void test_rows_full_is_counted(void **state)
 {
 	struct ctx *c = need(state);
@@ -441,6 +473,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_is_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tables_shared_between_pids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poisoned_build_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_build_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_full_is_counted, setup_tiny_rows, teardown),
 		cmocka_unit_test_setup_teardown(test_tables_full_is_counted, setup_one_table, teardown),
 		cmocka_unit_test_setup_teardown(test_modules_map_full, setup_one_pid, teardown),
