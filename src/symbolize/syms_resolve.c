@@ -16,7 +16,25 @@ struct names {
 	const char *plain;	/* DW_AT_name */
 };
 
-/* Fill one frame; strings copied. Returns 0 or -ENOMEM. */
+/*
+ * Names and paths come from the target's files: control characters (a line
+ * break, a terminal escape) become '?' and ';' (the frame separator of the
+ * collapsed and CSV stacks) ':', so no output's lines or frames can be
+ * forged by a symbol. No real C, C++ or Rust name holds either.
+ */
+static void tame(char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			*s = '?';
+		else if (c == ';')
+			*s = ':';
+	}
+}
+
+/* Fill one frame; strings copied (tame()d). Returns 0 or -ENOMEM. */
 static int set_sym(struct syms_sym *out, const char *linkage, const char *plain,
 		   const char *file, int line, bool inlined)
 {
@@ -37,6 +55,9 @@ static int set_sym(struct syms_sym *out, const char *linkage, const char *plain,
 	}
 	if (file && !(out->file = strdup(file)))
 		return -ENOMEM;
+	tame(out->system_name);
+	tame(out->function);
+	tame(out->file);
 	return 0;
 }
 

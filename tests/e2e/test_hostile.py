@@ -243,3 +243,24 @@ def test_hostile_symtab_strings_off_the_end():
     how, rep = run_in_root(root)
     assert how == "traced"
     assert rep["totals"]["unwind_no_table"] == 0, rep["totals"]
+
+
+def test_hostile_symbol_names_tamed():
+    """The executable names leak_malloc "leak\\nmal;oc" (.strtab and DWARF's
+    strings alike): the frame is named "leak?mal:oc", so no writer's lines
+    (text, CSV) or frames (collapsed, CSV stacks) can be forged by a name;
+    the bytes are exact at it."""
+    root, files = make_root()
+    path = files["/t/alloc_kinds"]
+    with open(path, "rb") as f:
+        data = f.read()
+    n = data.count(b"leak_malloc\0")
+    assert n >= 2, f"leak_malloc in {n} string tables"	# .strtab and .debug_str
+    with open(path, "wb") as f:
+        f.write(data.replace(b"leak_malloc\0", b"leak\nmal;oc\0"))
+    how, rep = run_in_root(root, symbols=False)
+    assert how == "traced"
+    names = [fr.get("function") or "" for s in rep["stacks"] for fr in s["frames"]]
+    assert "leak?mal:oc" in names, lib.describe(rep)
+    assert not [x for x in names if ";" in x or any(ord(c) < 0x20 for c in x)], names
+    lib.check_stack(rep, "leak?mal:oc", "malloc", anywhere=True, outstanding_bytes=LEAK_BYTES)
