@@ -216,7 +216,7 @@ struct sweep_totals {
  * unwind by frame pointer there. */
 struct unwind_failure {
 	char module[256];	/* path as the target maps it */
-	char build_id[41];	/* hex, "" when the file has none */
+	char build_id[2 * 40 + 1];	/* hex of up to 40 bytes (unwind_maps.c: BKEY_ID_MAX), "" if none */
 	int err;		/* -errno of the build */
 };
 

@@ -44,6 +44,8 @@ struct binary {
  */
 #define BKEY_ID_MAX	40
 #define KEY_LEN		(2 + 2 * BKEY_ID_MAX + 1 + 16 + 1)
+_Static_assert(sizeof(((struct unwind_failure *)0)->build_id) >= 2 * BKEY_ID_MAX + 1,
+	       "a failure names the whole build id");
 
 struct alias {
 	char key[KEY_LEN];
