@@ -48,6 +48,24 @@ static const char *const difficulty_names[] = {
 	[DIFF_HARD] = "hard",
 };
 
+static const char *const drop_names[DROP_MAX] = {
+	[DROP_ALLOCS_FULL] = "allocs_map_full",
+	[DROP_STACKS_FULL] = "stacks_map_full",
+	[DROP_AGGS_FULL] = "aggs_map_full",
+	[DROP_MMAPS_FULL] = "mmaps_map_full",
+	[DROP_ENTRIES_FULL] = "entries_full",
+	[DROP_MISSED_ENTRY] = "missed_entry",
+	[DROP_MUNMAP_OVERFLOW] = "munmap_overflow",
+	[DROP_NOTIFY_FULL] = "notify_full",
+	[DROP_KSTACK_FAILED] = "kernel_stack_failed",
+	[DROP_KMEM_MISSED] = "kernel_events_missed",
+};
+
+const char *drop_name(unsigned int reason)
+{
+	return reason < DROP_MAX && drop_names[reason] ? drop_names[reason] : "unknown";
+}
+
 const char *rec_kind_name(unsigned int kind)
 {
 	return kind < REC_MAX ? rec_kind_names[kind] : "unknown";

@@ -316,6 +316,8 @@ void frame__clear(struct frame *f);
 
 /* The JSON name of an allocation kind ("malloc", ...), "unknown" if out of range. */
 const char *alloc_kind_name(unsigned int kind);
+/* The JSON name of a drop reason (enum drop_reason; "allocs_map_full"...), "unknown" past DROP_MAX. */
+const char *drop_name(unsigned int reason);
 
 /* Public names of a recommendation kind ("fix_leak", ...) and a difficulty
  * ("easy", ...); "unknown" if out of range. */

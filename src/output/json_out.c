@@ -7,19 +7,6 @@
 #include "output/json_out.h"
 #include "common/version.h"
 
-static const char *const drop_names[DROP_MAX] = {
-	[DROP_ALLOCS_FULL] = "allocs_map_full",
-	[DROP_STACKS_FULL] = "stacks_map_full",
-	[DROP_AGGS_FULL] = "aggs_map_full",
-	[DROP_MMAPS_FULL] = "mmaps_map_full",
-	[DROP_ENTRIES_FULL] = "entries_full",
-	[DROP_MISSED_ENTRY] = "missed_entry",
-	[DROP_MUNMAP_OVERFLOW] = "munmap_overflow",
-	[DROP_NOTIFY_FULL] = "notify_full",
-	[DROP_KSTACK_FAILED] = "kernel_stack_failed",
-	[DROP_KMEM_MISSED] = "kernel_events_missed",
-};
-
 void json__add(json_object *o, const char *k, json_object *v)
 {
 	if (json_object_object_add(o, k, v))
@@ -245,7 +232,7 @@ json_object *json_report__build(const struct report *r, int top, json_stack_hook
 	json_object_object_add(t, "unwind_no_table", json_object_new_int64((int64_t)r->totals.unwind_no_table));
 	json_object_object_add(t, "unwind_table_failures", unwind_failures_array(r));
 	for (int i = 0; i < DROP_MAX; i++)
-		json_object_object_add(d, drop_names[i], json_object_new_int64((int64_t)r->totals.drops[i]));
+		json_object_object_add(d, drop_name(i), json_object_new_int64((int64_t)r->totals.drops[i]));
 	json_object_object_add(t, "drops", d);
 	json_object_object_add(o, "totals", t);
 

@@ -114,6 +114,21 @@ static void print_kernel(const struct report *r, FILE *out)
 	fputc('\n', out);
 }
 
+/* " (allocs_map_full: N, ...)": the reasons of the drops, when there are any. */
+static void print_drop_reasons(const struct totals *t, FILE *out)
+{
+	const char *sep = " (";
+
+	for (unsigned int i = 0; i < DROP_MAX; i++) {
+		if (!t->drops[i])
+			continue;
+		fprintf(out, "%s%s: %" PRIu64, sep, drop_name(i), t->drops[i]);
+		sep = ", ";
+	}
+	if (sep[0] == ',')
+		fputc(')', out);
+}
+
 int text_report__write(const struct report *r, int top, FILE *out)
 {
 	const struct totals *t = &r->totals;
@@ -143,9 +158,11 @@ int text_report__write(const struct report *r, int top, FILE *out)
 	fprintf(out, "Outstanding: %s in %" PRId64 " allocations; %" PRIu64 " alloc calls, %"
 		PRIu64 " frees\n", text__bytes(t->outstanding_bytes, b, sizeof(b)),
 		t->outstanding_allocs, t->alloc_calls, t->free_calls);
-	fprintf(out, "Dropped events: %" PRIu64 "; unmatched frees: %" PRIu64
-		"; unwind failures: %" PRIu64 "; truncated stacks: %" PRIu64 "\n",
-		t->dropped_events, t->unmatched_frees, t->unwind_failed, t->truncated_stacks);
+	fprintf(out, "Dropped events: %" PRIu64, t->dropped_events);
+	print_drop_reasons(t, out);
+	fprintf(out, "; unmatched frees: %" PRIu64 "; unwind failures: %" PRIu64
+		"; truncated stacks: %" PRIu64 "\n",
+		t->unmatched_frees, t->unwind_failed, t->truncated_stacks);
 	if (r->paths.release[0]) {
 		fprintf(out, "Kernel %s: uprobes through %s links%s, %s stack walker",
 			r->paths.release, r->paths.uprobe_multi ? "uprobe_multi" : "perf-event",

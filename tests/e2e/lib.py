@@ -275,11 +275,12 @@ class Target:
 class Memtrace:
     """memtrace ARGS, stdout and stderr read line by line.
 
-    prefix: argv put in front (e.g. setpriv ... to drop root)."""
+    prefix: argv put in front (e.g. setpriv ... to drop root); env: its
+    environment (default: the test's)."""
 
-    def __init__(self, *args, prefix=(), output=None):
+    def __init__(self, *args, prefix=(), output=None, env=None):
         self.output = output
-        self.proc = spawn([*prefix, memtrace_path(), *args])
+        self.proc = spawn([*prefix, memtrace_path(), *args], env=env)
         self.pid = self.proc.pid
         self.out = Stream(self.proc.stdout, "memtrace stdout")
         self.err = Stream(self.proc.stderr, "memtrace stderr")
