@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "cli/options.h"
 #include "collect/collect.h"
+#include "common/outfile.h"
 #include "common/report.h"
 #include "common/util.h"
 #include "proc_trace.h"
@@ -60,7 +61,8 @@ struct session {
 	struct syms *syms;
 	struct pipeline *pipeline;	/* symbolize, analyse, write */
 	struct kernel_source *kernel;	/* --kernel -p: kernel allocations too */
-	FILE *out;
+	FILE *out;			/* reports: stdout or --output */
+	struct outfile outfile;		/* --output */
 	double start_mono;
 	bool refresh_modules;
 	bool resume_target;	/* the target stopped itself at a code mapping */
@@ -282,12 +284,19 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Every output file can be written: before anything is loaded. */
+	if (options__check_files(&s.opt))
+		return 1;
 	if (s.opt.output) {
-		s.out = fopen(s.opt.output, "we");
-		if (!s.out) {
-			fprintf(stderr, "memtrace: cannot open %s: %s\n", s.opt.output, strerror(errno));
+		err = outfile__open(&s.outfile, s.opt.output, s.opt.output_mode);
+		if (!err && (err = outfile__commit(&s.outfile)))
+			outfile__close(&s.outfile);
+		if (err) {
+			fprintf(stderr, "memtrace: cannot write --output %s: %s\n", s.opt.output,
+				outfile__strerror(err));
 			return 1;
 		}
+		s.out = s.outfile.fp;
 	}
 	if (s.opt.system) {
 		status = system_run(&s.opt, s.out, &exiting);
@@ -363,8 +372,11 @@ close_target:
 close_pipeline:
 	pipeline__close(s.pipeline);
 close_out:
-	if (s.out != stdout)
-		fclose(s.out);
+	if (s.out != stdout && outfile__close(&s.outfile) && !status) {
+		fprintf(stderr, "memtrace: cannot write --output %s: %s\n", s.opt.output,
+			strerror(EIO));
+		status = 1;
+	}
 	options__free(&s.opt);
 	return status;
 }

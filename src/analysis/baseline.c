@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "analysis/analysis.h"
 #include "analysis/baseline.h"
+#include "common/outfile.h"
 
 #define MAX_FILE	(256u << 20)	/* refuse larger baseline files */
 
@@ -222,14 +223,13 @@ put:
 	return NULL;
 }
 
-int baseline__save(const struct report *r, const char *path)
+int baseline__save(const struct report *r, const char *path, mode_t mode)
 {
 	struct baseline *b;
+	struct outfile f;
 	json_object *root;
 	const char *text;
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd, err = 0;
+	int err, e;
 
 	b = baseline__from_report(r);
 	if (!b)
@@ -240,35 +240,19 @@ int baseline__save(const struct report *r, const char *path)
 		goto free_b;
 	}
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
-	if (!text || asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-		tmp = NULL;
+	if (!text) {
 		err = -ENOMEM;
 		goto put_root;
 	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err = -errno;
-		goto free_tmp;
-	}
-	fchmod(fd, 0644);	/* mkstemp's 0600 is fine if this fails */
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		goto unlink_tmp;
-	}
-	if (fputs(text, f) < 0 || fputc('\n', f) < 0)
+	err = outfile__open(&f, path, mode);
+	if (err)
+		goto put_root;
+	if (fputs(text, f.fp) < 0 || fputc('\n', f.fp) < 0)
 		err = -EIO;
-	if (fclose(f) && !err)
-		err = -EIO;
-	if (!err && rename(tmp, path))
-		err = -errno;
 	if (!err)
-		goto free_tmp;
-unlink_tmp:
-	unlink(tmp);
-free_tmp:
-	free(tmp);
+		err = outfile__commit(&f);
+	e = outfile__close(&f);
+	err = err ? err : e;
 put_root:
 	json_object_put(root);
 free_b:

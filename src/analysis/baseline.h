@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <json-c/json.h>
 #include "common/report.h"
 
@@ -88,11 +89,12 @@ char *baseline__signature(const struct stack_report *s);
 struct baseline *baseline__from_report(const struct report *r);
 
 /*
- * Write r as a baseline to path, through a temporary file renamed into
- * place (an existing file is replaced only on success).
+ * Write r as a baseline to path with mode, through a new file renamed
+ * into place (common/outfile.h: an existing file is replaced only on
+ * success, a symbolic link at path is refused with -ELOOP).
  * Returns 0 or -errno (-ENOMEM, -EIO, open/rename errors).
  */
-int baseline__save(const struct report *r, const char *path);
+int baseline__save(const struct report *r, const char *path, mode_t mode);
 
 /*
  * Read a baseline written by baseline__save(). Returns NULL and sets errno:

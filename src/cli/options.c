@@ -3,14 +3,17 @@
 #include <argp.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "analysis/analysis.h"
 #include "analysis/categories.h"
 #include "cli/options.h"
+#include "common/outfile.h"
 #include "common/report.h"
 #include "common/version.h"
+#include "output/http.h"
 #include "bpf/memtrace.h"
 
 /* --version (and -V): "memtrace VERSION", the build's version. */
@@ -54,8 +57,11 @@ enum {
 	OPT_SYSTEM, OPT_COMM, OPT_EXCLUDE_COMM, OPT_CGROUP, OPT_METRICS_TOP, OPT_DEEP,
 	OPT_DEEP_MIN, OPT_DEEP_DURATION, OPT_DEEP_SAMPLE, OPT_FAULT_STACKS, OPT_FAULT_SAMPLE,
 	OPT_KERNEL, OPT_KERNEL_ONLY, OPT_KERNEL_SAMPLE,
-	OPT_CATEGORY, OPT_CATEGORIES,
+	OPT_CATEGORY, OPT_CATEGORIES, OPT_OUTPUT_MODE,
 };
+
+/* The longest duration, interval or age memtrace takes: a leap year. */
+#define MAX_SECS (366.0 * 86400)
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID", 0, "Trace the running process PID", 0 },
@@ -94,6 +100,7 @@ static const struct argp_option opts[] = {
 	{ "collapsed", OPT_COLLAPSED, "FILE", 0, "Write collapsed stacks (flamegraph.pl input)", 4 },
 	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive flame graph SVG", 4 },
 	{ "csv", OPT_CSV, "FILE", 0, "Append one CSV row per stack per report", 4 },
+	{ "output-mode", OPT_OUTPUT_MODE, "MODE", 0, "Mode of the files written (octal, default 0600)", 4 },
 	{ "http", OPT_HTTP, "ADDR", 0, "Serve /metrics, /debug/pprof/heap, /report.json", 4 },
 	{ "system", OPT_SYSTEM, NULL, 0, "Sweep every process on the host (tracepoints only, no uprobes)", 5 },
 	{ "comm", OPT_COMM, "REGEX", 0, "--system: only processes whose name matches", 5 },
@@ -137,6 +144,24 @@ static int cgroup2_mount(char *path, size_t cap)
 	return err;
 }
 
+/*
+ * A bad option value: one line on stderr and exit 2 (argp_error() would
+ * add a second line, "Try `memtrace --help'...").
+ */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+usage_error(struct argp_state *state, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	(void)state;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "memtrace: %s\n", line);	/* one write: stderr is unbuffered */
+	exit(2);
+}
+
 static int parse_double(const char *s, double min, double *out)
 {
 	char *end;
@@ -175,11 +200,11 @@ static void add_analysis(struct argp_state *state, struct options *o, const char
 	analysis_opts__defaults(&scratch);
 	err = analysis_opts__set(&scratch, name, value);
 	if (err == -ENOENT)
-		argp_error(state, "unknown analysis setting: %s", name);
+		usage_error(state, "unknown analysis setting: %s", name);
 	else if (err)
-		argp_error(state, "invalid value for %s: %s", name, value);
+		usage_error(state, "invalid value for %s: %s", name, value);
 	if (o->nr_analysis == sizeof(o->analysis) / sizeof(o->analysis[0]))
-		argp_error(state, "too many analysis settings");
+		usage_error(state, "too many analysis settings");
 	o->analysis[o->nr_analysis].name = name;
 	o->analysis[o->nr_analysis].value = value;
 	o->nr_analysis++;
@@ -197,20 +222,79 @@ static void add_category(struct argp_state *state, struct options *o, bool file,
 	err = file ? category_rules__load(scratch, arg, &line) : category_rules__add(scratch, arg);
 	category_rules__free(scratch);
 	if (file && err == -EINVAL)
-		argp_error(state, "%s:%d: invalid category rule (NAME=fn:GLOB, mod:GLOB or "
+		usage_error(state, "%s:%d: invalid category rule (NAME=fn:GLOB, mod:GLOB or "
 			   "file:GLOB)", arg, line);
 	else if (file && err)
-		argp_error(state, "cannot read --categories %s: %s", arg, strerror(-err));
+		usage_error(state, "cannot read --categories %s: %s", arg, strerror(-err));
 	else if (err)
-		argp_error(state, "invalid --category: %s (NAME=fn:GLOB, mod:GLOB or file:GLOB)",
+		usage_error(state, "invalid --category: %s (NAME=fn:GLOB, mod:GLOB or file:GLOB)",
 			   arg);
 	if (file) {
 		o->categories_file = arg;
 	} else {
 		if (o->nr_category == sizeof(o->category) / sizeof(o->category[0]))
-			argp_error(state, "too many --category rules");
+			usage_error(state, "too many --category rules");
 		o->category[o->nr_category++] = arg;
 	}
+}
+
+void options__analysis_opts(const struct options *o, struct analysis_opts *ao)
+{
+	analysis_opts__defaults(ao);
+	for (unsigned int i = 0; i < o->nr_analysis; i++)
+		analysis_opts__set(ao, o->analysis[i].name, o->analysis[i].value);
+	ao->older_s = o->older_s;
+}
+
+/* The analysis settings together (sev-low <= ... <= sev-critical, ...). */
+static void check_analysis(struct argp_state *state, const struct options *o)
+{
+	struct analysis_opts ao;
+
+	options__analysis_opts(o, &ao);
+	if (analysis_opts__check(&ao))
+		usage_error(state, "inconsistent analysis settings: --sev-low, --sev-medium, "
+			    "--sev-high and --sev-critical must not decrease, window-min <= "
+			    "window-max (docs/analysis.md)");
+}
+
+#define OUTPUT_FILES(o) { \
+		{ "--output", (o)->output }, { "--csv", (o)->csv }, { "--pprof", (o)->pprof }, \
+		{ "--collapsed", (o)->collapsed }, { "--flamegraph", (o)->flamegraph }, \
+		{ "--save-baseline", (o)->save_baseline }, \
+	}
+
+int options__check_files(const struct options *o)
+{
+	const char *files[][2] = OUTPUT_FILES(o);
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		int err;
+
+		if (!files[i][1] || strcmp(files[i][1], "-") == 0)
+			continue;
+		err = outfile__check(files[i][1]);
+		if (err) {
+			fprintf(stderr, "memtrace: cannot write %s %s: %s\n", files[i][0], files[i][1],
+				outfile__strerror(err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* No two outputs into one file. */
+static void check_files(struct argp_state *state, const struct options *o)
+{
+	const char *files[][2] = OUTPUT_FILES(o);
+	size_t n = sizeof(files) / sizeof(files[0]);
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n && files[i][1]; j++)
+			if (files[j][1] && strcmp(files[i][1], files[j][1]) == 0 &&
+			    strcmp(files[i][1], "-") != 0)
+				usage_error(state, "%s and %s name the same file: %s", files[i][0],
+					    files[j][0], files[i][1]);
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -221,20 +305,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'p':
 		if (parse_u64(arg, 1, INT_MAX, &u))
-			argp_error(state, "invalid PID: %s", arg);
+			usage_error(state, "invalid PID: %s", arg);
 		o->pid = (int)u;
 		break;
 	case 'd':
-		if (parse_double(arg, 0, &o->duration_s) || o->duration_s <= 0)
-			argp_error(state, "invalid duration: %s", arg);
+		if (parse_double(arg, 0, &o->duration_s) || o->duration_s <= 0 ||
+		    o->duration_s > MAX_SECS)
+			usage_error(state, "invalid duration: %s (more than 0 s, at most %.0f s)", arg,
+				    MAX_SECS);
 		break;
 	case 'i':
-		if (parse_double(arg, 0, &o->interval_s) || o->interval_s < 0.05)
-			argp_error(state, "invalid interval: %s (at least 0.05 s)", arg);
+		if (parse_double(arg, 0, &o->interval_s) || o->interval_s < 0.05 ||
+		    o->interval_s > MAX_SECS)
+			usage_error(state, "invalid interval: %s (0.05 s to %.0f s)", arg, MAX_SECS);
 		break;
 	case 'n':
 		if (parse_u64(arg, 0, INT_MAX, &u))
-			argp_error(state, "invalid top count: %s", arg);
+			usage_error(state, "invalid top count: %s", arg);
 		o->top = (int)u;
 		break;
 	case 'f':
@@ -243,41 +330,49 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else if (strcmp(arg, "json") == 0)
 			o->format = FORMAT_JSON;
 		else
-			argp_error(state, "invalid format: %s (text or json)", arg);
+			usage_error(state, "invalid format: %s (text or json)", arg);
 		break;
 	case 'v':
 		o->verbose = true;
 		break;
 	case 's':
 		if (parse_u64(arg, 0, 1ULL << 40, &o->sample_bytes))
-			argp_error(state, "invalid sample bytes: %s", arg);
+			usage_error(state, "invalid sample bytes: %s", arg);
 		break;
 	case 'o':
-		if (parse_double(arg, 0, &o->older_s))
-			argp_error(state, "invalid age: %s", arg);
+		if (parse_double(arg, 0, &o->older_s) || o->older_s > MAX_SECS)
+			usage_error(state, "invalid age: %s (0 s to %.0f s)", arg, MAX_SECS);
 		break;
 	case OPT_OUTPUT: o->output = arg; break;
 	case OPT_MAX_ALLOCS:
 		if (parse_u64(arg, 1, 1ULL << 28, &o->max_allocs))
-			argp_error(state, "invalid --max-allocs: %s", arg);
+			usage_error(state, "invalid --max-allocs: %s", arg);
 		break;
 	case OPT_MAX_STACKS:
 		if (parse_u64(arg, 1, 1ULL << 24, &o->max_stacks))
-			argp_error(state, "invalid --max-stacks: %s", arg);
+			usage_error(state, "invalid --max-stacks: %s", arg);
 		break;
 	case OPT_NO_SYMBOLS: o->no_symbols = true; break;
-	case OPT_DEBUG_DIR: o->debug_dir = arg; break;
+	case OPT_DEBUG_DIR: {
+		struct stat st;
+
+		if (stat(arg, &st) || !S_ISDIR(st.st_mode))
+			usage_error(state, "invalid --debug-dir: %s (%s)", arg,
+				    *arg && !stat(arg, &st) ? "not a directory" : "no such directory");
+		o->debug_dir = arg;
+		break;
+	}
 	case OPT_UNWIND:
 		if (strcmp(arg, "fp") == 0)
 			o->unwind = UNWIND_FP;
 		else if (strcmp(arg, "dwarf") == 0)
 			o->unwind = UNWIND_DWARF;
 		else
-			argp_error(state, "invalid --unwind: %s (fp or dwarf)", arg);
+			usage_error(state, "invalid --unwind: %s (fp or dwarf)", arg);
 		break;
 	case OPT_SEED:
 		if (parse_u64(arg, 0, UINT64_MAX, &o->sample_seed))
-			argp_error(state, "invalid --sample-seed: %s", arg);
+			usage_error(state, "invalid --sample-seed: %s", arg);
 		break;
 	case OPT_NO_MMAP: o->no_mmap = true; break;
 	case OPT_ENTRY: o->entry_probes = true; break;
@@ -287,13 +382,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		enum severity sev;
 
 		if (severity_parse(arg, &sev) || sev == SEV_NONE)
-			argp_error(state, "invalid --fail-on: %s (low, medium, high, critical)", arg);
+			usage_error(state, "invalid --fail-on: %s (low, medium, high, critical)", arg);
 		o->fail_on = arg;
 		break;
 	}
 	case OPT_MAX_GROWTH:
 		if (analysis__parse_rate(arg, &o->max_growth))
-			argp_error(state, "invalid --max-growth: %s (e.g. 1000, 64KiB/s, 200MB/h)", arg);
+			usage_error(state, "invalid --max-growth: %s (e.g. 1000, 64KiB/s, 200MB/h)", arg);
 		break;
 	case OPT_WINDOW: add_analysis(state, o, "window", arg); break;
 	case OPT_SEV_LOW: add_analysis(state, o, "sev-low", arg); break;
@@ -305,7 +400,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		char *eq = strchr(arg, '=');
 
 		if (!eq)
-			argp_error(state, "invalid --analysis: %s (NAME=VALUE)", arg);
+			usage_error(state, "invalid --analysis: %s (NAME=VALUE)", arg);
 		*eq = '\0';
 		add_analysis(state, o, arg, eq + 1);
 		break;
@@ -319,7 +414,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_COLLAPSED: o->collapsed = arg; break;
 	case OPT_FLAMEGRAPH: o->flamegraph = arg; break;
 	case OPT_CSV: o->csv = arg; break;
-	case OPT_HTTP: o->http = arg; break;
+	case OPT_HTTP:
+		if (http__check_addr(arg))
+			usage_error(state, "invalid --http address: %s (PORT, :PORT, HOST:PORT or "
+				    "[IPV6]:PORT, port 0 to 65535)", arg);
+		o->http = arg;
+		break;
+	case OPT_OUTPUT_MODE: {
+		char *end;
+		unsigned long m;
+
+		errno = 0;
+		m = strtoul(arg, &end, 8);
+		if (!*arg || *arg == '-' || *arg == '+' || errno || *end || m > 0777)
+			usage_error(state, "invalid --output-mode: %s (octal, 0 to 0777, e.g. 0640)",
+				    arg);
+		o->output_mode = (unsigned int)m;
+		break;
+	}
 	case OPT_SYSTEM: o->system = true; break;
 	case OPT_COMM:
 	case OPT_EXCLUDE_COMM: {
@@ -334,7 +446,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		rc = regcomp(re, arg, REG_EXTENDED | REG_NOSUB);
 		if (rc) {
 			regerror(rc, re, why, sizeof(why));
-			argp_error(state, "invalid --%s regex '%s': %s",
+			usage_error(state, "invalid --%s regex '%s': %s",
 				   key == OPT_COMM ? "comm" : "exclude-comm", arg, why);
 		}
 		*has = true;
@@ -344,73 +456,77 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		char root[4096], path[8192];
 		struct stat st;
 
+		if (!*arg)
+			usage_error(state, "invalid --cgroup: empty (/ is the whole hierarchy)");
 		if (cgroup2_mount(root, sizeof(root)))
-			argp_error(state, "--cgroup %s: no cgroup v2 hierarchy is mounted", arg);
+			usage_error(state, "--cgroup %s: no cgroup v2 hierarchy is mounted", arg);
 		snprintf(path, sizeof(path), "%s/%s", root, arg);
 		if (stat(path, &st) || !S_ISDIR(st.st_mode))
-			argp_error(state, "unknown cgroup: %s (no directory %s)", arg, path);
+			usage_error(state, "unknown cgroup: %s (no directory %s)", arg, path);
 		o->cgroup = arg;
 		break;
 	}
 	case OPT_DEEP:
 		if (parse_u64(arg, 1, 64, &u))
-			argp_error(state, "invalid --deep: %s (1 to 64 processes)", arg);
+			usage_error(state, "invalid --deep: %s (1 to 64 processes)", arg);
 		o->deep = (unsigned int)u;
 		break;
 	case OPT_DEEP_MIN: {
 		enum severity sev;
 
 		if (severity_parse(arg, &sev) || sev == SEV_NONE)
-			argp_error(state, "invalid --deep-min: %s (low, medium, high, critical)", arg);
+			usage_error(state, "invalid --deep-min: %s (low, medium, high, critical)", arg);
 		o->deep_min = sev;
 		break;
 	}
 	case OPT_DEEP_DURATION:
 		if (parse_double(arg, 0.1, &o->deep_duration_s) || o->deep_duration_s > 86400)
-			argp_error(state, "invalid --deep-duration: %s (0.1 s to a day)", arg);
+			usage_error(state, "invalid --deep-duration: %s (0.1 s to a day)", arg);
 		break;
 	case OPT_DEEP_SAMPLE:
 		if (parse_u64(arg, 0, 1ULL << 40, &o->deep_sample_bytes))
-			argp_error(state, "invalid --deep-sample-bytes: %s", arg);
+			usage_error(state, "invalid --deep-sample-bytes: %s", arg);
 		o->deep_sample_set = true;
 		break;
 	case OPT_FAULT_STACKS: o->fault_stacks = true; break;
 	case OPT_FAULT_SAMPLE:
 		if (parse_u64(arg, 1, 1U << 30, &u))
-			argp_error(state, "invalid --fault-sample: %s (1 in N faults, N >= 1)", arg);
+			usage_error(state, "invalid --fault-sample: %s (1 in N faults, N >= 1)", arg);
 		o->fault_sample = (uint32_t)u;
 		break;
 	case OPT_METRICS_TOP:
 		if (parse_u64(arg, 1, 10000, &u))
-			argp_error(state, "invalid --metrics-top: %s (1 to 10000)", arg);
+			usage_error(state, "invalid --metrics-top: %s (1 to 10000)", arg);
 		o->metrics_top = (unsigned int)u;
 		break;
 	case OPT_KERNEL: o->kernel = true; break;
 	case OPT_KERNEL_ONLY: o->kernel = o->kernel_only = true; break;
 	case OPT_KERNEL_SAMPLE:
 		if (parse_u64(arg, 1, 1U << 30, &o->kernel_sample))
-			argp_error(state, "invalid --kernel-sample: %s (1 in N page events, N >= 1)", arg);
+			usage_error(state, "invalid --kernel-sample: %s (1 in N page events, N >= 1)", arg);
 		break;
 	case ARGP_KEY_ARGS:
 		o->argv = state->argv + state->next;
 		o->argc = state->argc - state->next;
 		break;
 	case ARGP_KEY_END:
+		check_analysis(state, o);
+		check_files(state, o);
 		if (o->system && (o->pid || o->argv))
-			argp_error(state, "--system traces the whole host: no -p PID or -- CMD with it");
+			usage_error(state, "--system traces the whole host: no -p PID or -- CMD with it");
 		if (o->system && o->kernel)
-			argp_error(state, "--system and --kernel are separate runs: give one");
+			usage_error(state, "--system and --kernel are separate runs: give one");
 		if (!o->system && (o->has_comm || o->has_exclude_comm || o->cgroup ||
 				   o->metrics_top || o->deep || o->deep_min || o->deep_duration_s ||
 				   o->deep_sample_set || o->fault_stacks || o->fault_sample))
-			argp_error(state, "--comm, --exclude-comm, --cgroup, --deep*, --fault-* and "
+			usage_error(state, "--comm, --exclude-comm, --cgroup, --deep*, --fault-* and "
 				   "--metrics-top go with --system");
 		if (o->fault_sample && !o->fault_stacks)
-			argp_error(state, "--fault-sample goes with --fault-stacks");
+			usage_error(state, "--fault-sample goes with --fault-stacks");
 		if (!o->fault_sample)
 			o->fault_sample = 1000;
 		if (!o->deep && (o->deep_min || o->deep_duration_s || o->deep_sample_set))
-			argp_error(state, "--deep-min, --deep-duration and --deep-sample-bytes "
+			usage_error(state, "--deep-min, --deep-duration and --deep-sample-bytes "
 				   "go with --deep N");
 		if (!o->deep_duration_s)
 			o->deep_duration_s = 30;
@@ -419,13 +535,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (o->system)
 			break;
 		if (o->pid && o->argv)
-			argp_error(state, "give either -p PID or -- CMD, not both");
+			usage_error(state, "give either -p PID or -- CMD, not both");
 		if (!o->pid && !o->argv && !o->kernel)
-			argp_error(state, "nothing to trace: give -p PID or -- CMD [ARGS...]");
+			usage_error(state, "nothing to trace: give -p PID or -- CMD [ARGS...]");
 		if (o->kernel_sample > 1 && !o->kernel)
-			argp_error(state, "--kernel-sample needs --kernel");
+			usage_error(state, "--kernel-sample needs --kernel");
 		if (o->pprof_every && !o->pprof)
-			argp_error(state, "--pprof-every needs --pprof FILE");
+			usage_error(state, "--pprof-every needs --pprof FILE");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -446,6 +562,7 @@ static void defaults(struct options *o)
 	o->max_growth = -1;
 	o->kernel_sample = 1;
 	o->deep_sample_bytes = 512 * 1024;
+	o->output_mode = OUTFILE_MODE_DEFAULT;
 }
 
 int options__parse(struct options *o, int argc, char **argv)

@@ -59,6 +59,7 @@ struct options {
 	const char *flamegraph;
 	const char *csv;
 	const char *http;
+	unsigned int output_mode;	/* --output-mode: of the files made (0600) */
 	/* host-wide sweep (issue 13) */
 	bool system;			/* --system */
 	bool has_comm, has_exclude_comm;
@@ -86,6 +87,20 @@ struct options {
  * without exiting.
  */
 int options__parse(struct options *o, int argc, char **argv);
+
+struct analysis_opts;
+
+/* The analysis settings of o (defaults, then --window, --sev-*, --temp,
+ * --analysis in order, and -o) into *ao. Cannot fail: parsing checked them. */
+void options__analysis_opts(const struct options *o, struct analysis_opts *ao);
+
+/*
+ * Check every output file o names (common/outfile.h: not a symbolic link
+ * or a directory, its directory takes a new file), before anything is
+ * loaded or attached. Returns 0, or -errno after one line on stderr
+ * ("memtrace: cannot write --pprof FILE: why").
+ */
+int options__check_files(const struct options *o);
 
 /* Release what parsing allocated (compiled regexes). Cannot fail. */
 void options__free(struct options *o);

@@ -5,15 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/outfile.h"
 #include "output/collapsed.h"
 #include "output/csv.h"
 
 struct csv_writer {
 	FILE *f;
 	bool is_stdout;
+	struct outfile file;	/* unless stdout */
 };
 
-struct csv_writer *csv__open(const char *path)
+struct csv_writer *csv__open(const char *path, mode_t mode)
 {
 	struct csv_writer *w = calloc(1, sizeof(*w));
 	int err;
@@ -21,18 +23,22 @@ struct csv_writer *csv__open(const char *path)
 	if (!w)
 		return NULL;
 	w->is_stdout = strcmp(path, "-") == 0;
-	w->f = w->is_stdout ? stdout : fopen(path, "w");
-	if (!w->f) {
-		err = errno;
-		free(w);
-		errno = err;
-		return NULL;
+	if (w->is_stdout) {
+		w->f = stdout;
+	} else {
+		err = outfile__open(&w->file, path, mode);
+		if (err) {
+			free(w);
+			errno = -err;
+			return NULL;
+		}
+		w->f = w->file.fp;
 	}
 	fputs(CSV_COLUMNS "\r\n", w->f);
-	if (fflush(w->f) != 0) {
-		err = errno ? errno : EIO;
+	err = w->is_stdout ? (fflush(w->f) ? -(errno ? errno : EIO) : 0) : outfile__commit(&w->file);
+	if (err) {
 		csv__close(w);
-		errno = err;
+		errno = -err;
 		return NULL;
 	}
 	return w;
@@ -45,7 +51,7 @@ void csv__close(struct csv_writer *w)
 	if (w->is_stdout)
 		fflush(w->f);
 	else
-		fclose(w->f);
+		outfile__close(&w->file);
 	free(w);
 }
 

@@ -14,6 +14,7 @@
 #ifndef MEMTRACE_CSV_H
 #define MEMTRACE_CSV_H
 
+#include <sys/types.h>
 #include "common/report.h"
 
 #define CSV_COLUMNS "time,elapsed_s,pid,comm,final,stack_id,kind," \
@@ -24,11 +25,13 @@
 struct csv_writer;
 
 /*
- * Create (truncate) path and write the header line; "-" writes to stdout.
- * Returns a writer the caller releases with csv__close(), or NULL with
- * errno set; nothing is created then unless fopen() created it.
+ * Create path as a new file of mode mode (common/outfile.h: renamed over
+ * an existing file, a symbolic link refused with ELOOP) and write the
+ * header line; "-" writes to stdout. Returns a writer the caller
+ * releases with csv__close(), or NULL with errno set; nothing is created
+ * then.
  */
-struct csv_writer *csv__open(const char *path);
+struct csv_writer *csv__open(const char *path, mode_t mode);
 
 /*
  * Append one row per stack of r (in the report's order) and flush.

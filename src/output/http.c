@@ -223,6 +223,13 @@ static int parse_addr(const char *addr, char *host, size_t host_size, char *port
 	return 0;
 }
 
+int http__check_addr(const char *addr)
+{
+	char host[256], port[8];
+
+	return parse_addr(addr, host, sizeof(host), port, sizeof(port));
+}
+
 /* A listening socket on host:port; the fd or a negative errno. */
 static int listen_on(const char *host, const char *port, struct http_server *s, bool *v6)
 {

@@ -51,6 +51,10 @@ struct http_server;
  */
 struct http_server *http__start(const char *addr, int *err);
 
+/* Is addr an address http__start() takes (syntax only, nothing is
+ * bound or resolved)? Returns 0 or -EINVAL. */
+int http__check_addr(const char *addr);
+
 /*
  * Render r as metrics (the top METRICS_TOP_STACKS stacks, self may be
  * NULL) and as a gzip'd profile, copy report_json (may be NULL: then

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/outfile.h"
 #include "output/collapsed.h"
 #include "output/csv.h"
 #include "output/dashboard.h"
@@ -27,10 +28,11 @@ struct outputs *outputs__open(const struct outputs_opts *o)
 		return NULL;
 	out->o = *o;
 	if (o->csv) {
-		out->csv = csv__open(o->csv);
+		out->csv = csv__open(o->csv, o->mode);
 		if (!out->csv) {
 			err = -errno;
-			fprintf(stderr, "memtrace: cannot open %s: %s\n", o->csv, strerror(-err));
+			fprintf(stderr, "memtrace: cannot write --csv %s: %s\n", o->csv,
+				outfile__strerror(err));
 			goto free_out;
 		}
 	}
@@ -63,18 +65,19 @@ free_out:
 	return NULL;
 }
 
-static int write_file(const char *path, const struct report *r,
+static int write_file(const char *path, mode_t mode, const struct report *r,
 		      int (*fn)(const struct report *, FILE *, const char *), const char *title)
 {
-	FILE *f = fopen(path, "we");
-	int err;
+	struct outfile f;
+	int err = outfile__open(&f, path, mode), e;
 
-	if (!f)
-		return -errno;
-	err = fn(r, f, title);
-	if (fclose(f) && !err)
-		err = -errno;
-	return err;
+	if (err)
+		return err;
+	err = fn(r, f.fp, title);
+	if (!err)
+		err = outfile__commit(&f);
+	e = outfile__close(&f);
+	return err ? err : e;
 }
 
 static int collapsed_fn(const struct report *r, FILE *f, const char *title)
@@ -87,7 +90,7 @@ static int note(int err, int first, const char *what, const char *path)
 {
 	if (!err)
 		return first;
-	fprintf(stderr, "memtrace: cannot write %s %s: %s\n", what, path, strerror(-err));
+	fprintf(stderr, "memtrace: cannot write %s %s: %s\n", what, path, outfile__strerror(err));
 	return first ? first : err;
 }
 
@@ -121,7 +124,7 @@ int outputs__report(struct outputs *out, const struct report *r, const char *jso
 	if (pprof_file || out->http)
 		err = pprof__encode(r, true, &pprof, &pprof_len);
 	if (pprof_file)
-		first = note(err ? err : pprof__save(pprof, pprof_len, o->pprof), first,
+		first = note(err ? err : pprof__save(pprof, pprof_len, o->pprof, o->mode), first,
 			     "pprof profile", o->pprof);
 	if (out->http) {
 		if (!err)
@@ -135,13 +138,13 @@ int outputs__report(struct outputs *out, const struct report *r, const char *jso
 	if (!r->final)
 		return first;
 	if (o->collapsed)
-		first = note(write_file(o->collapsed, r, collapsed_fn, NULL), first,
+		first = note(write_file(o->collapsed, o->mode, r, collapsed_fn, NULL), first,
 			     "collapsed stacks", o->collapsed);
 	if (o->flamegraph) {
 		char title[96];
 
 		snprintf(title, sizeof(title), "memtrace: outstanding bytes, pid %d (%s)", r->pid, r->comm);
-		first = note(write_file(o->flamegraph, r, flamegraph__write, title), first,
+		first = note(write_file(o->flamegraph, o->mode, r, flamegraph__write, title), first,
 			     "flame graph", o->flamegraph);
 	}
 	return first;

@@ -29,6 +29,7 @@ struct outputs_opts {
 	size_t metrics_top;		/* series in /metrics; 0: the default */
 	double interval_s;		/* report interval, and the analysis window: */
 	double window_s;		/* ... the dashboard's history (0: defaults) */
+	unsigned int mode;		/* of the files made (--output-mode; 0600) */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "common/outfile.h"
 #include "output/proto/profile.pb-c.h"
 #include "output/pprof.h"
 
@@ -562,50 +563,9 @@ free_builder:
 	return err;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+int pprof__save(const void *buf, size_t len, const char *path, mode_t mode)
 {
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int pprof__save(const void *buf, size_t len, const char *path)
-{
-	char *tmp = NULL;
-	int fd, err;
-
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err = -errno;
-		goto free_tmp;
-	}
-	err = write_all(fd, buf, len);
-	if (!err && fchmod(fd, 0644) < 0)
-		err = -errno;
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
-free_tmp:
-	free(tmp);
-	return err;
+	return outfile__write(path, mode, buf, len);
 }
 
 int pprof__write(const struct report *r, const char *path)
@@ -617,7 +577,7 @@ int pprof__write(const struct report *r, const char *path)
 	err = pprof__encode(r, true, &buf, &len);
 	if (err)
 		return err;
-	err = pprof__save(buf, len, path);
+	err = pprof__save(buf, len, path, OUTFILE_MODE_DEFAULT);
 	free(buf);
 	return err;
 }

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include "common/report.h"
 
 /*
@@ -31,18 +32,20 @@
 int pprof__encode(const struct report *r, bool gzip, void **buf, size_t *len);
 
 /*
- * Write r as a gzip'd profile to path, atomically: the data goes to a
- * temporary file in the same directory which is then renamed over path,
- * so a reader sees the old profile or the new one, never a partial one.
- * Returns 0, or a negative errno and leaves path untouched.
+ * Write r as a gzip'd profile to path, atomically (common/outfile.h: a
+ * new file of mode 0600 in the same directory renamed over path, a
+ * symbolic link at path refused), so a reader sees the old profile or
+ * the new one, never a partial one. Returns 0, or a negative errno and
+ * leaves path untouched.
  */
 int pprof__write(const struct report *r, const char *path);
 
 /*
  * Write len bytes already encoded by pprof__encode() to path, atomically
- * as pprof__write() does (which is pprof__encode() then this). Returns 0,
- * or a negative errno and leaves path untouched. buf stays the caller's.
+ * as pprof__write() does (which is pprof__encode() then this), the file's
+ * mode exactly mode. Returns 0, or a negative errno and leaves path
+ * untouched. buf stays the caller's.
  */
-int pprof__save(const void *buf, size_t len, const char *path);
+int pprof__save(const void *buf, size_t len, const char *path, mode_t mode);
 
 #endif /* MEMTRACE_PPROF_H */

@@ -9,6 +9,7 @@
 #include "analysis/kernelview.h"
 #include "analysis/procview.h"
 #include "analysis/recommend.h"
+#include "common/outfile.h"
 #include "common/util.h"
 #include "output/analysis_out.h"
 #include "output/baseline_out.h"
@@ -24,6 +25,7 @@ struct pipeline {
 	struct analysis *analysis;
 	struct categories *categories;
 	struct baseline *baseline;	/* --baseline, until the final diff owns it */
+	int output_err;			/* an output file failed (told on stderr) */
 	struct gate_opts gate;
 	struct outputs *outputs;
 	int gate_status;		/* set by the final report */
@@ -60,10 +62,7 @@ struct analysis *pipeline__analysis_new(const struct options *o)
 	struct analysis_opts ao;
 	struct analysis *a;
 
-	analysis_opts__defaults(&ao);
-	for (unsigned int i = 0; i < o->nr_analysis; i++)
-		analysis_opts__set(&ao, o->analysis[i].name, o->analysis[i].value);
-	ao.older_s = o->older_s;
+	options__analysis_opts(o, &ao);
 	a = analysis__new(&ao);
 	if (!a)
 		fprintf(stderr, "memtrace: inconsistent analysis settings: %s\n", strerror(errno));
@@ -112,7 +111,7 @@ struct pipeline *pipeline__open(const struct options *o, FILE *out)
 		.pprof = o->pprof, .pprof_every = o->pprof_every, .collapsed = o->collapsed,
 		.flamegraph = o->flamegraph, .csv = o->csv, .http = o->http,
 		.metrics_top = o->system ? (o->metrics_top ? o->metrics_top : 20) : 0,
-		.interval_s = o->interval_s,
+		.interval_s = o->interval_s, .mode = o->output_mode,
 	};
 
 	if (!p)
@@ -235,13 +234,17 @@ int pipeline__write(struct pipeline *p, struct report *r, struct tracer_self *se
 		self->report_latency_s = clock__s(CLOCK_MONOTONIC) - read_start;
 		self->reports = p->reports;
 	}
-	outputs__report(p->outputs, r, json_text, json, self);
+	/* A file that could not be written fails the run (exit 1), at its end. */
+	if (outputs__report(p->outputs, r, json_text, json, self) && !p->output_err)
+		p->output_err = -EIO;
+	if (final && !err)
+		err = p->output_err;
 	if (final && p->opt->save_baseline) {
-		int e = baseline__save(r, p->opt->save_baseline);
+		int e = baseline__save(r, p->opt->save_baseline, p->opt->output_mode);
 
 		if (e)
 			fprintf(stderr, "memtrace: cannot save baseline %s: %s\n",
-				p->opt->save_baseline, strerror(-e));
+				p->opt->save_baseline, outfile__strerror(e));
 		err = err ? err : e;
 	}
 	if (final) {

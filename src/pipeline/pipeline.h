@@ -41,7 +41,8 @@ const struct analysis_opts *pipeline__analysis_opts(const struct pipeline *p);
  * reading the maps) and reports from the pipeline's count. On the final
  * report the baseline is compared and saved and the gate decides
  * pipeline__gate_status(). Consumes r. Returns 0 or the first -errno
- * (after one line on stderr).
+ * (after one line on stderr); the final report also returns -EIO when
+ * an output file (--csv, --pprof, ...) could not be written in the run.
  */
 int pipeline__report(struct pipeline *p, struct report *r, struct syms *syms,
 		     struct tracer_self *self, double read_start, bool final);

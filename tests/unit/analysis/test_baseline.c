@@ -147,7 +147,7 @@ static void test_save_load(void **state)
 	struct report *r = base_report();
 	struct baseline *b;
 
-	assert_int_equal(baseline__save(r, c->path), 0);
+	assert_int_equal(baseline__save(r, c->path, 0600), 0);
 	assert_int_equal(count_files(c->dir), 1);	/* no temporary left */
 	b = baseline__load(c->path);
 	assert_non_null(b);
@@ -167,12 +167,12 @@ static void test_save_load(void **state)
 	baseline__free(b);
 	/* saving again replaces the file */
 	r->stacks[0].outstanding_bytes = 7;
-	assert_int_equal(baseline__save(r, c->path), 0);
+	assert_int_equal(baseline__save(r, c->path, 0600), 0);
 	b = baseline__load(c->path);
 	assert_non_null(b);
 	assert_int_equal(b->stacks[0].bytes, 7);
 	baseline__free(b);
-	assert_int_equal(baseline__save(r, "/nonexistent-dir/x.json"), -ENOENT);
+	assert_int_equal(baseline__save(r, "/nonexistent-dir/x.json", 0600), -ENOENT);
 	report__free(r);
 }
 
@@ -226,7 +226,7 @@ static void test_compare(void **state)
 	struct baseline_diff *d;
 	struct baseline *b;
 
-	assert_int_equal(baseline__save(base, c->path), 0);
+	assert_int_equal(baseline__save(base, c->path, 0600), 0);
 	b = baseline__load(c->path);
 	assert_non_null(b);
 	d = baseline__compare(b, cur);
@@ -276,7 +276,7 @@ static void test_output(void **state)
 	size_t len = 0;
 	FILE *f;
 
-	assert_int_equal(baseline__save(base, c->path), 0);
+	assert_int_equal(baseline__save(base, c->path, 0600), 0);
 	d = baseline__compare(baseline__load(c->path), cur);
 	assert_non_null(d);
 	f = open_memstream(&text, &len);
@@ -327,7 +327,7 @@ static void test_empty(void **state)
 	struct report *empty = synth_report(1, NULL, 0), *cur = cur_report();
 	struct baseline_diff *d;
 
-	assert_int_equal(baseline__save(empty, c->path), 0);
+	assert_int_equal(baseline__save(empty, c->path, 0600), 0);
 	d = baseline__compare(baseline__load(c->path), cur);
 	assert_non_null(d);
 	assert_int_equal(d->nr_new, 3);

@@ -30,6 +30,20 @@ static void test_defaults(void **state)
 	assert_int_equal(o.sample_bytes, 0);
 	assert_string_equal(o.debug_dir, "/usr/lib/debug");
 	assert_true(o.max_growth < 0);
+	assert_int_equal(o.output_mode, 0600);
+}
+
+static void test_output_mode(void **state)
+{
+	char **argv = ARGV("--output-mode", "0644", "-p", "42");
+	struct options o;
+
+	(void)state;
+	assert_int_equal(options__parse(&o, 5, argv), 0);
+	assert_int_equal(o.output_mode, 0644);
+	argv = ARGV("--output-mode", "600", "-p", "42");
+	assert_int_equal(options__parse(&o, 5, argv), 0);
+	assert_int_equal(o.output_mode, 0600);
 }
 
 static void test_all(void **state)
@@ -125,6 +139,18 @@ static void test_bad(void **state)
 		{ ARGV("--kernel-sample", "4", "-p", "1"), 5, "--kernel-sample needs --kernel" },
 		{ ARGV("--kernel", "--kernel-sample", "0"), 4, "invalid --kernel-sample" },
 		{ ARGV("--kernel", "--kernel-sample", "x"), 4, "invalid --kernel-sample" },
+		{ ARGV("-d", "inf", "-p", "1"), 5, "invalid duration" },
+		{ ARGV("-d", "1e20", "-p", "1"), 5, "invalid duration" },
+		{ ARGV("-i", "1e20", "-p", "1"), 5, "invalid interval" },
+		{ ARGV("-o", "inf", "-p", "1"), 5, "invalid age" },
+		{ ARGV("--output-mode", "0888", "-p", "1"), 5, "invalid --output-mode" },
+		{ ARGV("--output-mode", "01777", "-p", "1"), 5, "invalid --output-mode" },
+		{ ARGV("--output-mode", "-1", "-p", "1"), 5, "invalid --output-mode" },
+		{ ARGV("--http", "127.0.0.1:65536", "-p", "1"), 5, "invalid --http address" },
+		{ ARGV("--http", "::1:80", "-p", "1"), 5, "invalid --http address" },
+		{ ARGV("--debug-dir", "/nonexistent-memtrace", "-p", "1"), 5, "invalid --debug-dir" },
+		{ ARGV("--sev-low", "1e300", "-p", "1"), 5, "inconsistent analysis settings" },
+		{ ARGV("--csv", "x", "--pprof", "x", "-p", "1"), 7, "--csv and --pprof name the same" },
 	};
 	char err[1024];
 
@@ -134,8 +160,11 @@ static void test_bad(void **state)
 
 		if (rc != 2 || !strstr(err, cases[i].msg))
 			fail_msg("case %zu: exit %d, stderr: %s", i, rc, err);
-		/* the first line names the problem */
+		/* the first line names the problem; a bad value is that line alone
+		 * (argp adds its "Try --help" line to an unknown option) */
 		assert_true(strncmp(err, "memtrace: ", 10) == 0);
+		if (!strstr(err, "unrecognized option") && strchr(err, '\n') != err + strlen(err) - 1)
+			fail_msg("case %zu: more than one line: %s", i, err);
 	}
 }
 
@@ -146,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_all),
 		cmocka_unit_test(test_kernel),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_output_mode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

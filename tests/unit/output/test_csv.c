@@ -43,7 +43,7 @@ static void test_rows_parse(void **state)
 	free(r->stacks[0].frames[0].function);
 	r->stacks[0].frames[0].function = strdup("say(\"hi\", 2)\nbye");
 	snprintf(path, sizeof(path), "%s/stacks.csv", dir);
-	w = csv__open(path);
+	w = csv__open(path, 0600);
 	assert_non_null(w);
 	assert_int_equal(csv__write(w, r), 0);
 	r->time += 10;
@@ -130,11 +130,11 @@ static void test_failures(void **state)
 	(void)state;
 
 	errno = 0;
-	assert_null(csv__open("/nonexistent-dir/x.csv"));
+	assert_null(csv__open("/nonexistent-dir/x.csv", 0600));
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(csv__write(NULL, r), -EINVAL);
 	csv__close(NULL);
-	w = csv__open("/dev/full");	/* the header write fails */
+	w = csv__open("/dev/full", 0600);	/* the header write fails */
 	assert_null(w);
 	assert_int_equal(errno, ENOSPC);
 	report__free(r);
