@@ -267,9 +267,16 @@ static char *read_file(const char *path)
 	char *buf = NULL, *nb;
 	FILE *f;
 
+	struct stat st;
+
 	f = fopen(path, "re");
 	if (!f)
 		return NULL;
+	if (fstat(fileno(f), &st) == 0 && (S_ISDIR(st.st_mode) ||
+					   (S_ISREG(st.st_mode) && st.st_size > MAX_FILE))) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EFBIG;
+		goto free_buf;
+	}
 	for (;;) {
 		size_t n;
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "analysis/categories.h"
 #include "analysis/fit.h"
 
@@ -116,9 +117,15 @@ int category_rules__load(struct category_rules *c, const char *path, int *bad_li
 	int err = 0, no = 0;
 	FILE *f;
 
+	struct stat st;
+
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return -EISDIR;
+	}
 	while (getline(&line, &cap, f) > 0) {
 		char *s = line, *end;
 
@@ -137,6 +144,8 @@ int category_rules__load(struct category_rules *c, const char *path, int *bad_li
 			break;
 		}
 	}
+	if (!err && ferror(f))
+		err = -EIO;
 	free(line);
 	fclose(f);
 	return err;

@@ -93,6 +93,8 @@ static int setup_analysis(struct pipeline *p)
 		p->baseline = baseline__load(o->baseline);
 		if (!p->baseline) {
 			fprintf(stderr, "memtrace: cannot load baseline %s: %s\n", o->baseline,
+				errno == EINVAL ? "not a memtrace baseline (a file written by "
+				"--save-baseline)" : errno == EFBIG ? "larger than 256 MiB" :
 				strerror(errno));
 			categories__free(p->categories);
 			p->categories = NULL;

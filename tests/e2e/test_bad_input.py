@@ -12,25 +12,7 @@ import lib
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
-def refused(args, reason, status=None, prefix=(), mine=(), one_line=True):
-    """Run memtrace ARGS; assert it exits non-zero (status if given) without
-    starting to trace, the first stderr line matches regex reason, and no
-    memtrace BPF program is left. Returns the Memtrace."""
-    w = lib.ProbeWatch()
-    m = lib.Memtrace(*args, prefix=prefix)
-    rc = m.wait()
-    err = m.stderr_lines()
-    assert rc != 0, f"memtrace {' '.join(args)} exited 0; stderr:\n{m.err.text()}"
-    if status is not None:
-        assert rc == status, f"exit status {rc}, want {status}; stderr:\n{m.err.text()}"
-    assert err, "nothing on stderr"
-    assert re.search(reason, err[0]), f"first stderr line {err[0]!r} does not say {reason!r}"
-    if one_line:
-        assert len(err) == 1, "more than one line on stderr:\n" + "\n".join(err)
-    assert "tracing pid" not in m.err.text(), m.err.text()
-    assert not m.reports(), "a report was written"
-    w.assert_clean(mine=[m.pid, *mine])
-    return m
+refused = lib.refused
 
 
 def test_no_such_pid():
