@@ -250,6 +250,13 @@ static int open_target(struct session *s)
 	int err;
 
 	if (s->opt.pid) {
+		int tgid = target__tgid(s->opt.pid);
+
+		if (tgid > 0 && tgid != s->opt.pid) {	/* a thread id: its process */
+			fprintf(stderr, "memtrace: %d is a thread of process %d: tracing the "
+				"process\n", s->opt.pid, tgid);
+			s->opt.pid = tgid;
+		}
 		err = target__open_pid(&s->target, s->opt.pid);
 		if (err)
 			fprintf(stderr, "memtrace: pid %d: %s\n", s->opt.pid, target__strerror(err));

@@ -119,6 +119,23 @@ static int read_stat(pid_t pid, char *state, unsigned long *flags)
 	return 0;
 }
 
+int target__tgid(pid_t pid)
+{
+	char path[64], line[256];
+	int tgid = -ESRCH;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid > 0 ? tgid : -ESRCH;
+}
+
 static int open_pidfd(struct target *t)
 {
 	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);

@@ -39,6 +39,13 @@ struct target {
 int target__open_pid(struct target *t, pid_t pid);
 
 /*
+ * The process (thread group) pid belongs to: pid itself for a process,
+ * its process's pid for a thread id (as `top -H` or gettid() show).
+ * Returns the tgid, or -ESRCH when there is no such task.
+ */
+int target__tgid(pid_t pid);
+
+/*
  * Start argv[0] (PATH search) held before exec; find the allocator it will
  * use (through its ELF interpreter's --list). Returns 0, -ENOENT (command
  * not found), -ENODATA (no allocator), -EACCES (not executable) or -errno.

@@ -167,3 +167,30 @@ def test_exec_fails_after_attach():
     m = refused(["-f", "json", "--", lib.target_path("alloc_badinterp")],
                 r"^memtrace: cannot execute .*alloc_badinterp", status=127)
     assert not m.out.text().strip(), m.out.text()
+
+
+def test_thread_id_traces_its_process():
+    """-p of a thread id (as top -H shows it): memtrace says so on one line
+    and traces the whole process, exactly (a thread id as tgid filter
+    would have matched nothing)."""
+    t = lib.Target("alloc_kinds", "malloc,threads", "wait")	# 2 threads before attach
+    tids = [int(x) for x in os.listdir(f"/proc/{t.pid}/task") if int(x) != t.pid]
+    assert tids, "the target has no thread"
+    w = lib.ProbeWatch()
+    m = lib.Memtrace("-f", "json", "-n", "0", "-p", str(tids[0]))
+    assert m.wait_tracing() == t.pid
+    assert m.stderr_lines()[0] == \
+        f"memtrace: {tids[0]} is a thread of process {t.pid}: tracing the process", \
+        m.err.text()
+    t.go()
+    t.wait_done()
+    m.stop()
+    assert m.wait() == 0, m.err.text()
+    t.release()
+    assert t.wait() == 0
+    rep = m.final()
+    assert rep["pid"] == t.pid, rep["pid"]
+    lib.check_stack(rep, "leak_malloc", "malloc", outstanding_bytes=3000, outstanding_allocs=3)
+    lib.check_stack(rep, "thread_alloc", "malloc", outstanding_bytes=4 * 100 * 96,
+                    outstanding_allocs=400)
+    w.assert_clean(mine=[m.pid, t.pid])
