@@ -193,7 +193,7 @@ static int wait_interval(struct session *s, double deadline)
 
 		if (left <= 0)
 			return 0;
-		n = poll(fds, 2, (int)(left * 1000) + 1);
+		n = poll(fds, 2, clock__poll_ms(left));
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n <= 0)

@@ -75,3 +75,12 @@ const char *bytes__human(int64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", v, units[u]);
 	return buf;
 }
+
+int clock__poll_ms(double left)
+{
+	if (!(left > 0))
+		return 0;
+	if (left > 3600)
+		return 3600 * 1000;
+	return (int)(left * 1000) + 1;
+}

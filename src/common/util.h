@@ -26,6 +26,10 @@ size_t utf8__seq_len(const unsigned char *s);
 /* Now on clk (CLOCK_MONOTONIC: the BPF timestamps' clock), in seconds or
  * in nanoseconds. Cannot fail. */
 double clock__s(clockid_t clk);
+
+/* A poll(2) timeout for left seconds: milliseconds rounded up, at most an
+ * hour (the caller loops), 0 when left <= 0. Never overflows an int. */
+int clock__poll_ms(double left);
 uint64_t clock__mono_ns(void);
 
 /*

@@ -65,7 +65,7 @@ static int wait_until(struct krun *k, double deadline, volatile sig_atomic_t *ex
 
 		if (left <= 0)
 			return 0;
-		n = poll(&fd, 1, (int)(left * 1000) + 1);
+		n = poll(&fd, 1, clock__poll_ms(left));
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n > 0 && target__poll_exit(&k->t))

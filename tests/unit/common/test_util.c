@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdlib.h>
 #include <cmocka.h>
 #include "common/util.h"
@@ -40,11 +41,25 @@ static void test_utf8(void **state)
 	assert_int_equal(utf8__seq_len((const unsigned char *)"\x80"), 0);	/* continuation */
 }
 
+/* -d and -i go up to a year: the poll timeout must not overflow an int. */
+static void test_poll_ms(void **state)
+{
+	(void)state;
+	assert_int_equal(clock__poll_ms(0), 0);
+	assert_int_equal(clock__poll_ms(-1), 0);
+	assert_int_equal(clock__poll_ms(0.0101), 11);
+	assert_int_equal(clock__poll_ms(2.5), 2501);
+	assert_int_equal(clock__poll_ms(366.0 * 86400), 3600 * 1000);
+	assert_int_equal(clock__poll_ms(1e300), 3600 * 1000);
+	assert_int_equal(clock__poll_ms(NAN), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grow),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_poll_ms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
