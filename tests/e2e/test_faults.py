@@ -157,11 +157,14 @@ def test_target_sigkill_launch_text():
 
 
 def test_two_instances_one_pid():
-    """Two memtraces on one pid at once: each sees every allocation, both
-    exact, and each leaves nothing behind when it stops."""
+    """Two memtraces on one pid at once, one on uprobe_multi links and one
+    on perf-event links (the same probe points twice): each sees every
+    allocation, both exact, and each leaves nothing behind when it stops."""
     w = lib.ProbeWatch()
     t = lib.Target("alloc_kinds", "malloc,calloc,realloc,threads", "wait")
-    ms = [lib.Memtrace("-f", "json", "-n", "0", "-p", str(t.pid)) for _ in range(2)]
+    ms = [lib.Memtrace("-f", "json", "-n", "0", "-p", str(t.pid),
+                       env=dict(os.environ, MEMTRACE_UPROBE_MULTI=multi))
+          for multi in ("1", "0")]
     for m in ms:
         assert m.wait_tracing() == t.pid
     t.go()
@@ -173,6 +176,8 @@ def test_two_instances_one_pid():
     t.release()
     assert t.wait() == 0
     reps = [m.final() for m in ms]
+    assert [r["kernel_paths"]["uprobes"] for r in reps] == ["uprobe_multi", "perf_event"], \
+        [r["kernel_paths"] for r in reps]
     for rep in reps:
         lib.check_stack(rep, "leak_malloc", "malloc", outstanding_bytes=3000,
                         outstanding_allocs=3, alloc_calls=3, free_calls=0)
@@ -307,3 +312,21 @@ def test_max_allocs_drops_shown_in_text():
     assert mt and int(mt.group(1)) > 0, text
     assert re.search(r"^Dropped events: \d+ \(allocs_map_full: \d+\)", text, re.M), text
     assert not re.search(r"-\d+(\.\d+)? ?[KMG]?i?B", text), f"negative bytes:\n{text}"
+
+
+def test_max_stacks_far_below():
+    """--max-stacks 1 under a dozen stacks: the one stack kept is exact,
+    every allocation at another stack is a counted drop (stacks_map_full),
+    nothing is negative."""
+    rep, done = session("fork", mt_args=("-f", "json", "-n", "0", "--max-stacks", "1"))
+    t = rep["totals"]
+    assert t["drops"]["stacks_map_full"] > 0, t
+    assert len(rep["stacks"]) == 1, lib.describe(rep)
+    s = rep["stacks"][0]
+    assert lib.frames_of(s)[0] in ("parent_keep", "parent_shared"), lib.describe(rep)
+    assert s["outstanding_bytes"] == s["outstanding_allocs"] * \
+        (1000 if lib.frames_of(s)[0] == "parent_keep" else 2000), lib.describe(rep)
+    assert s["outstanding_allocs"] == 10 and s["free_calls"] == 0, lib.describe(rep)
+    assert t["outstanding_bytes"] == s["outstanding_bytes"], t
+    for x in rep["stacks"]:
+        assert x["outstanding_bytes"] >= 0 and x["outstanding_allocs"] >= 0
