@@ -24,6 +24,7 @@
 #include "pipeline/pipeline.h"
 #include "symbolize/syms.h"
 #include "system_run.h"
+#include "target/launch_guard.h"
 #include "target/target.h"
 #include "target/wrappers.h"
 #include "tracer/tracer.h"
@@ -61,6 +62,7 @@ struct session {
 	struct syms *syms;
 	struct pipeline *pipeline;	/* symbolize, analyse, write */
 	struct kernel_source *kernel;	/* --kernel -p: kernel allocations too */
+	pid_t guard;			/* launched: SIGCONTs the command if memtrace dies */
 	FILE *out;			/* reports: stdout or --output */
 	struct outfile outfile;		/* --output */
 	double start_mono;
@@ -317,6 +319,8 @@ int main(int argc, char **argv)
 		goto close_pipeline;
 	}
 	err = open_target(&s);
+	if (!err && s.target.launched)
+		s.guard = launch_guard__start(s.target.pid);
 	if (err) {
 		/* like a shell: 127 not found, 126 found but not executable */
 		if (!s.opt.pid && (err == -ENOENT || err == -EACCES || err == -ENOEXEC))
@@ -375,6 +379,7 @@ free_collector:
 	kernel_source__close(s.kernel);
 	proc_trace__close(&s.pt);
 close_target:
+	launch_guard__stop(s.guard);
 	target__close(&s.target);
 close_pipeline:
 	pipeline__close(s.pipeline);

@@ -330,3 +330,34 @@ def test_max_stacks_far_below():
     assert t["outstanding_bytes"] == s["outstanding_bytes"], t
     for x in rep["stacks"]:
         assert x["outstanding_bytes"] >= 0 and x["outstanding_allocs"] >= 0
+
+
+def test_sigkill_memtrace_while_command_stopped():
+    """In launch mode memtrace holds the command (SIGSTOP from BPF) at each
+    new code mapping until it has loaded its unwind tables. Killed with
+    SIGKILL in that moment (here: memtrace stopped, the command dlopen()s,
+    then memtrace is killed), it must not leave the command stopped: the
+    command goes on, loads its library and finishes."""
+    w = lib.ProbeWatch()
+    plugin = lib.target_path("libsym_plugin.so")
+    m = lib.Memtrace("-f", "json", "--", lib.target_path("sym_dlopen"), plugin, "wait")
+    pid = m.wait_tracing()
+    m.out.expect(r"^ready \d+$", what="target readiness")
+    os.kill(m.pid, signal.SIGSTOP)		# memtrace cannot answer now
+    os.kill(pid, signal.SIGUSR1)		# dlopen: BPF stops the command
+    lib.wait_for("the command stopped at its dlopen", lambda: _state(pid) == "T",
+                 show=lambda: _state(pid))
+    os.kill(m.pid, signal.SIGKILL)
+    m.proc.wait(timeout=lib.WAIT_S)
+    m.out.expect(r"^done loaded=1", what="the command after memtrace's death")
+    os.kill(pid, signal.SIGUSR1)		# let it exit
+    lib.wait_for("the command's exit", lambda: not lib.alive(pid))
+    w.assert_clean(mine=[m.pid, pid])
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
