@@ -147,27 +147,29 @@ const struct analysis_opts *pipeline__analysis_opts(const struct pipeline *p)
 	return analysis__opts(p->analysis);
 }
 
-/* The report on p->out, as JSON (json_text) or text. Returns 0 or -EIO. */
+/* The report on p->out, as JSON (json_text) or text. Returns 0 or a
+ * negative errno (the write's: -ENOSPC on a full disk; else -EIO). */
 static int write_main(struct pipeline *p, const struct report *r, const char *json_text,
 		      const struct baseline_diff *diff)
 {
-	int err;
+	int err = 0;
 
-	if (p->opt->format == FORMAT_JSON)
-		return json_text && fprintf(p->out, "%s\n", json_text) > 0 && !fflush(p->out) ?
-		       0 : -EIO;
-	if (r->system) {
+	errno = 0;
+	if (p->opt->format == FORMAT_JSON) {
+		if (!json_text || fprintf(p->out, "%s\n", json_text) < 0)
+			err = -EIO;
+	} else if (r->system) {
 		err = system_text__write(r, p->opt->top, p->out);
-		fflush(p->out);
-		return err;
+	} else {
+		err = text_report__write(r, p->opt->top, p->out);
+		if (!err && diff)
+			err = baseline_diff__print_text(diff, (size_t)p->opt->top, p->out);
+		if (!err)
+			err = analysis__print_text(r, p->out);
 	}
-	err = text_report__write(r, p->opt->top, p->out);
-	if (!err && diff)
-		err = baseline_diff__print_text(diff, (size_t)p->opt->top, p->out);
-	if (!err)
-		err = analysis__print_text(r, p->out);
-	fflush(p->out);
-	return err;
+	if ((fflush(p->out) || ferror(p->out) || err) && errno)
+		return -errno;
+	return err ? err : ferror(p->out) ? -EIO : 0;
 }
 
 void pipeline__analyse(struct pipeline *p, struct report *r, struct syms *syms)
@@ -231,7 +233,9 @@ int pipeline__write(struct pipeline *p, struct report *r, struct tracer_self *se
 	}
 	err = write_main(p, r, json_text, diff);
 	if (err)
-		fprintf(stderr, "memtrace: cannot write report: %s\n", strerror(-err));
+		fprintf(stderr, "memtrace: cannot write report%s%s: %s\n",
+			p->opt->output ? " to --output " : "", p->opt->output ? p->opt->output : "",
+			strerror(-err));
 	if (self) {
 		self->report_latency_s = clock__s(CLOCK_MONOTONIC) - read_start;
 		self->reports = p->reports;

@@ -9,6 +9,8 @@ FILES)."""
 import gzip
 import json
 import os
+import re
+import subprocess
 import stat
 
 import lib
@@ -160,3 +162,36 @@ def test_output_to_devices_in_place():
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
     assert stat.S_IMODE(after.st_mode) == stat.S_IMODE(before.st_mode)
     assert not m.out.text().strip(), "the report went to stdout"
+
+
+def test_disk_full_mid_run():
+    """--output and --pprof on a file system that fills up (an 8 KiB tmpfs):
+    memtrace says which file and why on stderr, exits 1, leaves nothing
+    attached and no temporary file; the target runs on."""
+    d = lib.tmpdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k,mode=0755", "tmpfs", d],
+                       capture_output=True, text=True, timeout=lib.WAIT_S)
+    if r.returncode:
+        raise lib.Skip(f"cannot mount a tmpfs: {r.stderr.strip()}")
+    try:
+        w = lib.ProbeWatch()
+        t = lib.Target("alloc_kinds", "malloc,calloc,realloc,top,many", "wait")
+        out, prof = os.path.join(d, "out.jsonl"), os.path.join(d, "heap.pb.gz")
+        m = lib.Memtrace("-f", "json", "-n", "0", "-i", "0.3", "--output", out,
+                         "--pprof", prof, "--pprof-every", "-p", str(t.pid))
+        assert m.wait_tracing() == t.pid
+        t.go()
+        t.wait_done()
+        rc = m.wait()
+        err = m.err.text()
+        assert rc == 1, f"memtrace exited {rc}; stderr:\n{err}"
+        assert re.search(r"^memtrace: cannot write (report to --output %s|pprof profile %s): "
+                         r"No space left on device$" % (re.escape(out), re.escape(prof)),
+                         err, re.M), err
+        w.assert_clean(mine=[m.pid, t.pid])
+        assert not [n for n in os.listdir(d) if n.startswith(".memtrace.")], os.listdir(d)
+        assert t.alive(), "the target died"
+        t.release()
+        assert t.wait() == 0
+    finally:
+        subprocess.run(["umount", "-l", d], check=False, timeout=lib.WAIT_S)
