@@ -28,7 +28,8 @@ FUZZ_SRCS_baseline  := src/analysis/baseline.c src/analysis/analysis.c src/analy
 		       src/analysis/lifetime.c src/analysis/procview.c src/analysis/labels.c \
 		       src/analysis/categories.c src/analysis/recommend.c \
 		       src/output/baseline_out.c src/output/json_out.c src/output/text.c \
-		       src/common/report.c src/common/util.c src/common/version.c
+		       src/common/report.c src/common/util.c src/common/version.c \
+		       src/common/outfile.c
 FUZZ_LIBS_baseline  := -ljson-c -lm
 FUZZ_SRCS_syms      := $(wildcard src/symbolize/*.c) src/target/procmaps.c src/common/report.c src/common/util.c src/common/version.c
 FUZZ_LIBS_syms      := -ldw -lelf -lz -ldl
