@@ -5,8 +5,8 @@
  * of attachment and released together.
  *
  * Releasing a link waits for the kernel to synchronize (RCU grace
- * periods): link_set__release() releases them all in parallel, started in
- * reverse order of attachment, so the waits overlap.
+ * periods): link_set__release() releases them all in parallel, so the
+ * waits overlap.
  */
 #ifndef MEMTRACE_LINK_SET_H
 #define MEMTRACE_LINK_SET_H
@@ -48,9 +48,10 @@ int link_set__add_fd(struct link_set *s, int fd, unsigned int probes);
 unsigned int link_set__probes(const struct link_set *s);
 
 /*
- * Release every link (destroy, or close), in parallel threads started in
- * reverse order of attachment (one at a time where a thread cannot be
- * started). Returns once all are released; the set is then empty.
+ * Release every link (destroy, or close), in parallel threads created in
+ * reverse order of attachment, all of them before the first release (in
+ * this thread, after the others, where a thread cannot be created).
+ * Returns once all are released; the set is then empty.
  */
 void link_set__release(struct link_set *s);
 
