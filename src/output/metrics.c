@@ -19,27 +19,25 @@ static const char *const map_names[TRACER_MAP_MAX] = {
 	[TRACER_MAP_ENTRIES] = "entries",
 };
 
-static const char *const drop_names[DROP_MAX] = {
-	[DROP_ALLOCS_FULL] = "allocs_full",
-	[DROP_STACKS_FULL] = "stacks_full",
-	[DROP_AGGS_FULL] = "aggs_full",
-	[DROP_MMAPS_FULL] = "mmaps_full",
-	[DROP_ENTRIES_FULL] = "entries_full",
-	[DROP_MISSED_ENTRY] = "missed_entry",
-	[DROP_MUNMAP_OVERFLOW] = "munmap_overflow",
-	[DROP_NOTIFY_FULL] = "notify_full",
-	[DROP_KSTACK_FAILED] = "kernel_stack_failed",
-	[DROP_KMEM_MISSED] = "kernel_events_missed",
-};
-
 const char *tracer_map_name(unsigned int map)
 {
 	return map < TRACER_MAP_MAX && map_names[map] ? map_names[map] : "unknown";
 }
 
-const char *drop_reason_name(unsigned int reason)
+/*
+ * The drop reason's label: the report's name of it (drop_name) without
+ * "_map" ("allocs_map_full" is "allocs_full"), which the metrics have
+ * always said; one table of names serves both.
+ */
+static void put_drop_label(FILE *f, unsigned int reason)
 {
-	return reason < DROP_MAX && drop_names[reason] ? drop_names[reason] : "unknown";
+	const char *name = drop_name(reason);
+	const char *map = strstr(name, "_map_");
+
+	if (map)
+		fprintf(f, "%.*s%s", (int)(map - name), name, map + strlen("_map"));
+	else
+		fputs(name, f);
 }
 
 void tracer_self__init(struct tracer_self *s)
@@ -295,9 +293,11 @@ static void render_report(FILE *f, const struct report *r)
 		"Frees of memory not tracked (allocated before attach).", t->unmatched_frees);
 	family(f, "memtrace_dropped_events_total", "counter",
 	       "Events not accounted, by reason; numbers are underestimates while this grows.");
-	for (int i = 0; i < DROP_MAX; i++)
-		fprintf(f, "memtrace_dropped_events_total{reason=\"%s\"} %" PRIu64 "\n",
-			drop_reason_name(i), t->drops[i]);
+	for (int i = 0; i < DROP_MAX; i++) {
+		fputs("memtrace_dropped_events_total{reason=\"", f);
+		put_drop_label(f, i);
+		fprintf(f, "\"} %" PRIu64 "\n", t->drops[i]);
+	}
 	counter(f, "memtrace_unwind_failed_total", "Stacks whose walk stopped on an error.",
 		t->unwind_failed ? t->unwind_failed : t->counters[CNT_UNWIND_FAILED]);
 	counter(f, "memtrace_truncated_stacks_total", "Stacks cut at the maximum depth.",

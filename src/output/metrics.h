@@ -53,9 +53,6 @@ void tracer_self__init(struct tracer_self *s);
 /* The map label of a tracer_map ("allocs", ...); "unknown" out of range. */
 const char *tracer_map_name(unsigned int map);
 
-/* The drop reason label ("allocs_full", ...); "unknown" out of range. */
-const char *drop_reason_name(unsigned int reason);
-
 /*
  * Render r (and self, which may be NULL: no self-metrics then) as
  * Prometheus text with per-stack series for the first top_n stacks of r

@@ -91,6 +91,14 @@ static void test_fixture_series(void **state)
 	assert_line(m, "memtrace_dropped_events_total{reason=\"stacks_full\"} 7");
 	assert_line(m, "memtrace_dropped_events_total{reason=\"notify_full\"} 2");
 	assert_line(m, "memtrace_dropped_events_total{reason=\"allocs_full\"} 0");
+	/* the labels are public (dashboards, alerts): each one, exactly */
+	assert_line(m, "memtrace_dropped_events_total{reason=\"aggs_full\"} 0");
+	assert_line(m, "memtrace_dropped_events_total{reason=\"mmaps_full\"} 0");
+	assert_line(m, "memtrace_dropped_events_total{reason=\"entries_full\"} 0");
+	assert_line(m, "memtrace_dropped_events_total{reason=\"missed_entry\"} 0");
+	assert_line(m, "memtrace_dropped_events_total{reason=\"munmap_overflow\"} 0");
+	assert_line(m, "memtrace_dropped_events_total{reason=\"kernel_stack_failed\"} 0");
+	assert_line(m, "memtrace_dropped_events_total{reason=\"kernel_events_missed\"} 0");
 	assert_int_equal(count_prefix(m, "memtrace_dropped_events_total{"), DROP_MAX);
 	assert_line(m, "memtrace_growth_bytes_per_second 104448");
 	assert_line(m, "memtrace_severity 3");
