@@ -264,7 +264,7 @@ static __always_inline int mmap_exit_mode(struct trace_event_raw_sys_exit *ctx, 
 	len = page_round(ts->sys.len);
 	/* A fixed mapping replaces whatever was mapped there. */
 	if (trace_mmap && (ts->sys.flags & MAP_FIXED))
-		release_range(addr, addr + len);
+		release_range(addr, addr + len, bpf_ktime_get_ns());
 	if (!(ts->sys.flags & MAP_ANONYMOUS)) {
 		if (ts->sys.prot & PROT_EXEC) {	/* a new code mapping: dlopen */
 			struct notify_event *ev;
@@ -347,6 +347,7 @@ int munmap_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	ts->sys.addr = ctx->args[0];
 	ts->sys.len = ctx->args[1];
+	ts->sys.ts = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -357,8 +358,10 @@ int munmap_exit(struct trace_event_raw_sys_exit *ctx)
 
 	if (!ts || ctx->ret != 0)
 		return 0;
-	/* Even inside the allocator: a range we track is being unmapped. */
-	release_range(ts->sys.addr, ts->sys.addr + page_round(ts->sys.len));
+	/* Even inside the allocator: a range we track is being unmapped.
+	 * Not what was mapped there since the call began: the kernel may
+	 * have handed the range to another thread already. */
+	release_range(ts->sys.addr, ts->sys.addr + page_round(ts->sys.len), ts->sys.ts);
 	return 0;
 }
 
@@ -373,6 +376,7 @@ int mremap_enter(struct trace_event_raw_sys_enter *ctx)
 	ts->sys.len = ctx->args[1];
 	ts->sys.new_len = ctx->args[2];
 	ts->sys.flags = ctx->args[3];
+	ts->sys.ts = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -385,7 +389,7 @@ static __always_inline int mremap_exit_mode(struct trace_event_raw_sys_exit *ctx
 		return 0;
 	/* Like realloc: the old range is released, the new one is an
 	 * allocation at this caller's stack. */
-	release_range(ts->sys.addr, ts->sys.addr + page_round(ts->sys.len));
+	release_range(ts->sys.addr, ts->sys.addr + page_round(ts->sys.len), ts->sys.ts);
 	record_mapping(naddr, page_round(ts->sys.new_len), KIND_MREMAP, mode);
 	return 0;
 }

@@ -19,7 +19,8 @@
 #define STACKS_MAX_ENTRIES	(1 << 16) /* distinct stacks */
 #define AGGS_MAX_ENTRIES	(1 << 16) /* distinct (stack, kind) pairs */
 #define MMAPS_MAX_ENTRIES	(1 << 14) /* live anonymous mappings */
-#define MUNMAP_MAX_HITS		16	/* regions one munmap may touch */
+#define MUNMAP_PASS_HITS	4	/* regions one pass of a release takes */
+#define MUNMAP_PASSES		8	/* passes: a munmap may touch 32 regions */
 #define LIFE_BUCKETS		32	/* log2(us) lifetime histogram */
 #define SAMPLE_DRAWS		4096	/* exponential draws table for sampling */
 
@@ -58,7 +59,8 @@ enum drop_reason {
 	DROP_MMAPS_FULL,	/* mmaps map full */
 	DROP_ENTRIES_FULL,	/* entry state could not be saved */
 	DROP_MISSED_ENTRY,	/* return seen without its entry */
-	DROP_MUNMAP_OVERFLOW,	/* munmap touched more than MUNMAP_MAX_HITS regions */
+	DROP_MUNMAP_OVERFLOW,	/* munmap touched more than MUNMAP_PASSES *
+				   MUNMAP_PASS_HITS regions */
 	DROP_NOTIFY_FULL,	/* ring buffer full: a notification lost */
 	DROP_KSTACK_FAILED,	/* kernel (issue 14): the kernel stack could not be read */
 	DROP_KMEM_MISSED,	/* kernel: tracepoint runs skipped by the kernel (a
@@ -264,7 +266,17 @@ static inline void alloc_buckets(__u64 addr, __u32 nb, __u32 *b1, __u32 *b2)
 	*b2 = y;
 }
 
-/* A live anonymous mapping, keyed by its start address in the mmaps map. */
+/* The key of a live anonymous mapping in the mmaps map: its start and
+ * when it was recorded (mmap_info.ts again). With the time in the key, a
+ * range the kernel hands out again while the release of its previous
+ * mapping is still in flight (another thread's munmap) is a new entry,
+ * never an overwrite of the old one. */
+struct mmap_key {
+	__u64 start;
+	__u64 ts;
+};
+
+/* A live anonymous mapping in the mmaps map. */
 struct mmap_info {
 	__u64 len;
 	__u64 ts;

@@ -43,6 +43,7 @@ struct sys_entry {
 	__u64 flags;
 	__u64 prot;
 	__s64 fd;
+	__u64 ts;		/* munmap, mremap: when the call began */
 	__u32 nr;		/* which syscall: 1 mmap, 2 munmap, 3 mremap */
 	__u32 skip;		/* made from inside the allocator */
 };

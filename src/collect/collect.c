@@ -324,7 +324,7 @@ static int fold_ages(struct collector *c, const struct stack_index *ix, struct a
 	c->last_allocs = f.n;
 	if (c->m.mmaps < 0)	/* no mappings traced (the kernel tracer) */
 		return 0;
-	err = map_read_all(c->m.mmaps, sizeof(__u64), sizeof(struct mmap_info),
+	err = map_read_all(c->m.mmaps, sizeof(struct mmap_key), sizeof(struct mmap_info),
 			   &keys, &vals, &n);
 	if (err)
 		return err;

@@ -29,7 +29,7 @@ struct collect_maps {
 	struct alloc_tables *tables;	/* the live allocations (tracer/alloc_tables.h), or
 					   NULL: then allocs, one table */
 	int allocs;		/* mmapable ARRAY of struct alloc_bucket (tracer/alloc_table.h) */
-	int mmaps;		/* u64 start -> struct mmap_info; -1: none */
+	int mmaps;		/* struct mmap_key -> struct mmap_info; -1: none */
 	int stacks[STACK_CLASSES];	/* by class (stack_id_class()): u64 id -> a
 					   struct stack_trace of the class's depth */
 	int aggs;		/* mmapable ARRAY of struct agg_val (src/collect/agg_table.h) */

@@ -18,6 +18,17 @@
  *             "done steps=10000 bytes=320000"
  *   doublefree  3 x malloc(1000) kept at before_abort(), then one block
  *             freed twice: glibc aborts (SIGABRT). "done" comes before.
+ *   mmaprace  two threads at once: one maps a page at map_churn(), grows it
+ *             with mremap (moving it when it cannot grow in place) and
+ *             unmaps it, 4,000 times; the main thread maps 2,000 pages at
+ *             map_keep() and keeps them. Freed ranges are handed out again
+ *             at once, to the other thread: a release seen late must not
+ *             take the new mapping with it.
+ *             "done kept=2000 bytes=N churned=4000"
+ *   mmapspanN one mapping of N pages reserved at span_reserve(), each page
+ *             mapped again (MAP_FIXED) at span_pages(), then the N pages
+ *             unmapped by one munmap at span_unmap(): one release that
+ *             touches N tracked mappings. "done pages=N bytes=B"
  *   hold      5 x malloc(4096) kept at hold_blocks(); "done", then MODE.
  *   MODE: exit (default), exit=N, wait (alloc_common.h)
  *
@@ -28,6 +39,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include "alloc_common.h"
 
@@ -156,6 +168,103 @@ static void run_threads(void)
 	proto_say("done threads=%d leaked_bytes=%ld leaked=%d", n, bytes, n * LEAKS);
 }
 
+/* ---- mmap race -------------------------------------------------------------- */
+
+#define CHURNS 4000
+#define KEPT 2000
+
+static pthread_barrier_t map_line;
+static void *kept_maps[KEPT];
+
+NOIPA void map_churn(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	for (int i = 0; i < CHURNS; i++) {
+		void *p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			_exit(5);
+		p = mremap(p, pg, 3 * pg, MREMAP_MAYMOVE);
+		if (p == MAP_FAILED)
+			_exit(6);
+		munmap(p, 3 * pg);
+		KEEP_FRAME();
+	}
+}
+
+static void *churn_main(void *arg)
+{
+	(void)arg;
+	pthread_barrier_wait(&map_line);
+	map_churn();
+	return NULL;
+}
+
+NOIPA void map_keep(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	for (int i = 0; i < KEPT; i++) {
+		kept_maps[i] = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				    -1, 0);
+		if (kept_maps[i] == MAP_FAILED)
+			_exit(7);
+		KEEP_FRAME();
+	}
+}
+
+static void run_mmap_race(void)
+{
+	pthread_t th;
+
+	pthread_barrier_init(&map_line, NULL, 2);
+	if (pthread_create(&th, NULL, churn_main, NULL) != 0)
+		_exit(3);
+	pthread_barrier_wait(&map_line);
+	map_keep();
+	pthread_join(th, NULL);
+	proto_say("done kept=%d bytes=%ld churned=%d", KEPT, KEPT * sysconf(_SC_PAGESIZE), CHURNS);
+}
+
+/* ---- one munmap over many mappings -------------------------------------------- */
+
+NOIPA char *span_reserve(long bytes)
+{
+	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	KEEP_FRAME();
+	return p;
+}
+
+NOIPA void span_pages(char *p, int n, long pg)
+{
+	for (int i = 0; i < n; i++) {
+		if (mmap(p + i * pg, pg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+			_exit(9);
+		KEEP_FRAME();
+	}
+}
+
+NOIPA void span_unmap(char *p, long bytes)
+{
+	munmap(p, bytes);
+	KEEP_FRAME();
+}
+
+static void run_mmap_span(int n)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = span_reserve(n * pg);
+
+	if (p == MAP_FAILED)
+		_exit(8);
+	span_pages(p, n, pg);
+	span_unmap(p, n * pg);
+	proto_say("done pages=%d bytes=%ld", n, n * pg);
+}
+
 /* ---- realloc storm ------------------------------------------------------- */
 
 #define STEPS 10000
@@ -223,6 +332,10 @@ int main(int argc, char **argv)
 		run_fork();
 	} else if (strcmp(what, "threads") == 0) {
 		run_threads();
+	} else if (strcmp(what, "mmaprace") == 0) {
+		run_mmap_race();
+	} else if (strncmp(what, "mmapspan", 8) == 0 && atoi(what + 8) > 0) {
+		run_mmap_span(atoi(what + 8));
 	} else if (strcmp(what, "realloc") == 0) {
 		realloc_storm();
 	} else if (strcmp(what, "doublefree") == 0) {

@@ -97,7 +97,7 @@ check_frames() {
 		for (i = 1; i <= n; i++) col[c[i]] = i
 	}
 	$1 == "stack" && $2 == kind && $11 ~ re { cnt++; line = $0 }
-	$1 == "stack" && $2 == kind && n++ < 8 { seen = seen " [" $3 " B ue=" $9 " tr=" $10 " " $11 "]" }
+	$1 == "stack" && $2 == kind && shown++ < 8 { seen = seen " [" $3 " B ue=" $9 " tr=" $10 " " $11 "]" }
 	END {
 		if (cnt != 1) {
 			print "want one " kind " stack matching " re ", found " cnt + 0 "; " kind " stacks:" seen
@@ -124,6 +124,7 @@ check_totals() {
 		grep -q "^report\( .*\)* $kv\( \|$\)" "$flat" ||
 			why="$why $kv (got $(tr ' ' '\n' <"$flat" | grep "^${kv%%=*}=" | head -n1))"
 	done
+	[ -z "$why" ] || why="$why; $(tr ' ' '\n' <"$flat" | grep '^drops=' | head -n1)"
 	if [ -z "$why" ]; then ok "$name"; else bad "$name" "want$why"; fi
 }
 
@@ -222,6 +223,35 @@ attach_heap() {
 	if [ $rc -eq 0 ]; then ok "attach: target unharmed"; else bad "attach: target unharmed" "exit $rc"; fi
 	flatten "attach: report" /tmp/a.json /tmp/a.flat /tmp/a.err || return
 	heap_checks attach: /tmp/a.flat
+}
+
+# ---- one thread's munmap racing another's mmap (tests/e2e/test_faults.py) --
+# faults mmaprace: 2,000 pages kept at map_keep while another thread maps,
+# grows and unmaps a page 4,000 times; the kernel hands freed ranges to the
+# other thread before the munmap's exit is seen.
+mmap_race() {
+	rm -f /tmp/r.*
+	$MT -f json -n 0 --output /tmp/r.json -- $T/faults mmaprace exit \
+		>/tmp/r.out 2>/tmp/r.err &
+	m=$!
+	if ! wait_for /tmp/r.out '^ready [0-9]+$' $m; then
+		bad "mmap race: tracing starts" "no 'ready' from the command"
+		show /tmp/r.err
+		kill -KILL $m 2>/dev/null
+		return
+	fi
+	kill -USR1 "$(sed -n 's/^ready //p' /tmp/r.out)"
+	wait_exit $m
+	rc=$?
+	if [ $rc -ne 0 ]; then bad "mmap race: exit status 0" "got $rc"; show /tmp/r.err; fi
+	flatten "mmap race: report" /tmp/r.json /tmp/r.flat /tmp/r.err || return
+	check "mmap race: kept pages exact" /tmp/r.flat map_keep mmap first \
+		outstanding_bytes=$((2000 * PAGE)) outstanding_allocs=2000 alloc_calls=2000 free_calls=0
+	check "mmap race: churned pages released" /tmp/r.flat map_churn mmap first \
+		outstanding_bytes=0 outstanding_allocs=0 alloc_calls=4000 free_calls=4000
+	check "mmap race: grown pages released" /tmp/r.flat map_churn mremap first \
+		outstanding_bytes=0 outstanding_allocs=0 alloc_calls=4000 free_calls=4000
+	check_totals "mmap race: nothing dropped" /tmp/r.flat dropped_events=0
 }
 
 # ---- DWARF stacks through libc (tests/e2e/test_unwind.py) ------------------
@@ -344,6 +374,7 @@ info "memtrace $($MT --version 2>&1 | head -n1)"
 paths
 launch_heap
 attach_heap
+mmap_race
 unwind_dwarf
 unwind_fp
 bad_input

@@ -11,7 +11,7 @@ set -eu
 out=$1 img=$2
 here=$(cd "$(dirname "$0")" && pwd)
 busybox=${BUSYBOX:-/bin/busybox}
-targets="alloc_kinds alloc_nolibc unwind_chain"
+targets="alloc_kinds alloc_nolibc unwind_chain faults"
 
 if [ ! -x "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
 	echo "initramfs: $busybox is not a static busybox (apt-get install busybox-static)" >&2

@@ -1,7 +1,8 @@
 # stacks.awk - the final report of memtrace -f json, flattened for sh
 # checks (busybox awk; no JSON tool in the guest). Input: JSON Lines.
 # Output, for the last report with "final":true:
-#   report unwind=dwarf pid=N KEY=VALUE...  (totals' numbers, the kernel's paths)
+#   report unwind=dwarf pid=N KEY=VALUE...  (totals' numbers, drops=none or
+#         drops=REASON:N,..., the kernel's paths)
 #   stack KIND OUT_BYTES OUT_ALLOCS ALLOC_CALLS ALLOC_BYTES FREE_CALLS
 #         FREE_BYTES UNWIND_ERROR TRUNCATED FRAMES   (one line per stack)
 # FRAMES: function names, innermost first, joined by ';' (inlined frames
@@ -41,6 +42,18 @@ END {
 		  "stack_walks", keys, " ")
 	for (i = 1; i <= n; i++)
 		line = line " " keys[i] "=" num(head, keys[i])
+	# what was dropped, by reason: drops=none or drops=NAME:N,NAME:N
+	d = ""
+	if (match(head, "\"drops\":\\{[^}]*\\}")) {
+		nd = split(substr(head, RSTART + 9, RLENGTH - 10), dp, ",")
+		for (i = 1; i <= nd; i++) {
+			split(dp[i], kv, ":")
+			gsub(/"/, "", kv[1])
+			if (kv[2] + 0 != 0)
+				d = d (d == "" ? "" : ",") kv[1] ":" kv[2]
+		}
+	}
+	line = line " drops=" (d == "" ? "none" : d)
 	# the report header's "kernel_paths":{"release":...,"uprobes":...}
 	if (match(head, "\"kernel_paths\":\\{[^}]*\\}")) {
 		f = substr(head, RSTART + 16, RLENGTH - 17)

@@ -54,7 +54,8 @@ static int create_maps(struct collect_maps *m, uint64_t max_allocs, uint32_t max
 		       uint32_t aggs)
 {
 	m->allocs = create_allocs("t_allocs", max_allocs);
-	m->mmaps = bpf_map_create(BPF_MAP_TYPE_HASH, "t_mmaps", 8, sizeof(struct mmap_info),
+	m->mmaps = bpf_map_create(BPF_MAP_TYPE_HASH, "t_mmaps", sizeof(struct mmap_key),
+				  sizeof(struct mmap_info),
 				  max_mmaps, NULL);
 	/* one full-depth map serves every class (a lookup copies value_size) */
 	m->stacks[0] = bpf_map_create(BPF_MAP_TYPE_HASH, "t_stacks", 8, sizeof(struct stack_trace),
@@ -297,8 +298,9 @@ static void put_mmap(int fd, uint64_t start, uint64_t id, uint32_t kind, uint64_
 		     uint64_t len)
 {
 	struct mmap_info m = { .len = len, .ts = ts, .stack_id = id, .kind = kind };
+	struct mmap_key k = { .start = start, .ts = ts };
 
-	assert_int_equal(bpf_map_update_elem(fd, &start, &m, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(fd, &k, &m, BPF_NOEXIST), 0);
 }
 
 /* One read with ages and --older older_s at NOW (caller frees). */
