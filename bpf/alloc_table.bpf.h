@@ -12,16 +12,28 @@
 /* ---- the allocs table ------------------------------------------------ */
 
 #define ALLOC_SLOT_NEW	(1LL << 40)	/* alloc_slot(): claimed just now */
+/*
+ * A slot value from alloc_slot() also names its table: the low bits of the
+ * table map's id, above ALLOC_SLOT_NEW. Userspace may replace NEW (moving
+ * the old table to OLD) between alloc_slot() and the use of its slot; the
+ * slot is then used in the table it was found in, never at the same index
+ * of another (which wrote a record over another's, and left the claimed
+ * slot incomplete: its move waited for ever and the table stopped growing).
+ */
+#define ALLOC_SLOT_TAG_SHIFT	41
+#define ALLOC_SLOT_TAG_MASK	((1ULL << 22) - 1)
 #define barrier()	asm volatile("" ::: "memory")
 
-/* Table which (ALLOC_TBL_*) of allocs, NULL when unset; *nb: its buckets. */
-static __always_inline void *alloc_tbl(__u32 which, __u32 *nb)
+/* Table which (ALLOC_TBL_*) of allocs, NULL when unset; *nb: its buckets,
+ * *tag: its id's low bits (ALLOC_SLOT_TAG_MASK). */
+static __always_inline void *alloc_tbl(__u32 which, __u32 *nb, __u64 *tag)
 {
 	void *m = bpf_map_lookup_elem(&allocs, &which);
 
 	if (!m)
 		return NULL;
 	*nb = ((struct bpf_map *)m)->max_entries;
+	*tag = ((struct bpf_map *)m)->id & ALLOC_SLOT_TAG_MASK;
 	return m;
 }
 
@@ -52,14 +64,15 @@ __noinline long alloc_slot(__u32 which, __u64 addr, __u64 match, int claim)
 {
 	__u32 k[2], kk, nb = 0;
 	struct alloc_bucket *b;
-	__u64 a, nfree[2] = {}, pick;
+	__u64 a, nfree[2] = {}, pick, tag = 0;
 	void *tbl;
 
 	if (addr <= ALLOC_BUSY)
 		return -1;
-	tbl = alloc_tbl(which, &nb);
+	tbl = alloc_tbl(which, &nb, &tag);
 	if (!tbl || nb < 2)
 		return -1;
+	tag <<= ALLOC_SLOT_TAG_SHIFT;
 	alloc_buckets(addr, nb, &k[0], &k[1]);
 	/* Written for the verifier: one bucket pointer per outer pass and no
 	 * branch but the ones that return, so every pass verifies alike. */
@@ -73,7 +86,7 @@ __noinline long alloc_slot(__u32 which, __u64 addr, __u64 match, int claim)
 
 			a = b->addr[w];
 			if (a == match)
-				return (long)kk * ALLOC_WAYS + w;
+				return ((long)kk * ALLOC_WAYS + w) | tag;
 			/* nz = a | -a: its top bit is a != 0. In asm, or clang
 			 * makes it a branch, and the verifier then follows
 			 * every count of free slots apart. */
@@ -93,19 +106,31 @@ __noinline long alloc_slot(__u32 which, __u64 addr, __u64 match, int claim)
 		for (__u32 w = 0; w < ALLOC_WAYS; w++) {
 			if (b->addr[w] == 0 &&
 			    __sync_val_compare_and_swap(&b->addr[w], 0, addr) == 0)
-				return ((long)kk * ALLOC_WAYS + w) | ALLOC_SLOT_NEW;
+				return ((long)kk * ALLOC_WAYS + w) | ALLOC_SLOT_NEW | tag;
 		}
 	}
 	return -1;
 }
 
-/* The bucket of table which holding slot (from alloc_slot()), or NULL. */
+/*
+ * The bucket holding slot (from alloc_slot(which, ...)), in the table the
+ * slot was found in: table which, or, when userspace has replaced it
+ * since, the other one (a NEW table just replaced is OLD until its records
+ * are moved, and the move waits for a claimed slot to be complete). NULL
+ * when that table is gone.
+ */
 static __always_inline struct alloc_bucket *alloc_bucket_of(__u32 which, long slot)
 {
 	__u32 k = (__u32)(slot & 0xffffffffLL) / ALLOC_WAYS, nb;
-	void *tbl = alloc_tbl(which, &nb);
+	__u64 want = ((__u64)slot >> ALLOC_SLOT_TAG_SHIFT) & ALLOC_SLOT_TAG_MASK, tag = 0;
+	void *tbl = alloc_tbl(which, &nb, &tag);
 
-	return tbl ? bpf_map_lookup_elem(tbl, &k) : NULL;
+	if (!tbl || tag != want) {
+		tbl = alloc_tbl(which ^ 1, &nb, &tag);
+		if (!tbl || tag != want)
+			return NULL;
+	}
+	return bpf_map_lookup_elem(tbl, &k);
 }
 
 /* The record in slot of table which, NULL if out of range. */
