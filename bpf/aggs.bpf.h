@@ -43,7 +43,7 @@ static __always_inline struct agg_val *agg_get(__u64 stack_id, __u32 kind, bool 
 	z = bpf_map_lookup_elem(&agg_zero, &zero);
 	if (!z)
 		return NULL;
-	err = bpf_map_update_elem(&aggs, &k, z, BPF_NOEXIST);
+	err = map_update_twice(&aggs, &k, z, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST: made meanwhile */) {
 		drop(DROP_AGGS_FULL);
 		return NULL;

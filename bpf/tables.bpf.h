@@ -68,11 +68,30 @@ struct {
 	__type(value, struct stack_trace);
 } scratch SEC(".maps");
 
+/*
+ * bpf_map_update_elem() on a map made without preallocation (stacks_*,
+ * aggs), tried twice when the first try fails for a moment: such a map
+ * takes its entries from a per-CPU cache that the kernel refills from an
+ * irq_work, which the failing call raises (-ENOMEM until it has run: a
+ * burst of new entries on one CPU, seen on 6.1), or finds its bucket's
+ * lock taken on this CPU (-EBUSY). Returns 0 or the last -errno: the
+ * caller counts what is lost.
+ */
+static __always_inline long map_update_twice(void *map, const void *key, const void *val,
+					     __u64 flags)
+{
+	long err = bpf_map_update_elem(map, key, val, flags);
+
+	if (err == -12 /* ENOMEM */ || err == -16 /* EBUSY */)
+		err = bpf_map_update_elem(map, key, val, flags);
+	return err;
+}
+
 static __always_inline long stack_put_in(void *map, __u64 id, const struct stack_trace *st)
 {
 	if (bpf_map_lookup_elem(map, &id))
 		return -17;	/* EEXIST */
-	return bpf_map_update_elem(map, &id, st, BPF_NOEXIST);
+	return map_update_twice(map, &id, st, BPF_NOEXIST);
 }
 
 /* A stack's hash (never 0: 0 means "no stack"); seed tells apart stacks
